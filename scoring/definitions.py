@@ -1,0 +1,443 @@
+"""Parsing and validation of index definition files (scoring-spec §1). Pure: no database.
+
+The caller passes what it knows of the loaded questionnaires (`QuestionInfo` by
+questionnaire and question code) so that sources can be checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from surveys.definitions import Checker, DefinitionInvalid, join, load_yaml
+
+KINDS = ("par", "sipas")
+RULES = ("scaled_mean", "top_box", "option_fraction")
+PAR_DECLARED = ("areas", "criteria", "components", "appraisal_points", "survey_points")
+SIPAS_DECLARED = ("parts", "elements", "items")
+LEVELS = {"par": ("areas", "criteria", "components"), "sipas": ("parts", "elements", "items")}
+DEFAULT_SIPAS_THRESHOLD = 4
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What the index loader needs to know about a question that may be a source."""
+
+    type: str
+    substantive_values: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    questionnaire: str
+    question: str
+    weight: Decimal
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    code: str
+    parent: str  # "" for children of the root
+    level: int  # 1, 2 or 3
+    name_vi: str
+    name_en: str
+    max_points: Decimal | None
+    method: str  # appraisal | survey ("" above the leaves)
+    rule: str
+    threshold: int | None
+    fractions: tuple[tuple[int, Decimal], ...]
+    sources: tuple[SourceSpec, ...]
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    code: str
+    min_percent: Decimal
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    code: str
+    kind: str
+    year: int
+    previous: str
+    title_vi: str
+    title_en: str
+    total_points: Decimal | None
+    groups: tuple[GroupSpec, ...]
+    nodes: tuple[NodeSpec, ...]
+    raw: dict
+
+
+def _points(c: Checker, data: dict, path: str) -> Decimal | None:
+    value = c.decimal(data, "max_points", path)
+    if value is None:
+        return None
+    if value < 0:
+        c.add(join(path, "max_points"), f"{value} is negative")
+        return None
+    if value != value.quantize(TWO_PLACES):
+        c.add(join(path, "max_points"), f"{value} has more than 2 decimals")
+        return None
+    return value
+
+
+def parse_index(text: str, questionnaires: Mapping[str, Mapping[str, QuestionInfo]]) -> IndexSpec:
+    """Validate an index definition (spec §1) and return its parsed form."""
+    data = load_yaml(text)
+    c = Checker()
+    kind = c.require(data, "kind", "")
+    if kind is not None and kind not in KINDS:
+        c.add("kind", f"must be one of {', '.join(KINDS)}")
+        kind = None
+    common = {"code", "kind", "year", "previous", "title", "declared", "groups"}
+    if kind == "par":
+        c.unknown_keys(data, common | {"total_points", "areas"}, "")
+    elif kind == "sipas":
+        c.unknown_keys(data, common | {"questionnaire", "threshold", "parts"}, "")
+    code = c.code(data, "code", "")
+    year = c.integer(data, "year", "")
+    previous = ""
+    if data.get("previous") is not None:
+        previous = c.code(data, "previous", "") or ""
+        if previous and previous == code:
+            c.add("previous", "an index cannot be its own previous year")
+    title_vi, title_en = c.text(data, "title", "")
+    groups = _groups(c, data.get("groups"))
+
+    nodes: list[NodeSpec] = []
+    total_points = None
+    if kind == "par":
+        total_points = c.decimal(data, "total_points", "")
+        _par_tree(c, data, questionnaires, nodes)
+        _par_sums(c, data, nodes, total_points)
+    elif kind == "sipas":
+        _sipas_tree(c, data, questionnaires, nodes)
+    if kind is not None:
+        _declared(c, data, kind, nodes)
+
+    if c.problems:
+        raise DefinitionInvalid(c.problems)
+    return IndexSpec(
+        code=code, kind=kind, year=year, previous=previous, title_vi=title_vi,
+        title_en=title_en, total_points=total_points, groups=groups, nodes=tuple(nodes),
+        raw=data,
+    )
+
+
+def _groups(c: Checker, raw: Any) -> tuple[GroupSpec, ...]:
+    if raw is None:
+        return ()
+    out: list[GroupSpec] = []
+    seen: dict[str, str] = {}
+    for i, graw in enumerate(c.items(raw, "groups")):
+        path = f"groups[{i}]"
+        g = c.mapping(graw, path)
+        if g is None:
+            continue
+        c.unknown_keys(g, {"code", "min_percent"}, path)
+        gcode = c.code(g, "code", path)
+        c.unique(seen, gcode, join(path, "code"))
+        minimum = c.decimal(g, "min_percent", path)
+        if minimum is not None and not 0 <= minimum <= 100:
+            c.add(join(path, "min_percent"), f"{minimum} is outside 0..100")
+        if out and minimum is not None and minimum >= out[-1].min_percent:
+            c.add(join(path, "min_percent"), "bands must be listed highest first")
+        if gcode and minimum is not None:
+            out.append(GroupSpec(gcode, minimum))
+    return tuple(out)
+
+
+def _par_tree(
+    c: Checker, data: dict, questionnaires: Mapping[str, Mapping[str, QuestionInfo]],
+    nodes: list[NodeSpec],
+) -> None:
+    seen: dict[str, str] = {}
+    for ai, araw in enumerate(c.items(c.require(data, "areas", ""), "areas")):
+        apath = f"areas[{ai}]"
+        area = _branch(c, araw, apath, 1, "criteria", seen, nodes)
+        if area is None:
+            continue
+        for ci, craw in enumerate(c.items(area.get("criteria"), join(apath, "criteria"))):
+            cpath = f"{apath}.criteria[{ci}]"
+            crit = _branch(c, craw, cpath, 2, "components", seen, nodes,
+                           parent_code=str(area.get("code", "")))
+            if crit is None:
+                continue
+            for ki, kraw in enumerate(c.items(crit.get("components"), join(cpath, "components"))):
+                _component(c, kraw, f"{cpath}.components[{ki}]", str(crit.get("code", "")),
+                           questionnaires, seen, nodes)
+
+
+def _branch(
+    c: Checker, raw: Any, path: str, level: int, child_key: str,
+    seen: dict[str, str], nodes: list[NodeSpec], *, parent_code: str = "",
+    with_points: bool = True,
+) -> dict | None:
+    data = c.mapping(raw, path)
+    if data is None:
+        return None
+    allowed = {"code", "name", child_key} | ({"max_points"} if with_points else set())
+    c.unknown_keys(data, allowed, path)
+    code = c.code(data, "code", path)
+    c.unique(seen, code, join(path, "code"))
+    name_vi, name_en = c.text(data, "name", path)
+    max_points = _points(c, data, path) if with_points else None
+    c.require(data, child_key, path)
+    nodes.append(NodeSpec(
+        code=code or "", parent=parent_code, level=level, name_vi=name_vi, name_en=name_en,
+        max_points=max_points, method="", rule="", threshold=None, fractions=(), sources=(),
+    ))
+    return data
+
+
+def _component(
+    c: Checker, raw: Any, path: str, parent: str,
+    questionnaires: Mapping[str, Mapping[str, QuestionInfo]],
+    seen: dict[str, str], nodes: list[NodeSpec],
+) -> None:
+    data = c.mapping(raw, path)
+    if data is None:
+        return
+    c.unknown_keys(
+        data, {"code", "name", "max_points", "method", "rule", "threshold", "fractions",
+               "sources"}, path,
+    )
+    code = c.code(data, "code", path)
+    c.unique(seen, code, join(path, "code"))
+    name_vi, name_en = c.text(data, "name", path)
+    max_points = _points(c, data, path)
+    method = c.require(data, "method", path)
+    rule, threshold, fractions, sources = "", None, (), ()
+    if method == "appraisal":
+        for key in ("rule", "threshold", "fractions", "sources"):
+            if key in data:
+                c.add(join(path, key), "does not apply to an appraisal component")
+    elif method == "survey":
+        rule, threshold, fractions, sources = _survey_rule(c, data, path, questionnaires)
+    elif method is not None:
+        c.add(join(path, "method"), "must be appraisal or survey")
+    nodes.append(NodeSpec(
+        code=code or "", parent=parent, level=3, name_vi=name_vi, name_en=name_en,
+        max_points=max_points, method=method or "", rule=rule, threshold=threshold,
+        fractions=fractions, sources=sources,
+    ))
+
+
+def _survey_rule(
+    c: Checker, data: dict, path: str,
+    questionnaires: Mapping[str, Mapping[str, QuestionInfo]],
+) -> tuple[str, int | None, tuple[tuple[int, Decimal], ...], tuple[SourceSpec, ...]]:
+    rule = c.require(data, "rule", path)
+    if rule is not None and rule not in RULES:
+        c.add(join(path, "rule"), f"must be one of {', '.join(RULES)}")
+        rule = None
+    threshold = None
+    if rule == "top_box":
+        threshold = c.integer(data, "threshold", path)
+    elif "threshold" in data:
+        c.add(join(path, "threshold"), "applies to top_box only")
+    fractions: dict[int, Decimal] = {}
+    if rule == "option_fraction":
+        raw = c.require(data, "fractions", path)
+        if raw is not None and c.mapping(raw, join(path, "fractions")) is not None:
+            for key, value in raw.items():
+                fpath = join(path, "fractions", str(key))
+                if isinstance(key, bool) or not isinstance(key, int):
+                    c.add(fpath, f"{key!r} is not an option value")
+                    continue
+                number = c.number(value, fpath)
+                if number is not None and not 0 <= number <= 1:
+                    c.add(fpath, f"{number} is outside [0, 1]")
+                elif number is not None:
+                    fractions[key] = number
+    elif "fractions" in data:
+        c.add(join(path, "fractions"), "applies to option_fraction only")
+
+    sources: list[SourceSpec] = []
+    seen: set[tuple[str, str]] = set()
+    for i, sraw in enumerate(c.items(c.require(data, "sources", path), join(path, "sources"))):
+        spath = f"{join(path, 'sources')}[{i}]"
+        s = c.mapping(sraw, spath)
+        if s is None:
+            continue
+        c.unknown_keys(s, {"questionnaire", "question", "weight"}, spath)
+        qn = c.require(s, "questionnaire", spath)
+        qcode = c.require(s, "question", spath)
+        weight = Decimal(1)
+        if s.get("weight") is not None:
+            weight = c.number(s["weight"], join(spath, "weight"))
+            if weight is not None and weight <= 0:
+                c.add(join(spath, "weight"), f"{weight} must be positive")
+        if qn is None or qcode is None or weight is None:
+            continue
+        qn, qcode = str(qn), str(qcode)
+        if (qn, qcode) in seen:
+            c.add(spath, f"{qn}:{qcode} is listed twice")
+            continue
+        seen.add((qn, qcode))
+        info = _source_question(c, questionnaires, qn, qcode, spath)
+        if info is not None and rule is not None:
+            _fits(c, rule, threshold, fractions, info, f"{qn}:{qcode}", path)
+        sources.append(SourceSpec(qn, qcode, weight))
+    return rule or "", threshold, tuple(sorted(fractions.items())), tuple(sources)
+
+
+def _source_question(
+    c: Checker, questionnaires: Mapping[str, Mapping[str, QuestionInfo]],
+    qn: str, qcode: str, spath: str,
+) -> QuestionInfo | None:
+    if qn not in questionnaires:
+        c.add(join(spath, "questionnaire"), f"questionnaire {qn!r} is not loaded")
+        return None
+    info = questionnaires[qn].get(qcode)
+    if info is None:
+        c.add(join(spath, "question"), f"{qn} has no question {qcode!r}")
+        return None
+    if info.type not in ("scale", "single_choice") or len(info.substantive_values) < 2:
+        c.add(join(spath, "question"),
+              f"{qn}:{qcode} is a {info.type} question; a source needs an answer scale")
+        return None
+    return info
+
+
+def _fits(
+    c: Checker, rule: str, threshold: int | None, fractions: dict[int, Decimal],
+    info: QuestionInfo, label: str, path: str,
+) -> None:
+    lo, hi = min(info.substantive_values), max(info.substantive_values)
+    if rule == "top_box" and threshold is not None and not lo <= threshold <= hi:
+        c.add(join(path, "threshold"), f"{threshold} is outside {label}'s scale {lo}..{hi}")
+    if rule == "option_fraction":
+        for value in info.substantive_values:
+            if value not in fractions:
+                c.add(join(path, "fractions"), f"no fraction for option {value} of {label}")
+
+
+def _par_sums(
+    c: Checker, data: dict, nodes: list[NodeSpec], total_points: Decimal | None
+) -> None:
+    by_parent: dict[str, list[NodeSpec]] = {}
+    for node in nodes:
+        by_parent.setdefault(node.parent, []).append(node)
+    paths = _node_paths(data, "par")
+    for node in nodes:
+        if node.level == 3 or node.max_points is None or node.code not in paths:
+            continue
+        children = by_parent.get(node.code, [])
+        if any(ch.max_points is None for ch in children):
+            continue
+        total = sum((ch.max_points for ch in children), Decimal(0))
+        if total != node.max_points:
+            word = "criteria" if node.level == 1 else "components"
+            c.add(join(paths[node.code], "max_points"),
+                  f"is {node.max_points} but its {word} add up to {total}")
+    areas = by_parent.get("", [])
+    if total_points is not None and areas and all(a.max_points is not None for a in areas):
+        total = sum((a.max_points for a in areas), Decimal(0))
+        if total != total_points:
+            c.add("total_points", f"is {total_points} but the areas add up to {total}")
+
+
+def _node_paths(data: dict, kind: str) -> dict[str, str]:
+    """Map each node code to its path in the file, for messages about sums."""
+    first, second, third = LEVELS[kind]
+    out: dict[str, str] = {}
+    for ai, a in enumerate(data.get(first) or []):
+        if not isinstance(a, dict):
+            continue
+        out.setdefault(str(a.get("code")), f"{first}[{ai}]")
+        for ci, cr in enumerate(a.get(second) or []):
+            if isinstance(cr, dict):
+                out.setdefault(str(cr.get("code")), f"{first}[{ai}].{second}[{ci}]")
+    return out
+
+
+def _declared(c: Checker, data: dict, kind: str, nodes: list[NodeSpec]) -> None:
+    raw = data.get("declared")
+    if raw is None or c.mapping(raw, "declared") is None:
+        return
+    keys = PAR_DECLARED if kind == "par" else SIPAS_DECLARED
+    c.unknown_keys(raw, set(keys), "declared")
+    counts = {name: sum(1 for n in nodes if n.level == i + 1)
+              for i, name in enumerate(LEVELS[kind])}
+    if kind == "par":
+        leaves = [n for n in nodes if n.level == 3]
+        if any(n.max_points is None for n in leaves):  # already reported
+            keys = tuple(k for k in keys if not k.endswith("_points"))
+            leaves = []
+        counts["appraisal_points"] = sum(
+            (n.max_points for n in leaves if n.method == "appraisal"), Decimal(0))
+        counts["survey_points"] = sum(
+            (n.max_points for n in leaves if n.method == "survey"), Decimal(0))
+    for key in keys:
+        if key not in raw:
+            continue
+        expected = c.number(raw[key], f"declared.{key}")
+        if expected is not None and expected != counts[key]:
+            c.add(f"declared.{key}", f"declares {expected} but the file has {counts[key]}")
+
+
+def _sipas_tree(
+    c: Checker, data: dict, questionnaires: Mapping[str, Mapping[str, QuestionInfo]],
+    nodes: list[NodeSpec],
+) -> None:
+    qn = c.require(data, "questionnaire", "")
+    threshold = DEFAULT_SIPAS_THRESHOLD
+    if "threshold" in data:
+        threshold = c.integer(data, "threshold", "")
+    questions = None
+    if qn is not None:
+        qn = str(qn)
+        questions = questionnaires.get(qn)
+        if questions is None:
+            c.add("questionnaire", f"questionnaire {qn!r} is not loaded")
+    seen: dict[str, str] = {}
+    for pi, praw in enumerate(c.items(c.require(data, "parts", ""), "parts")):
+        ppath = f"parts[{pi}]"
+        part = _branch(c, praw, ppath, 1, "elements", seen, nodes, with_points=False)
+        if part is None:
+            continue
+        for ei, eraw in enumerate(c.items(part.get("elements"), join(ppath, "elements"))):
+            epath = f"{ppath}.elements[{ei}]"
+            element = _branch(c, eraw, epath, 2, "items", seen, nodes,
+                              parent_code=str(part.get("code", "")), with_points=False)
+            if element is None:
+                continue
+            for ii, iraw in enumerate(c.items(element.get("items"), join(epath, "items"))):
+                ipath = f"{epath}.items[{ii}]"
+                item = c.mapping(iraw, ipath)
+                if item is None:
+                    continue
+                c.unknown_keys(item, {"code", "name", "question"}, ipath)
+                code = c.code(item, "code", ipath)
+                c.unique(seen, code, join(ipath, "code"))
+                name_vi, name_en = ("", "")
+                if "name" in item:
+                    name_vi, name_en = c.text(item, "name", ipath)
+                qcode = c.require(item, "question", ipath)
+                sources: tuple[SourceSpec, ...] = ()
+                if qcode is not None and questions is not None:
+                    qcode = str(qcode)
+                    info = questions.get(qcode)
+                    if info is None:
+                        c.add(join(ipath, "question"), f"{qn} has no question {qcode!r}")
+                    elif info.type not in ("scale", "single_choice") or len(
+                            info.substantive_values) < 2:
+                        c.add(join(ipath, "question"),
+                              f"{qn}:{qcode} is a {info.type} question; an item needs a scale")
+                    else:
+                        lo, hi = min(info.substantive_values), max(info.substantive_values)
+                        if threshold is not None and not lo <= threshold <= hi:
+                            c.add("threshold" if "threshold" in data else join(ipath, "question"),
+                                  f"{threshold} is outside {qn}:{qcode}'s scale {lo}..{hi}")
+                        sources = (SourceSpec(qn, qcode, Decimal(1)),)
+                nodes.append(NodeSpec(
+                    code=code or "", parent=str(element.get("code", "")), level=3,
+                    name_vi=name_vi or (code or ""), name_en=name_en or (code or ""),
+                    max_points=None, method="survey", rule="top_box", threshold=threshold,
+                    fractions=(), sources=sources,
+                ))

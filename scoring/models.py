@@ -1,0 +1,245 @@
+"""Scoring models: index definitions, assessments, answer tallies and stored results."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Bilingual, Province, ProvinceSet, Question
+
+
+class IndexKind(models.TextChoices):
+    PAR = "par", _("PAR Index")
+    SIPAS = "sipas", _("SIPAS")
+
+
+class Index(Bilingual, models.Model):
+    """One index definition for one year (several may share a kind and year)."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    kind = models.CharField(max_length=8, choices=IndexKind.choices)
+    year = models.PositiveSmallIntegerField()
+    previous_code = models.SlugField(max_length=64, blank=True)
+    title_vi = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300)
+    total_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    groups = models.JSONField(default=list, blank=True)
+    province_set = models.ForeignKey(ProvinceSet, on_delete=models.PROTECT, related_name="indices")
+    definition = models.JSONField()
+    checksum = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "indices"
+        ordering = ["-year", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def title(self) -> str:
+        return self._pick("title")
+
+
+class Level(models.IntegerChoices):
+    """Depth in the tree; the names differ by kind (see LEVEL_NAMES)."""
+
+    TOTAL = 0, _("Total")
+    FIRST = 1, _("Area / part")
+    SECOND = 2, _("Criterion / element")
+    LEAF = 3, _("Component / item")
+
+
+LEVEL_NAMES = {
+    "par": {0: "total", 1: "area", 2: "criterion", 3: "component"},
+    "sipas": {0: "total", 1: "part", 2: "element", 3: "item"},
+}
+
+
+class Method(models.TextChoices):
+    APPRAISAL = "appraisal", _("Appraisal")
+    SURVEY = "survey", _("Survey")
+
+
+class Rule(models.TextChoices):
+    SCALED_MEAN = "scaled_mean", _("Scaled mean")
+    TOP_BOX = "top_box", _("Top box")
+    OPTION_FRACTION = "option_fraction", _("Option fraction")
+
+
+class Node(Bilingual, models.Model):
+    """A node of an index tree; each index has one root (level 0, empty code)."""
+
+    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="nodes")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    code = models.CharField(max_length=32, blank=True)
+    name_vi = models.CharField(max_length=400, blank=True)
+    name_en = models.CharField(max_length=400, blank=True)
+    max_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    method = models.CharField(max_length=16, choices=Method.choices, blank=True)
+    rule = models.CharField(max_length=16, choices=Rule.choices, blank=True)
+    threshold = models.IntegerField(null=True, blank=True)
+    fractions = models.JSONField(default=dict, blank=True)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["index", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["index", "code"], name="node_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index.code}:{self.code or 'total'}"
+
+    @property
+    def name(self) -> str:
+        return self._pick("name")
+
+
+class Source(models.Model):
+    """A survey question feeding a survey component (or a SIPAS item), with its weight."""
+
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="sources")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="sources")
+    weight = models.DecimalField(max_digits=8, decimal_places=4, default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["node", "question"], name="source_unique_question"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="source_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node_id} <- {self.question_id} x {self.weight}"
+
+
+class Assessment(models.Model):
+    """A province's self-assessed and appraised score for one appraisal component."""
+
+    index = models.ForeignKey(Index, on_delete=models.PROTECT, related_name="assessments")
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="assessments")
+    node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="assessments")
+    self_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    appraised_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    evidence = models.TextField(blank=True)
+    comment = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["index", "province", "node"], name="assessment_unique_component"
+            ),
+            models.CheckConstraint(
+                condition=Q(self_score__isnull=True) | Q(self_score__gte=0),
+                name="assessment_self_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(appraised_score__isnull=True) | Q(appraised_score__gte=0),
+                name="assessment_appraised_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province_id}:{self.node_id} {self.self_score}/{self.appraised_score}"
+
+
+class AssessmentChange(models.Model):
+    """History: every change of a self-assessed or appraised score, who made it and how."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=16)
+    old_value = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    new_value = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assessment_changes",
+    )
+    via = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} -> {self.new_value}"
+
+
+class AnswerTally(models.Model):
+    """How many counted submissions of a province gave `value` to `question`."""
+
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="tallies")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="tallies")
+    value = models.IntegerField()
+    count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "question", "value"], name="answertally_unique_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province_id}:{self.question_id}={self.value} x{self.count}"
+
+
+class Recompute(models.Model):
+    """A record of one recompute of an index: when, for which provinces, from which inputs."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="recomputes")
+    full = models.BooleanField(default=False)
+    provinces = models.JSONField(default=list)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    inputs = models.JSONField(default=dict)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.index_id} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class NodeResult(models.Model):
+    """The stored result of one node for one province.
+
+    Values are kept truncated to 12 decimals: rounding such a value half up to
+    2 decimals gives exactly what rounding the exact rational value would.
+    """
+
+    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="results")
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="results")
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="results")
+    points = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
+    max_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    percent = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
+    flags = models.CharField(max_length=64, blank=True)
+    valid_answers = models.BigIntegerField(default=0)
+    recompute = models.ForeignKey(
+        Recompute, on_delete=models.SET_NULL, null=True, blank=True, related_name="results"
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["index", "province", "node"], name="noderesult_unique_node"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index_id}:{self.province_id}:{self.node_id}"

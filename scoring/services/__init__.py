@@ -1,0 +1,1 @@
+"""Write services of the scoring app, one module per concern."""

@@ -1,0 +1,102 @@
+"""The demo dataset: province qualities, synthetic submissions and assessments."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection, transaction
+
+from scoring.models import AnswerTally, Assessment, AssessmentChange, Index, NodeResult
+from surveys.demo import seed_questionnaire
+from surveys.models import Answer, Province, Questionnaire, Submission
+
+# The 2024 survey: 36,525 citizen questionnaires and 49,159 electronic ones from officials.
+CITIZEN_SUBMISSIONS = 36_525
+OFFICIAL_SUBMISSIONS = 49_159
+# The demo's previous year is sampled more lightly, to keep seeding fast.
+PREVIOUS_YEAR_SHARE = 0.25
+
+
+def province_qualities(provinces: list[Province], seed: int, year: int) -> dict[str, float]:
+    """A latent quality per province in [0.6, 0.97]; a later year is a little better."""
+    rng = random.Random(f"{seed}-quality")
+    base = {p.code: min(0.95, max(0.62, rng.gauss(0.80, 0.045))) for p in provinces}
+    drift = random.Random(f"{seed}-drift-{year}")
+    lift = 0.012 * (year - 2023)
+    return {
+        code: min(0.97, max(0.6, q + lift + drift.gauss(0, 0.012))) for code, q in base.items()
+    }
+
+
+def clear_demo(*, progress: Callable[[str], None]) -> None:
+    """Remove earlier demo submissions, tallies, results and assessments."""
+    with transaction.atomic():
+        demo = Submission.objects.filter(channel=Submission.Channel.DEMO)
+        if demo.exists():
+            progress("removing the earlier demo data…")
+            Answer.objects.filter(submission__channel=Submission.Channel.DEMO)._raw_delete(
+                connection.alias)
+            demo._raw_delete(connection.alias)
+            AnswerTally.objects.all().delete()
+            Submission.objects.update(counted_at=None)
+        NodeResult.objects.all().delete()
+        AssessmentChange.objects.filter(via="demo").delete()
+        Assessment.objects.filter(changes__isnull=True).delete()
+
+
+def seed_demo(*, scale: float, seed: int, progress: Callable[[str], None]) -> dict[str, int]:
+    """Create the demo dataset; returns submission counts by questionnaire."""
+    clear_demo(progress=progress)
+    counts: dict[str, int] = {}
+    questionnaires = list(Questionnaire.objects.order_by("-year", "audience", "code"))
+    latest = max(q.year for q in questionnaires)
+    for questionnaire in questionnaires:
+        share = 1.0 if questionnaire.year == latest else PREVIOUS_YEAR_SHARE
+        same = [q for q in questionnaires
+                if q.year == questionnaire.year and q.audience == questionnaire.audience]
+        per_year = CITIZEN_SUBMISSIONS if questionnaire.audience == "citizen" else \
+            OFFICIAL_SUBMISSIONS
+        position = same.index(questionnaire)
+        total_share = round(per_year * scale * share)
+        total = total_share // len(same) + (1 if position < total_share % len(same) else 0)
+        provinces = list(questionnaire.province_set.provinces.order_by("code"))
+        quality = province_qualities(provinces, seed, questionnaire.year)
+        rng = random.Random(f"{seed}-{questionnaire.code}")
+        started = time.monotonic()
+        n_sub, n_ans = seed_questionnaire(
+            questionnaire=questionnaire, total=total, quality=quality, rng=rng,
+            progress=progress,
+        )
+        counts[questionnaire.code] = n_sub
+        progress(f"{questionnaire.code}: {n_sub:,} submissions, {n_ans:,} answers "
+                 f"({time.monotonic() - started:.1f} s)")
+    for index in Index.objects.filter(kind="par"):
+        n = seed_assessments(index=index, seed=seed)
+        progress(f"{index.code}: {n:,} self-assessed and appraised scores")
+    return counts
+
+
+def seed_assessments(*, index: Index, seed: int) -> int:
+    """Self-assessed and appraised scores for every appraisal component of every province."""
+    provinces = list(index.province_set.provinces.order_by("code"))
+    quality = province_qualities(provinces, seed, index.year)
+    components = list(index.nodes.filter(level=3, method="appraisal").order_by("position"))
+    rng = random.Random(f"{seed}-assessments-{index.code}")
+    rows = []
+    for province in provinces:
+        level = min(0.99, quality[province.code] + 0.1)
+        for node in components:
+            share = min(1.0, max(0.0, rng.gauss(level, 0.08)))
+            self_score = _points(node.max_points, min(1.0, share + abs(rng.gauss(0, 0.04))))
+            appraised = _points(node.max_points, share)
+            rows.append(Assessment(index=index, province=province, node=node,
+                                   self_score=self_score, appraised_score=appraised))
+    Assessment.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _points(maximum: Decimal, share: float) -> Decimal:
+    return (maximum * Decimal(str(round(share, 4)))).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -1,0 +1,198 @@
+"""Synthetic submissions for the demo: reproducible, fast, with province-level differences.
+
+Answers are drawn per province and question in bulk; each province has a latent
+quality in [0, 1] that shifts its answers up the scale. Rows go in with COPY on
+PostgreSQL and executemany on SQLite; submissions are left uncounted, so the
+next recompute folds them like any other.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from math import comb
+
+from django.db import connection, transaction
+
+from surveys.fingerprint import submission_fingerprint
+from surveys.models import Answer, Province, Question, Questionnaire, Submission
+
+NON_SUBSTANTIVE_RATE = 0.03
+OPTIONAL_ANSWER_RATE = 0.6
+TEXT_ANSWERS = (
+    "Cần rút ngắn thời gian chờ.",
+    "Thái độ cán bộ tốt.",
+    "Nên mở rộng dịch vụ công trực tuyến.",
+)
+
+
+@dataclass(frozen=True)
+class DemoQuestion:
+    pk: int
+    code: str
+    type: str
+    required: bool
+    substantive: tuple[int, ...]
+    non_substantive: tuple[int, ...]
+    show_if: str
+    show_values: frozenset[int]
+    lo: int
+    hi: int
+
+
+def _questions(questionnaire: Questionnaire) -> list[DemoQuestion]:
+    out = []
+    for q in questionnaire.questions.select_related("scale").prefetch_related("scale__options"):
+        options = list(q.scale.options.all()) if q.scale else []
+        out.append(DemoQuestion(
+            pk=q.pk, code=q.code, type=q.type, required=q.required,
+            substantive=tuple(o.value for o in options if o.substantive),
+            non_substantive=tuple(o.value for o in options if not o.substantive),
+            show_if=q.show_if_question, show_values=frozenset(q.show_if_values),
+            lo=int(q.min_value) if q.min_value is not None else 0,
+            hi=int(q.max_value) if q.max_value is not None else 40,
+        ))
+    return out
+
+
+def _binomial_weights(k: int, p: float) -> list[float]:
+    return [comb(k - 1, i) * p**i * (1 - p) ** (k - 1 - i) for i in range(k)]
+
+
+def allocate(total: int, provinces: Sequence[Province], rng: random.Random) -> dict[int, int]:
+    """Split `total` submissions between provinces: equal shares, remainder spread at random."""
+    base, rest = divmod(total, len(provinces))
+    lucky = set(rng.sample(range(len(provinces)), rest))
+    return {p.pk: base + (1 if i in lucky else 0) for i, p in enumerate(provinces)}
+
+
+def seed_questionnaire(
+    *,
+    questionnaire: Questionnaire,
+    total: int,
+    quality: dict[str, float],
+    rng: random.Random,
+    progress: Callable[[str], None] = lambda _: None,
+) -> tuple[int, int]:
+    """Insert `total` synthetic submissions for a questionnaire; return (submissions, answers)."""
+    provinces = list(questionnaire.province_set.provinces.order_by("code"))
+    questions = _questions(questionnaire)
+    shares = allocate(total, provinces, rng)
+    start = datetime(questionnaire.year, 8, 1, tzinfo=UTC)
+    submissions: list[tuple] = []
+    answers: list[tuple] = []
+    ids = _reserve_ids(total)
+    cursor_id = 0
+    for number, province in enumerate(provinces, start=1):
+        n = shares[province.pk]
+        if not n:
+            continue
+        p = quality[province.code]
+        given: dict[str, list] = {}
+        for q in questions:
+            visible = [True] * n
+            if q.show_if:
+                parent = given.get(q.show_if, [None] * n)
+                visible = [v in q.show_values for v in parent]
+            given[q.code] = _draw(q, n, p, visible, rng)
+        for i in range(n):
+            sid = ids[cursor_id]
+            cursor_id += 1
+            key = f"demo-{questionnaire.code}-{sid}"
+            cleaned = {}
+            for q in questions:
+                value = given[q.code][i]
+                if value is None:
+                    continue
+                cleaned[q.code] = value
+                if isinstance(value, tuple):
+                    answers.extend((sid, q.pk, v, None, "") for v in value)
+                elif isinstance(value, str):
+                    answers.append((sid, q.pk, None, None, value))
+                elif q.type == "number":
+                    answers.append((sid, q.pk, None, value, ""))
+                else:
+                    answers.append((sid, q.pk, value, None, ""))
+            moment = start + timedelta(seconds=rng.randrange(0, 90 * 86400))
+            submissions.append((
+                sid, key, questionnaire.pk, province.pk, Submission.Channel.DEMO, moment,
+                moment, submission_fingerprint(questionnaire.code, province.code, cleaned),
+            ))
+        if number % 16 == 0:
+            progress(f"  {questionnaire.code}: drawn {cursor_id:,}/{total:,} submissions")
+    _insert(submissions, answers)
+    return len(submissions), len(answers)
+
+
+def _draw(q: DemoQuestion, n: int, p: float, visible: list[bool], rng: random.Random) -> list:
+    out: list = [None] * n
+    if q.type in ("scale", "single_choice"):
+        if q.type == "scale":
+            weights = _binomial_weights(len(q.substantive), p)
+        else:
+            weights = [1.0] * len(q.substantive)
+        values = rng.choices(q.substantive, weights=weights, k=n)
+        for i in range(n):
+            if not visible[i]:
+                continue
+            if not q.required and rng.random() > OPTIONAL_ANSWER_RATE:
+                continue
+            if q.non_substantive and rng.random() < NON_SUBSTANTIVE_RATE:
+                out[i] = q.non_substantive[0]
+            else:
+                out[i] = values[i]
+        return out
+    for i in range(n):
+        if not visible[i] or (not q.required and rng.random() > OPTIONAL_ANSWER_RATE):
+            continue
+        if q.type == "multi_choice":
+            out[i] = tuple(sorted(rng.sample(q.substantive, min(2, len(q.substantive)))))
+        elif q.type == "number":
+            out[i] = rng.randint(q.lo, q.hi)
+        elif rng.random() < 0.1:
+            out[i] = rng.choice(TEXT_ANSWERS)
+    return out
+
+
+def _reserve_ids(n: int) -> list[int]:
+    """Take `n` submission ids from the database's own sequence (safe beside other writers)."""
+    table = Submission._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, n],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+        first = cursor.fetchone()[0] + 1
+        return list(range(first, first + n))
+
+
+def _insert(submissions: list[tuple], answers: list[tuple]) -> None:
+    s_table, a_table = Submission._meta.db_table, Answer._meta.db_table
+    s_cols = ("id", "key", "questionnaire_id", "province_id", "channel", "submitted_at",
+              "received_at", "content_hash", "excluded")
+    a_cols = ("submission_id", "question_id", "option_value", "number_value", "text_value")
+    rows = [s + (False,) for s in submissions]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _copy(cursor, s_table, s_cols, rows)
+            _copy(cursor, a_table, a_cols, answers)
+        else:
+            marks = ", ".join(["%s"] * len(s_cols))
+            cursor.executemany(
+                f"INSERT INTO {s_table} ({', '.join(s_cols)}) VALUES ({marks})", rows)  # noqa: S608
+            marks = ", ".join(["%s"] * len(a_cols))
+            cursor.executemany(
+                f"INSERT INTO {a_table} ({', '.join(a_cols)}) VALUES ({marks})", answers)  # noqa: S608
+
+
+def _copy(cursor, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+    with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+

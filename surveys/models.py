@@ -1,0 +1,265 @@
+"""Collection models: provinces, questionnaires, submissions and their answers."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Bilingual:
+    """Mixin: `name`/`title`/`text` in the active language, Vietnamese first."""
+
+    def _pick(self, stem: str) -> str:
+        lang = (get_language() or "vi")[:2]
+        value = getattr(self, f"{stem}_{lang}", "") if lang in ("vi", "en") else ""
+        return value or getattr(self, f"{stem}_vi", "")
+
+
+class ProvinceSet(models.Model):
+    """The list of provinces in force for a span of years (63 until mid-2025, then 34)."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    first_year = models.PositiveSmallIntegerField()
+    last_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_year"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Province(Bilingual, models.Model):
+    province_set = models.ForeignKey(
+        ProvinceSet, on_delete=models.PROTECT, related_name="provinces"
+    )
+    code = models.CharField(max_length=8, help_text=_("GSO code, e.g. 74"))
+    name_vi = models.CharField(max_length=120)
+    name_en = models.CharField(max_length=120)
+    region_code = models.CharField(max_length=16)
+    region_vi = models.CharField(max_length=120)
+    region_en = models.CharField(max_length=120)
+    successor = models.CharField(max_length=120, blank=True, help_text=_("Unit joined in 2025"))
+
+    class Meta:
+        ordering = ["province_set", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["province_set", "code"], name="province_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_vi}"
+
+    @property
+    def name(self) -> str:
+        return self._pick("name")
+
+    @property
+    def region(self) -> str:
+        return self._pick("region")
+
+
+class Audience(models.TextChoices):
+    CITIZEN = "citizen", _("Citizens")
+    OFFICIAL = "official", _("Officials")
+
+
+class Questionnaire(Bilingual, models.Model):
+    """One version of a questionnaire; frozen once it has submissions."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    year = models.PositiveSmallIntegerField()
+    audience = models.CharField(max_length=16, choices=Audience.choices)
+    respondent_group = models.SlugField(max_length=64)
+    title_vi = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300)
+    province_set = models.ForeignKey(
+        ProvinceSet, on_delete=models.PROTECT, related_name="questionnaires"
+    )
+    definition = models.JSONField(help_text=_("The loaded file, as parsed"))
+    checksum = models.CharField(max_length=64)
+    is_open = models.BooleanField(default=True)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def title(self) -> str:
+        return self._pick("title")
+
+
+class Scale(models.Model):
+    """A named answer scale; inline option lists become a scale named after their question."""
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="scales"
+    )
+    code = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "code"], name="scale_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.code}:{self.code}"
+
+
+class ScaleOption(Bilingual, models.Model):
+    scale = models.ForeignKey(Scale, on_delete=models.CASCADE, related_name="options")
+    value = models.IntegerField()
+    label_vi = models.CharField(max_length=300)
+    label_en = models.CharField(max_length=300)
+    substantive = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["scale", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["scale", "value"], name="scaleoption_unique_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.label_vi}"
+
+    @property
+    def label(self) -> str:
+        return self._pick("label")
+
+
+class Section(Bilingual, models.Model):
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="sections"
+    )
+    code = models.CharField(max_length=32)
+    title_vi = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "code"], name="section_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.code}:{self.code}"
+
+    @property
+    def title(self) -> str:
+        return self._pick("title")
+
+
+class QuestionType(models.TextChoices):
+    SCALE = "scale", _("Scale")
+    SINGLE_CHOICE = "single_choice", _("Single choice")
+    MULTI_CHOICE = "multi_choice", _("Multiple choice")
+    NUMBER = "number", _("Number")
+    TEXT = "text", _("Text")
+
+
+CHOICE_TYPES = (QuestionType.SCALE, QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE)
+
+
+class Question(Bilingual, models.Model):
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="questions")
+    code = models.CharField(max_length=32)
+    text_vi = models.TextField()
+    text_en = models.TextField()
+    type = models.CharField(max_length=16, choices=QuestionType.choices)
+    scale = models.ForeignKey(
+        Scale, on_delete=models.PROTECT, null=True, blank=True, related_name="questions"
+    )
+    required = models.BooleanField(default=False)
+    show_if_question = models.CharField(max_length=32, blank=True)
+    show_if_values = models.JSONField(default=list, blank=True)
+    min_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    max_length = models.PositiveIntegerField(default=2000)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "code"], name="question_unique_code"),
+            models.CheckConstraint(
+                condition=Q(scale__isnull=False) | ~Q(type__in=CHOICE_TYPES),
+                name="question_choice_has_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.code}:{self.code}"
+
+    @property
+    def text(self) -> str:
+        return self._pick("text")
+
+
+class Submission(models.Model):
+    """One completed questionnaire. Holds no personal identifier of the respondent.
+
+    `key` is the client-made idempotency key (CSV `submission_id`, API
+    `submission_id`); `content_hash` tells an identical resend from a conflicting one.
+    `counted_at` is set, in the same transaction, when its answers are folded into
+    the tallies; the sweep folds every submission where it is still empty.
+    """
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web form")
+        API = "api", _("API")
+        IMPORT = "import", _("CSV import")
+        DEMO = "demo", _("Demo data")
+
+    key = models.CharField(max_length=64, unique=True)
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="submissions"
+    )
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="submissions")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    content_hash = models.CharField(max_length=64)
+    excluded = models.BooleanField(default=False)
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["questionnaire", "province"], name="submission_q_province"),
+            models.Index(
+                fields=["received_at"],
+                condition=Q(counted_at__isnull=True),
+                name="submission_uncounted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Answer(models.Model):
+    """One answer value: choice answers in `option_value` (one row per chosen option)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    option_value = models.IntegerField(null=True, blank=True)
+    number_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    text_value = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "question", "option_value"], name="answer_unique_option"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}:{self.question_id}"

@@ -1,0 +1,173 @@
+"""The index loader: every rule of spec §1, a broken file each, nothing written."""
+
+import copy
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from scoring.models import Index, Node, Source
+from scoring.services.definitions import load_index
+from surveys.definitions import DefinitionInvalid
+from tests.conftest import dump, fixture_data, fixture_text
+
+
+def broken(name, mutate) -> str:
+    data = copy.deepcopy(fixture_data(name))
+    mutate(data)
+    return dump(data)
+
+
+def comp(d, a, c, k):
+    return d["areas"][a]["criteria"][c]["components"][k]
+
+
+PAR_CASES = [
+    ("areas sum to 99.5",
+     lambda d: (d["areas"][1].update(max_points=4.5),
+                d["areas"][1]["criteria"][0].update(max_points=4.5),
+                comp(d, 1, 0, 0).update(max_points=2)),
+     [("total_points", "is 10 but the areas add up to 9.5"),
+      ("declared.survey_points", "declares 6 but the file has 5.5")]),
+    ("criterion sum",
+     lambda d: comp(d, 0, 0, 0).update(max_points=1.5),
+     [("areas[0].criteria[0].max_points", "is 3 but its components add up to 2.5"),
+      ("declared.appraisal_points", "declares 4 but the file has 3.5")]),
+    ("area sum",
+     lambda d: d["areas"][0].update(max_points=6),
+     [("areas[0].max_points", "is 6 but its criteria add up to 5"),
+      ("total_points", "is 10 but the areas add up to 11")]),
+    ("duplicate code",
+     lambda d: comp(d, 1, 0, 1).update(code="1.1.1"),
+     [("areas[1].criteria[0].components[1].code",
+       "duplicate code '1.1.1' (first at areas[0].criteria[0].components[0].code)")]),
+    ("source names a missing question",
+     lambda d: comp(d, 0, 0, 1)["sources"][1].update(question="Q99"),
+     [("areas[0].criteria[0].components[1].sources[1].question",
+       "mini-citizens has no question 'Q99'")]),
+    ("source names a questionnaire not loaded",
+     lambda d: comp(d, 0, 0, 1)["sources"][0].update(questionnaire="shs-2030"),
+     [("areas[0].criteria[0].components[1].sources[0].questionnaire",
+       "questionnaire 'shs-2030' is not loaded")]),
+    ("source is a text question",
+     lambda d: comp(d, 0, 0, 1)["sources"][0].update(question="T01"),
+     [("areas[0].criteria[0].components[1].sources[0].question",
+       "mini-citizens:T01 is a text question; a source needs an answer scale")]),
+    ("top_box threshold outside the scale",
+     lambda d: comp(d, 1, 0, 0).update(threshold=6),
+     [("areas[1].criteria[0].components[0].threshold",
+       "6 is outside mini-citizens:Q02's scale 1..5")]),
+    ("top_box without threshold",
+     lambda d: comp(d, 1, 0, 0).pop("threshold"),
+     [("areas[1].criteria[0].components[0].threshold", "is required")]),
+    ("option_fraction misses an option",
+     lambda d: comp(d, 1, 0, 1)["fractions"].pop(3),
+     [("areas[1].criteria[0].components[1].fractions",
+       "no fraction for option 3 of mini-citizens:Q01")]),
+    ("fraction above 1",
+     lambda d: comp(d, 1, 0, 1)["fractions"].update({5: 1.2}),
+     [("areas[1].criteria[0].components[1].fractions.5", "1.2 is outside [0, 1]"),
+      ("areas[1].criteria[0].components[1].fractions",
+       "no fraction for option 5 of mini-citizens:Q01")]),
+    ("negative points",
+     lambda d: comp(d, 0, 1, 0).update(max_points=-2),
+     [("areas[0].criteria[1].components[0].max_points", "-2 is negative")]),
+    ("three decimals",
+     lambda d: comp(d, 0, 1, 0).update(max_points=2.001),
+     [("areas[0].criteria[1].components[0].max_points", "2.001 has more than 2 decimals")]),
+    ("declared count",
+     lambda d: d["declared"].update(criteria=4),
+     [("declared.criteria", "declares 4 but the file has 3")]),
+    ("unknown rule",
+     lambda d: comp(d, 0, 0, 1).update(rule="median"),
+     [("areas[0].criteria[0].components[1].rule",
+       "must be one of scaled_mean, top_box, option_fraction")]),
+    ("appraisal with sources",
+     lambda d: comp(d, 0, 1, 0).update(sources=[]),
+     [("areas[0].criteria[1].components[0].sources",
+       "does not apply to an appraisal component")]),
+    ("zero weight",
+     lambda d: comp(d, 0, 0, 1)["sources"][0].update(weight=0),
+     [("areas[0].criteria[0].components[1].sources[0].weight", "0 must be positive")]),
+    ("groups not highest first",
+     lambda d: d["groups"].reverse(),
+     [("groups[1].min_percent", "bands must be listed highest first"),
+      ("groups[2].min_percent", "bands must be listed highest first")]),
+    ("unknown kind", lambda d: d.update(kind="pci"), [("kind", "must be one of par, sipas")]),
+]
+
+SIPAS_CASES = [
+    ("item names a missing question",
+     lambda d: d["parts"][1]["elements"][0]["items"][0].update(question="S99"),
+     [("parts[1].elements[0].items[0].question", "mini-citizens has no question 'S99'")]),
+    ("threshold outside the scale",
+     lambda d: d.update(threshold=0),
+     [("threshold", "0 is outside mini-citizens:Q01's scale 1..5"),
+      ("threshold", "0 is outside mini-citizens:Q02's scale 1..5"),
+      ("threshold", "0 is outside mini-citizens:Q03's scale 1..5")]),
+    ("questionnaire not loaded",
+     lambda d: d.update(questionnaire="sipas-1999"),
+     [("questionnaire", "questionnaire 'sipas-1999' is not loaded")]),
+    ("duplicate element code",
+     lambda d: d["parts"][1]["elements"][1].update(code="SRV1"),
+     [("parts[1].elements[1].code",
+       "duplicate code 'SRV1' (first at parts[1].elements[0].code)")]),
+    ("declared items",
+     lambda d: d["declared"].update(items=33),
+     [("declared.items", "declares 33 but the file has 3")]),
+]
+
+
+@pytest.mark.parametrize(("mutate", "problems"), [c[1:] for c in PAR_CASES],
+                         ids=[c[0] for c in PAR_CASES])
+def test_broken_par_definition_reports_paths_and_writes_nothing(mini_questionnaire, mutate,
+                                                                problems):
+    with pytest.raises(DefinitionInvalid) as exc:
+        load_index(text=broken("mini-par.yaml", mutate))
+    assert [(p.path, p.message) for p in exc.value.problems] == problems
+    assert (Index.objects.count(), Node.objects.count(), Source.objects.count()) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(("mutate", "problems"), [c[1:] for c in SIPAS_CASES],
+                         ids=[c[0] for c in SIPAS_CASES])
+def test_broken_sipas_definition_reports_paths_and_writes_nothing(mini_questionnaire, mutate,
+                                                                  problems):
+    with pytest.raises(DefinitionInvalid) as exc:
+        load_index(text=broken("mini-sipas.yaml", mutate))
+    assert [(p.path, p.message) for p in exc.value.problems] == problems
+    assert (Index.objects.count(), Node.objects.count()) == (0, 0)
+
+
+def test_load_index_command_exits_non_zero_listing_problems(mini_questionnaire, tmp_path,
+                                                            capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text(broken("mini-par.yaml", lambda d: comp(d, 1, 0, 0).update(threshold=6)),
+                    encoding="utf-8")
+    with pytest.raises(CommandError) as exc:
+        call_command("load_index", str(path))
+    assert str(exc.value) == f"{path} rejected: 1 problem; nothing was written"
+    assert capsys.readouterr().err == (
+        f"{path}: areas[1].criteria[0].components[0].threshold: "
+        "6 is outside mini-citizens:Q02's scale 1..5\n")
+    assert Index.objects.count() == 0
+
+
+def test_valid_par_definition_is_stored_as_a_tree(mini_questionnaire):
+    assert load_index(text=fixture_text("mini-par.yaml")).status == "created"
+    index = Index.objects.get(code="mini-par")
+    assert [(n.code, n.level, n.parent.code if n.parent else None, n.max_points)
+            for n in index.nodes.order_by("position")] == [
+        ("", 0, None, 10), ("1", 1, "", 5), ("1.1", 2, "1", 3), ("1.1.1", 3, "1.1", 2),
+        ("1.1.2", 3, "1.1", 1), ("1.2", 2, "1", 2), ("1.2.1", 3, "1.2", 2), ("2", 1, "", 5),
+        ("2.1", 2, "2", 5), ("2.1.1", 3, "2.1", 2.5), ("2.1.2", 3, "2.1", 2.5)]
+    weights = list(Source.objects.filter(node__code="1.1.2").order_by("question__code")
+                   .values_list("question__code", "weight"))
+    assert weights == [("Q01", 1), ("Q03", 3)]
+    assert index.nodes.get(code="2.1.2").fractions == {
+        "1": "0", "2": "0", "3": "0.25", "4": "0.75", "5": "1"}
+
+
+def test_valid_sipas_definition_makes_top_box_items(mini_questionnaire):
+    load_index(text=fixture_text("mini-sipas.yaml"))
+    item = Node.objects.get(index__code="mini-sipas", code="SS01")
+    assert (item.level, item.parent.code, item.rule, item.threshold) == (3, "SRV1", "top_box", 4)
+    assert item.sources.get().question.code == "Q02"
