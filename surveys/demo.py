@@ -17,7 +17,7 @@ from math import comb
 from django.db import connection, transaction
 
 from surveys.fingerprint import submission_fingerprint
-from surveys.models import Answer, Province, Question, Questionnaire, Submission
+from surveys.models import Answer, Province, Questionnaire, Submission
 
 NON_SUBSTANTIVE_RATE = 0.03
 OPTIONAL_ANSWER_RATE = 0.6

@@ -1,16 +1,22 @@
-"""Write services of the surveys app: loading questionnaires."""
+"""Write services of the surveys app: loading questionnaires, recording submissions."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
-from django.db import transaction
+from celery import current_app
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from surveys.definitions import DefinitionInvalid, Problem, QuestionnaireSpec, parse_questionnaire
+from surveys.fingerprint import AnswerValue, submission_fingerprint
 from surveys.models import (
+    Answer,
     Province,
     ProvinceSet,
     Question,
@@ -18,6 +24,7 @@ from surveys.models import (
     Scale,
     ScaleOption,
     Section,
+    Submission,
 )
 
 
@@ -119,3 +126,113 @@ def _store_structure(questionnaire: Questionnaire, spec: QuestionnaireSpec) -> N
 def provinces_by_code(province_set: ProvinceSet) -> dict[str, Province]:
     """The provinces of a set, by their code."""
     return {p.code: p for p in province_set.provinces.all()}
+
+
+# --- submissions ----------------------------------------------------------------------------
+
+FOLD_TASK = "scoring.fold_submissions"
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """A cleaned submission ready to be stored."""
+
+    key: str
+    province: Province
+    submitted_at: datetime | None
+    answers: dict[str, AnswerValue]
+
+    def fingerprint(self, questionnaire_code: str) -> str:
+        return submission_fingerprint(questionnaire_code, self.province.code, self.answers)
+
+
+class SubmissionConflict(Exception):
+    """A submission id was already used for other answers."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        super().__init__(f"already recorded with other answers: {', '.join(keys)}")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    created: list[int]  # new submission ids
+    existing: dict[str, int]  # identical resends: key -> stored id
+
+
+def record_submissions(
+    *, questionnaire: Questionnaire, submissions: list[NewSubmission], channel: str
+) -> Recorded:
+    """Store cleaned submissions in one transaction; identical resends are no-ops.
+
+    Raises SubmissionConflict (and stores nothing) when a key is already used
+    for other answers. After commit the new submissions are handed to the
+    scoring worker; if the broker is down they wait for the sweep.
+    """
+    if not submissions:
+        return Recorded([], {})
+    questions = dict(questionnaire.questions.values_list("code", "pk"))
+    prints = {s.key: s.fingerprint(questionnaire.code) for s in submissions}
+    try:
+        return _record(questionnaire, submissions, channel, questions, prints)
+    except IntegrityError:
+        # A concurrent request stored one of these keys first: compare against it.
+        return _record(questionnaire, submissions, channel, questions, prints)
+
+
+def _record(
+    questionnaire: Questionnaire, submissions: list[NewSubmission], channel: str,
+    questions: dict[str, int], prints: dict[str, str],
+) -> Recorded:
+    with transaction.atomic():
+        stored = dict(
+            Submission.objects.filter(key__in=list(prints)).values_list("key", "content_hash"))
+        ids = dict(Submission.objects.filter(key__in=list(stored)).values_list("key", "pk"))
+        conflicts = sorted(k for k, h in stored.items() if h != prints[k])
+        if conflicts:
+            raise SubmissionConflict(conflicts)
+        fresh = [s for s in submissions if s.key not in stored]
+        objs = Submission.objects.bulk_create([
+            Submission(key=s.key, questionnaire=questionnaire, province=s.province,
+                       channel=channel, submitted_at=s.submitted_at,
+                       content_hash=prints[s.key])
+            for s in fresh
+        ])
+        rows = []
+        for obj, s in zip(objs, fresh, strict=True):
+            for code, value in s.answers.items():
+                rows.extend(_answer_rows(obj.pk, questions[code], value))
+        Answer.objects.bulk_create(rows, batch_size=5000)
+        created = [obj.pk for obj in objs]
+        if created:
+            transaction.on_commit(lambda: enqueue_fold(created))
+    return Recorded(created, {k: ids[k] for k in stored})
+
+
+def _answer_rows(submission_id: int, question_id: int, value: AnswerValue) -> list[Answer]:
+    if isinstance(value, tuple):
+        return [Answer(submission_id=submission_id, question_id=question_id, option_value=v)
+                for v in value]
+    if isinstance(value, bool):
+        raise TypeError("booleans are not answers")
+    if isinstance(value, int):
+        return [Answer(submission_id=submission_id, question_id=question_id, option_value=value)]
+    if isinstance(value, Decimal):
+        return [Answer(submission_id=submission_id, question_id=question_id, number_value=value)]
+    return [Answer(submission_id=submission_id, question_id=question_id, text_value=value)]
+
+
+FOLD_BATCH = 500
+
+
+def enqueue_fold(submission_ids: list[int]) -> None:
+    """Hand new submissions to the scoring worker; on failure the periodic sweep counts them."""
+    task = current_app.tasks[FOLD_TASK]
+    for start in range(0, len(submission_ids), FOLD_BATCH):
+        batch = submission_ids[start:start + FOLD_BATCH]
+        try:
+            task.delay(batch)
+        except Exception:  # broker down, or an in-process fold failed: the sweep recovers
+            logger.warning("could not enqueue %s submissions; the sweep will count them",
+                           len(batch), exc_info=True)

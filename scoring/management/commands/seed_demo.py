@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from scoring.services.demo import seed_demo
+from surveys.models import Submission
 
 
 class Command(BaseCommand):
@@ -15,10 +16,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--scale", type=float, default=1.0)
         parser.add_argument("--seed", type=int, default=2024)
+        parser.add_argument("--if-empty", action="store_true",
+                            help="do nothing when submissions are already stored")
 
     def handle(self, *args, **options):
         if not 0 < options["scale"] <= 20:
             raise CommandError("--scale must be above 0 and at most 20")
+        if options["if_empty"] and Submission.objects.exists():
+            self.stdout.write("submissions are already stored; the demo data is left as it is")
+            return
         started = time.monotonic()
         call_command("load_definitions", stdout=self.stdout, stderr=self.stderr)
         counts = seed_demo(scale=options["scale"], seed=options["seed"],

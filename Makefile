@@ -1,0 +1,30 @@
+# The two commands of the README: `make run` (the product, embedded) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_SCALE ?= 0.05
+
+.PHONY: run test lint setup
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_definitions
+	$(BIN)/python manage.py seed_demo --scale $(DEMO_SCALE) --if-empty
+	$(BIN)/python manage.py compute_scores --all
+	$(BIN)/python manage.py ensure_demo_users
+
+run: setup
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -1,0 +1,285 @@
+"""Pure index arithmetic (scoring-spec §3–§6). No Django imports: runs without a database.
+
+Every value is an exact `Fraction`, so results do not depend on the order in
+which answers arrived or on the database; rounding happens only on output.
+One engine serves both kinds: PAR adds points up the tree, SIPAS averages
+percentages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+Counts = Mapping[int, int]  # answer value -> number of answers
+
+PROVISIONAL = "provisional"
+MISSING = "missing"
+FLAG_ORDER = (PROVISIONAL, MISSING)
+
+
+@dataclass(frozen=True)
+class SourceDef:
+    question: int  # the question's id
+    weight: Fraction
+    substantive: tuple[int, ...]  # the scale's substantive values, low to high
+
+
+@dataclass(frozen=True)
+class NodeDef:
+    code: str
+    parent: str | None  # None for the root
+    level: int
+    max_points: Fraction | None = None
+    method: str = ""  # appraisal | survey, on leaves
+    rule: str = ""
+    threshold: int | None = None
+    fractions: Mapping[int, Fraction] = field(default_factory=dict)
+    sources: tuple[SourceDef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scores:
+    self_score: Fraction | None
+    appraised_score: Fraction | None
+
+
+@dataclass(frozen=True)
+class NodeScore:
+    points: Fraction | None
+    max_points: Fraction | None
+    percent: Fraction | None
+    flags: frozenset[str]
+    valid_answers: int
+
+    @property
+    def flag_text(self) -> str:
+        return "|".join(f for f in FLAG_ORDER if f in self.flags)
+
+
+# --- survey rules ---------------------------------------------------------------------------
+
+def valid_counts(counts: Counts, substantive: Sequence[int]) -> dict[int, int]:
+    """Only substantive values are valid answers; others are left out of every ratio."""
+    return {v: counts.get(v, 0) for v in substantive if counts.get(v, 0)}
+
+
+def scaled_mean(counts: Counts, substantive: Sequence[int]) -> Fraction | None:
+    """Mean of (v − lo) / (hi − lo) over valid answers; None when there is none."""
+    valid = valid_counts(counts, substantive)
+    n = sum(valid.values())
+    if not n:
+        return None
+    lo, hi = min(substantive), max(substantive)
+    return Fraction(sum(c * (v - lo) for v, c in valid.items()), n * (hi - lo))
+
+
+def top_box(counts: Counts, substantive: Sequence[int], threshold: int) -> Fraction | None:
+    """Share of valid answers with v ≥ threshold; None when there is none."""
+    valid = valid_counts(counts, substantive)
+    n = sum(valid.values())
+    if not n:
+        return None
+    return Fraction(sum(c for v, c in valid.items() if v >= threshold), n)
+
+
+def option_fraction(
+    counts: Counts, substantive: Sequence[int], fractions: Mapping[int, Fraction]
+) -> Fraction | None:
+    """Mean of fractions[v] over valid answers; None when there is none."""
+    valid = valid_counts(counts, substantive)
+    n = sum(valid.values())
+    if not n:
+        return None
+    return sum((c * fractions[v] for v, c in valid.items()), Fraction(0)) / n
+
+
+def source_fraction(node: NodeDef, source: SourceDef, counts: Counts) -> Fraction | None:
+    if node.rule == "scaled_mean":
+        return scaled_mean(counts, source.substantive)
+    if node.rule == "top_box":
+        return top_box(counts, source.substantive, node.threshold)
+    if node.rule == "option_fraction":
+        return option_fraction(counts, source.substantive, node.fractions)
+    raise ValueError(f"unknown rule {node.rule!r}")
+
+
+def survey_fraction(
+    node: NodeDef, tallies: Mapping[int, Counts]
+) -> tuple[Fraction | None, int]:
+    """Weighted mean of per-source fractions over sources with a valid answer, and the count."""
+    weighted, weights, answers = Fraction(0), Fraction(0), 0
+    for source in node.sources:
+        counts = tallies.get(source.question, {})
+        f = source_fraction(node, source, counts)
+        if f is None:
+            continue
+        weighted += source.weight * f
+        weights += source.weight
+        answers += sum(valid_counts(counts, source.substantive).values())
+    if not weights:
+        return None, 0
+    return weighted / weights, answers
+
+
+# --- leaves ---------------------------------------------------------------------------------
+
+def appraisal_points(maximum: Fraction, scores: Scores | None) -> tuple[Fraction, frozenset]:
+    """Appraised score if any; else the self-assessed one, provisional; else 0, missing."""
+    if scores is not None and scores.appraised_score is not None:
+        return scores.appraised_score, frozenset()
+    if scores is not None and scores.self_score is not None:
+        return scores.self_score, frozenset({PROVISIONAL})
+    return Fraction(0), frozenset({MISSING})
+
+
+def percent_of(points: Fraction, maximum: Fraction | None) -> Fraction | None:
+    if not maximum:
+        return None
+    return 100 * points / maximum
+
+
+def par_leaf(node: NodeDef, tallies: Mapping[int, Counts], scores: Scores | None) -> NodeScore:
+    if node.method == "appraisal":
+        points, flags = appraisal_points(node.max_points, scores)
+        return NodeScore(points, node.max_points, percent_of(points, node.max_points), flags, 0)
+    fraction, answers = survey_fraction(node, tallies)
+    if fraction is None:
+        return NodeScore(Fraction(0), node.max_points, percent_of(Fraction(0), node.max_points),
+                         frozenset({MISSING}), 0)
+    points = node.max_points * fraction
+    return NodeScore(points, node.max_points, percent_of(points, node.max_points), frozenset(),
+                     answers)
+
+
+def sipas_leaf(node: NodeDef, tallies: Mapping[int, Counts]) -> NodeScore:
+    fraction, answers = survey_fraction(node, tallies)
+    if fraction is None:
+        return NodeScore(None, None, None, frozenset({MISSING}), 0)
+    return NodeScore(None, None, 100 * fraction, frozenset(), answers)
+
+
+# --- roll-up --------------------------------------------------------------------------------
+
+def par_parent(children: Sequence[NodeScore], maximum: Fraction | None) -> NodeScore:
+    """Points add up; percent = 100 × points / max."""
+    points = sum((c.points for c in children), Fraction(0))
+    flags = frozenset().union(*(c.flags for c in children)) if children else frozenset()
+    answers = sum(c.valid_answers for c in children)
+    return NodeScore(points, maximum, percent_of(points, maximum), flags, answers)
+
+
+def sipas_parent(children: Sequence[NodeScore]) -> NodeScore:
+    """Percent = equal-weighted mean of the children that have a value."""
+    valued = [c.percent for c in children if c.percent is not None]
+    answers = sum(c.valid_answers for c in children)
+    if not valued:
+        return NodeScore(None, None, None, frozenset({MISSING}), answers)
+    return NodeScore(None, None, sum(valued, Fraction(0)) / len(valued), frozenset(), answers)
+
+
+def score_tree(
+    kind: str,
+    nodes: Sequence[NodeDef],
+    tallies: Mapping[int, Counts],
+    assessments: Mapping[str, Scores] | None = None,
+) -> dict[str, NodeScore]:
+    """Score every node of one province's tree. `nodes` lists parents before children."""
+    assessments = assessments or {}
+    children: dict[str | None, list[NodeDef]] = {}
+    for node in nodes:
+        children.setdefault(node.parent, []).append(node)
+    out: dict[str, NodeScore] = {}
+    for node in reversed(nodes):  # children are scored before their parents
+        kids = children.get(node.code)
+        if not kids and node.level == 3:
+            out[node.code] = (par_leaf(node, tallies, assessments.get(node.code))
+                              if kind == "par" else sipas_leaf(node, tallies))
+        elif kind == "par":
+            out[node.code] = par_parent([out[k.code] for k in kids or []], node.max_points)
+        else:
+            out[node.code] = sipas_parent([out[k.code] for k in kids or []])
+    return out
+
+
+# --- rounding, ranks, groups, change ---------------------------------------------------------
+
+TWO = Decimal("0.01")
+STORED = Decimal("1e-12")
+
+
+def stored_decimal(value: Fraction | None) -> Decimal | None:
+    """Truncate a non-negative exact value to 12 decimals for storage.
+
+    Rounding the truncated value half up to 2 decimals gives the same result as
+    rounding the exact value: no boundary x.xx5 lies strictly between them.
+    """
+    if value is None:
+        return None
+    if value < 0:
+        raise ValueError("stored values are never negative")
+    scaled = value.numerator * 10**12 // value.denominator
+    return (Decimal(scaled) * STORED).quantize(STORED, rounding=ROUND_DOWN)
+
+
+def round2(value: Decimal | Fraction | None) -> Decimal | None:
+    """Round half up (away from zero on a tie, as a spreadsheet's ROUND does) to 2 decimals."""
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        sign = -1 if value < 0 else 1
+        magnitude = abs(value) * 100
+        whole = magnitude.numerator // magnitude.denominator
+        if magnitude - whole >= Fraction(1, 2):
+            whole += 1
+        return (Decimal(sign * whole) / 100).quantize(TWO)
+    return value.quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def competition_ranks(values: Mapping[str, Decimal | None]) -> dict[str, int]:
+    """Rank by value rounded to 2 decimals, highest first; ties share a rank (1, 2, 2, 4).
+
+    Keys with no value are left unranked (absent from the result).
+    """
+    rounded = {k: round2(v) for k, v in values.items() if v is not None}
+    ordered = sorted(rounded.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranks: dict[str, int] = {}
+    previous, rank = None, 0
+    for position, (key, value) in enumerate(ordered, start=1):
+        if value != previous:
+            rank, previous = position, value
+        ranks[key] = rank
+    return ranks
+
+
+@dataclass(frozen=True)
+class Band:
+    code: str
+    min_percent: Decimal
+
+
+def group_for(percent: Decimal | None, bands: Iterable[Band]) -> str:
+    """The first band (highest first) whose minimum the rounded percent reaches."""
+    if percent is None:
+        return ""
+    rounded = round2(percent)
+    for band in bands:
+        if band.min_percent <= rounded:
+            return band.code
+    return ""
+
+
+def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
+    """This year's value minus last year's; None when either is missing."""
+    if current is None or previous is None:
+        return None
+    return current - previous
+
+
+def rank_change(current: int | None, previous: int | None) -> int | None:
+    """Last year's rank minus this year's: positive means the province moved up."""
+    if current is None or previous is None:
+        return None
+    return previous - current

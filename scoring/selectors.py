@@ -1,0 +1,191 @@
+"""Read selectors of the scoring app: index trees, tallies, assessments and stored results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from scoring import engine
+from scoring.models import LEVEL_NAMES, AnswerTally, Assessment, Index, Node, NodeResult, Source
+from surveys.models import Province, ScaleOption
+
+
+def index_tree(index: Index) -> list[engine.NodeDef]:
+    """The index's nodes as pure definitions, parents before children."""
+    substantive: dict[int, list[int]] = {}
+    for scale_id, value in (ScaleOption.objects.filter(substantive=True)
+                            .order_by("scale_id", "position").values_list("scale_id", "value")):
+        substantive.setdefault(scale_id, []).append(value)
+    sources: dict[int, list[engine.SourceDef]] = {}
+    for node_id, question_id, scale_id, weight in (
+        Source.objects.filter(node__index=index).order_by("pk")
+        .values_list("node_id", "question_id", "question__scale_id", "weight")
+    ):
+        sources.setdefault(node_id, []).append(engine.SourceDef(
+            question=question_id, weight=Fraction(weight),
+            substantive=tuple(substantive.get(scale_id, ()))))
+    nodes = list(index.nodes.order_by("position").values(
+        "pk", "code", "parent__code", "level", "max_points", "method", "rule", "threshold",
+        "fractions"))
+    return [
+        engine.NodeDef(
+            code=n["code"], parent=n["parent__code"], level=n["level"],
+            max_points=Fraction(n["max_points"]) if n["max_points"] is not None else None,
+            method=n["method"], rule=n["rule"], threshold=n["threshold"],
+            fractions={int(k): Fraction(Decimal(v)) for k, v in (n["fractions"] or {}).items()},
+            sources=tuple(sources.get(n["pk"], ())),
+        )
+        for n in nodes
+    ]
+
+
+def tally_map(
+    *, question_ids: Iterable[int], province_ids: Iterable[int] | None = None
+) -> dict[int, dict[int, dict[int, int]]]:
+    """Stored tallies: province id -> question id -> value -> count."""
+    qs = AnswerTally.objects.filter(question_id__in=list(question_ids))
+    if province_ids is not None:
+        qs = qs.filter(province_id__in=list(province_ids))
+    out: dict[int, dict[int, dict[int, int]]] = {}
+    for province_id, question_id, value, count in qs.values_list(
+            "province_id", "question_id", "value", "count"):
+        out.setdefault(province_id, {}).setdefault(question_id, {})[value] = count
+    return out
+
+
+def assessment_map(
+    *, index: Index, province_ids: Iterable[int] | None = None
+) -> dict[int, dict[str, engine.Scores]]:
+    """Self-assessed and appraised scores: province id -> component code -> scores."""
+    qs = Assessment.objects.filter(index=index)
+    if province_ids is not None:
+        qs = qs.filter(province_id__in=list(province_ids))
+    out: dict[int, dict[str, engine.Scores]] = {}
+    for province_id, code, self_score, appraised in qs.values_list(
+            "province_id", "node__code", "self_score", "appraised_score"):
+        out.setdefault(province_id, {})[code] = engine.Scores(
+            Fraction(self_score) if self_score is not None else None,
+            Fraction(appraised) if appraised is not None else None)
+    return out
+
+
+def indices_using(questionnaire_ids: Iterable[int]) -> list[Index]:
+    """Indices with a source question in any of these questionnaires."""
+    return list(Index.objects.filter(
+        nodes__sources__question__questionnaire_id__in=list(questionnaire_ids)).distinct())
+
+
+def index_questionnaire_ids(index: Index) -> set[int]:
+    return set(Source.objects.filter(node__index=index)
+               .values_list("question__questionnaire_id", flat=True))
+
+
+# --- exports --------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = {
+    ("par", "total"): ["province_code", "province_name", "points", "max_points", "percent",
+                       "rank", "group", "delta_points", "delta_rank"],
+    ("par", "node"): ["province_code", "code", "points", "max_points", "percent", "flags"],
+    ("sipas", "total"): ["province_code", "province_name", "percent", "rank", "delta_percent",
+                         "delta_rank"],
+    ("sipas", "node"): ["province_code", "code", "percent", "valid_answers"],
+}
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    province_code: str
+    province_name: str
+    points: Decimal | None
+    max_points: Decimal | None
+    percent: Decimal | None
+    rank: int | None
+    group: str
+    delta: Decimal | None  # points (PAR) or percent (SIPAS)
+    delta_rank: int | None
+
+
+def _totals(index: Index) -> dict[str, tuple[Province, NodeResult]]:
+    return {
+        r.province.code: (r.province, r)
+        for r in NodeResult.objects.filter(index=index, node__level=0).select_related("province")
+    }
+
+
+def province_ranking(index: Index) -> list[TotalRow]:
+    """Every province's total with rank, group and change vs the previous index.
+
+    Ordered by rank then province code; unranked provinces come last.
+    """
+    totals = _totals(index)
+    ranks = engine.competition_ranks({code: r.percent for code, (_, r) in totals.items()})
+    previous = Index.objects.filter(code=index.previous_code).first() if index.previous_code \
+        else None
+    prev_totals = _totals(previous) if previous else {}
+    prev_ranks = engine.competition_ranks(
+        {code: r.percent for code, (_, r) in prev_totals.items()})
+    bands = [engine.Band(g["code"], Decimal(g["min_percent"])) for g in index.groups]
+    rows = []
+    for code, (province, result) in totals.items():
+        value = result.points if index.kind == "par" else result.percent
+        prev = prev_totals.get(code)
+        prev_value = None
+        if prev is not None:
+            prev_value = prev[1].points if index.kind == "par" else prev[1].percent
+        rows.append(TotalRow(
+            province_code=code, province_name=province.name_vi, points=result.points,
+            max_points=result.max_points, percent=result.percent, rank=ranks.get(code),
+            group=engine.group_for(result.percent, bands),
+            delta=engine.change(value, prev_value),
+            delta_rank=engine.rank_change(ranks.get(code), prev_ranks.get(code)),
+        ))
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.province_code))
+    return rows
+
+
+def _fmt(value: Decimal | None) -> str:
+    rounded = engine.round2(value)
+    return "" if rounded is None else f"{rounded:.2f}"
+
+
+def export_rows(index: Index, level: str) -> tuple[list[str], list[list]]:
+    """The header and rows of `export_scores` (spec §8), numbers as 2-decimal strings."""
+    names = LEVEL_NAMES[index.kind]
+    if level not in names.values():
+        raise ValueError(f"level must be one of {', '.join(names.values())} for a {index.kind} "
+                         "index")
+    if level == "total":
+        header = EXPORT_COLUMNS[(index.kind, "total")]
+        out = []
+        for r in province_ranking(index):
+            rank = "" if r.rank is None else r.rank
+            delta_rank = "" if r.delta_rank is None else r.delta_rank
+            if index.kind == "par":
+                out.append([r.province_code, r.province_name, _fmt(r.points),
+                            _fmt(r.max_points), _fmt(r.percent), rank, r.group, _fmt(r.delta),
+                            delta_rank])
+            else:
+                out.append([r.province_code, r.province_name, _fmt(r.percent), rank,
+                            _fmt(r.delta), delta_rank])
+        return header, out
+    depth = {v: k for k, v in names.items()}[level]
+    header = EXPORT_COLUMNS[(index.kind, "node")]
+    # Sorted here, not by the database: collations differ between PostgreSQL and SQLite.
+    results = sorted(
+        NodeResult.objects.filter(index=index, node__level=depth).select_related("province",
+                                                                                 "node"),
+        key=lambda r: (r.province.code, r.node.code))
+    out = []
+    for r in results:
+        if index.kind == "par":
+            out.append([r.province.code, r.node.code, _fmt(r.points), _fmt(r.max_points),
+                        _fmt(r.percent), r.flags])
+        else:
+            out.append([r.province.code, r.node.code, _fmt(r.percent), r.valid_answers])
+    return header, out
+
+
+def node_ids(index: Index) -> dict[str, int]:
+    return dict(Node.objects.filter(index=index).values_list("code", "pk"))

@@ -1,0 +1,106 @@
+"""Folding submissions into per-province answer tallies, incrementally or from scratch.
+
+The database counts: every statement here is one grouped INSERT … SELECT.
+A submission is folded at most once — its `counted_at` is set in the same
+transaction that adds its answers — so a task run twice or redelivered after
+a crash counts nothing twice. A full rebuild takes an exclusive lock that
+folds share, so the two never interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from scoring.models import AnswerTally
+from surveys.models import Answer, Submission
+
+LOCK_KEY = 72_024_001  # PostgreSQL advisory lock guarding the tallies
+SWEEP_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Folded:
+    """Which provinces got new answers, per questionnaire id."""
+
+    submissions: int
+    provinces: dict[int, set[int]]  # questionnaire id -> province ids
+
+
+def _lock(*, exclusive: bool) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writing transaction at a time
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [LOCK_KEY])
+
+
+def _upsert_tallies(where: str, params: list) -> None:
+    tally, answer, submission = (AnswerTally._meta.db_table, Answer._meta.db_table,
+                                 Submission._meta.db_table)
+    sql = f"""
+        INSERT INTO {tally} (province_id, question_id, value, count)
+        SELECT s.province_id, a.question_id, a.option_value, COUNT(*)
+        FROM {answer} a JOIN {submission} s ON s.id = a.submission_id
+        WHERE a.option_value IS NOT NULL AND NOT s.excluded AND {where}
+        GROUP BY s.province_id, a.question_id, a.option_value
+        ON CONFLICT (province_id, question_id, value)
+        DO UPDATE SET count = {tally}.count + EXCLUDED.count
+    """  # noqa: S608 - table names come from models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _in(column: str, ids: list[int]) -> tuple[str, list]:
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def fold_submissions(submission_ids: Iterable[int], *, skip_locked: bool = False) -> Folded:
+    """Add the answers of not-yet-counted submissions to the tallies and mark them counted."""
+    with transaction.atomic():
+        _lock(exclusive=False)
+        pending = Submission.objects.filter(pk__in=list(submission_ids), counted_at__isnull=True)
+        rows = list(pending.select_for_update(skip_locked=skip_locked).order_by("pk")
+                    .values_list("pk", "questionnaire_id", "province_id", "excluded"))
+        if not rows:
+            return Folded(0, {})
+        counted = [pk for pk, _, _, excluded in rows if not excluded]
+        if counted:
+            _upsert_tallies(*_in("a.submission_id", counted))
+        Submission.objects.filter(pk__in=[r[0] for r in rows]).update(counted_at=timezone.now())
+    provinces: dict[int, set[int]] = {}
+    for _, questionnaire_id, province_id, _ in rows:
+        provinces.setdefault(questionnaire_id, set()).add(province_id)
+    return Folded(len(rows), provinces)
+
+
+def fold_pending(*, batch: int = SWEEP_BATCH) -> Folded:
+    """Fold every submission not yet counted (the sweep), a batch at a time."""
+    total, provinces = 0, {}
+    while True:
+        ids = list(Submission.objects.filter(counted_at__isnull=True)
+                   .order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            break
+        folded = fold_submissions(ids, skip_locked=True)
+        if not folded.submissions:
+            break  # the rest are being folded by a worker right now
+        total += folded.submissions
+        for qid, pids in folded.provinces.items():
+            provinces.setdefault(qid, set()).update(pids)
+    return Folded(total, provinces)
+
+
+def rebuild_tallies(*, questionnaire_ids: Iterable[int]) -> None:
+    """Recount the tallies of some questionnaires from the raw answers of counted submissions."""
+    ids = list(questionnaire_ids)
+    if not ids:
+        return
+    with transaction.atomic():
+        _lock(exclusive=True)
+        AnswerTally.objects.filter(question__questionnaire_id__in=ids).delete()
+        where, params = _in("s.questionnaire_id", ids)
+        _upsert_tallies(f"{where} AND s.counted_at IS NOT NULL", params)

@@ -1,0 +1,180 @@
+"""Reading interchange CSV files (spec §8) and importing submissions from them.
+
+A file is read whole and checked cell by cell before anything is written; any
+problem rejects it, every problem reported as `line N, column X: why`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from surveys.models import Questionnaire, Submission
+from surveys.selectors import questionnaire_schema
+from surveys.services import NewSubmission, Recorded, provinces_by_code, record_submissions
+from surveys.validation import clean_answers
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_KEY_LENGTH = 64
+SUBMISSION_COLUMNS = ("submission_id", "province_code", "submitted_at")
+
+
+class FileInvalid(Exception):
+    """An interchange file broke one or more rules; nothing was written."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    cells: dict[str, str]
+
+
+def read_csv(data: bytes, *, required: tuple[str, ...], known: set[str] | None = None
+             ) -> tuple[list[str], list[CsvRow]]:
+    """Decode and split a CSV file; problems with the header or shape raise FileInvalid.
+
+    `known`, when given, lists the only column names allowed beside `required`.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise FileInvalid([f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FileInvalid([f"line {line}: not UTF-8 text (byte {exc.start})"]) from exc
+    if "\x00" in text:
+        raise FileInvalid(["the file contains NUL characters; it is not a CSV text file"])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileInvalid(["the file is empty"]) from None
+    except csv.Error as exc:
+        raise FileInvalid([f"line 1: {exc}"]) from exc
+    header = [h.strip() for h in header]
+    problems = []
+    for name in required:
+        if name not in header:
+            problems.append(f"line 1: the column {name} is missing")
+    seen: set[str] = set()
+    for position, name in enumerate(header, start=1):
+        if name in seen:
+            problems.append(f"line 1, column {name}: appears twice")
+        seen.add(name)
+        if not name:
+            problems.append(f"line 1, column {position}: has no name")
+        elif known is not None and name not in known and name not in required:
+            problems.append(f"line 1, column {name}: unknown column")
+    if problems:
+        raise FileInvalid(problems)
+    rows = []
+    start = reader.line_num + 1
+    try:
+        for cells in reader:
+            if not cells:
+                start = reader.line_num + 1
+                continue
+            if len(cells) != len(header):
+                problems.append(
+                    f"line {start}: has {len(cells)} cells; the header has {len(header)}")
+            else:
+                rows.append(CsvRow(start, dict(zip(header, cells, strict=True))))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.append(f"line {reader.line_num}: {exc}")
+    if problems:
+        raise FileInvalid(problems)
+    return header, rows
+
+
+def parse_moment(text: str) -> datetime | None:
+    """An ISO 8601 date or date-time; a naive one is read in the project's time zone."""
+    text = text.strip()
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return moment
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    rows: int
+    created: int
+    already_present: int
+
+
+def import_submissions(*, questionnaire: Questionnaire, data: bytes) -> ImportOutcome:
+    """Check a submissions file whole, then store it in one transaction.
+
+    Raises FileInvalid listing every problem; nothing is written then.
+    """
+    schema = questionnaire_schema(questionnaire)
+    header, rows = read_csv(data, required=SUBMISSION_COLUMNS,
+                            known={q.code for q in schema.questions})
+    provinces = provinces_by_code(questionnaire.province_set)
+    problems: list[str] = []
+    batch: list[NewSubmission] = []
+    first_line: dict[str, tuple[int, str]] = {}
+    for row in rows:
+        row_problems = list(_row_problems(row, provinces))
+        raw = {k: v for k, v in row.cells.items() if k not in SUBMISSION_COLUMNS}
+        answers, answer_problems = clean_answers(schema, raw)
+        row_problems += [f"line {row.line}, column {code}: {why}"
+                         for code, why in answer_problems.items()]
+        if row_problems:
+            problems += row_problems
+            continue
+        key = row.cells["submission_id"].strip()
+        item = NewSubmission(key=key, province=provinces[row.cells["province_code"].strip()],
+                             submitted_at=parse_moment(row.cells["submitted_at"]),
+                             answers=answers)
+        fingerprint = item.fingerprint(questionnaire.code)
+        if key in first_line:
+            line, earlier = first_line[key]
+            if earlier != fingerprint:
+                problems.append(f"line {row.line}, column submission_id: {key!r} is also on "
+                                f"line {line} with other answers")
+            continue
+        first_line[key] = (row.line, fingerprint)
+        batch.append(item)
+    stored = dict(Submission.objects.filter(key__in=list(first_line))
+                  .values_list("key", "content_hash"))
+    for key, digest in stored.items():
+        line, fingerprint = first_line[key]
+        if digest != fingerprint:
+            problems.append(f"line {line}, column submission_id: {key!r} was already recorded "
+                            "with other answers")
+    if problems:
+        raise FileInvalid(problems)
+    recorded: Recorded = record_submissions(questionnaire=questionnaire, submissions=batch,
+                                            channel=Submission.Channel.IMPORT)
+    return ImportOutcome(len(rows), len(recorded.created), len(recorded.existing))
+
+
+def _row_problems(row: CsvRow, provinces: dict) -> Iterator[str]:
+    key = row.cells["submission_id"].strip()
+    if not key:
+        yield f"line {row.line}, column submission_id: is empty"
+    elif len(key) > MAX_KEY_LENGTH:
+        yield (f"line {row.line}, column submission_id: is {len(key)} characters long; "
+               f"the limit is {MAX_KEY_LENGTH}")
+    code = row.cells["province_code"].strip()
+    if code not in provinces:
+        yield f"line {row.line}, column province_code: unknown province {code!r}"
+    try:
+        parse_moment(row.cells["submitted_at"])
+    except ValueError:
+        yield (f"line {row.line}, column submitted_at: {row.cells['submitted_at']!r} is not an "
+               "ISO 8601 date or time")

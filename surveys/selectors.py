@@ -1,0 +1,29 @@
+"""Read selectors of the surveys app."""
+
+from __future__ import annotations
+
+from surveys.models import Questionnaire
+from surveys.validation import QuestionRule, Schema
+
+_schemas: dict[tuple[int, str], Schema] = {}
+
+
+def questionnaire_schema(questionnaire: Questionnaire) -> Schema:
+    """The validation schema of a questionnaire (cached per loaded version)."""
+    cache_key = (questionnaire.pk, questionnaire.checksum)
+    schema = _schemas.get(cache_key)
+    if schema is not None:
+        return schema
+    rules = []
+    for q in questionnaire.questions.select_related("scale").prefetch_related("scale__options"):
+        options = list(q.scale.options.all()) if q.scale else []
+        rules.append(QuestionRule(
+            code=q.code, type=q.type, required=q.required,
+            values=frozenset(o.value for o in options),
+            substantive=tuple(o.value for o in options if o.substantive),
+            show_if=q.show_if_question, show_values=frozenset(q.show_if_values),
+            min_value=q.min_value, max_value=q.max_value, max_length=q.max_length,
+        ))
+    schema = Schema(code=questionnaire.code, questions=tuple(rules))
+    _schemas[cache_key] = schema
+    return schema
