@@ -12,7 +12,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def pytest_report_header(config):
     db = settings.DATABASES["default"]
     where = db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"{db.get('HOST')}:{db.get('PORT')}"
-    broker = settings.CELERY_BROKER_URL or "none (tasks run in-process)"
+    broker = settings.CELERY_BROKER_URL if settings.BROKER_CONFIGURED else \
+        "none (tasks run in-process)"
     return [
         f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({where})",
         f"celery broker: {broker}",
@@ -40,3 +41,91 @@ def mini_questionnaire(db):
     from surveys.models import Questionnaire
 
     return Questionnaire.objects.get(code="mini-citizens")
+
+
+# --- real services: a Celery worker on the configured broker ---------------------------------
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process_unless_services(request):
+    """Only tests marked `services` talk to the broker; the rest run tasks in-process."""
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = "services" not in request.keywords
+    yield
+    app.conf.task_always_eager = eager
+
+
+def _service_unavailable(reason: str):
+    if settings.REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (REQUIRE_SERVICES is set, so this fails instead of skipping)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def broker_url():
+    if not settings.BROKER_CONFIGURED:
+        _service_unavailable("no CELERY_BROKER_URL: the worker tests need Redis")
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2).ping()
+    except redis.exceptions.RedisError as exc:
+        _service_unavailable(f"Redis at {settings.CELERY_BROKER_URL} is unreachable: {exc}")
+    return settings.CELERY_BROKER_URL
+
+
+@pytest.fixture(scope="session")
+def worker(broker_url, django_db_setup, django_db_blocker):
+    """A real `celery -A config worker` process on the test database."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        _service_unavailable("the worker tests need PostgreSQL (set DATABASE_URL)")
+    import redis
+
+    redis.Redis.from_url(broker_url).flushdb()
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    env["CELERY_BROKER_URL"] = broker_url
+    log = open(Path(settings.BASE_DIR) / "var" / "test-worker.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    from config.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the worker exited with {process.returncode}; see var/test-worker.log")
+        if app.control.ping(timeout=0.5):
+            break
+    else:
+        process.kill()
+        pytest.fail("the worker did not answer within 60 s; see var/test-worker.log")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until `predicate()` is truthy; fail the test after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"gave up after {timeout:.0f} s waiting for {predicate.__name__}")

@@ -2,9 +2,9 @@
 
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from config.celery import app
 from scoring.models import Index, Recompute
 from scoring.services.results import start_recompute
 from scoring.tasks import recompute_index_task
@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def _compute(self, index, timeout):
         started = time.monotonic()
         recompute = start_recompute(index=index)
-        queued = not settings.CELERY_TASK_ALWAYS_EAGER
+        queued = not app.conf.task_always_eager
         if queued:
             self.stdout.write(f"{index.code}: queued for the worker…")
         recompute_index_task.delay(recompute.pk)

@@ -1,0 +1,49 @@
+"""Public pages render, in Vietnamese by default, with assets served by the app itself."""
+
+import pytest
+from django.core.management import call_command
+
+from scoring.models import Index, Node
+
+
+@pytest.fixture
+def bundled(db):
+    call_command("load_definitions", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_bundled_par_2024_has_the_published_structure(bundled):
+    index = Index.objects.get(code="par-2024")
+    assert [index.nodes.filter(level=level).count() for level in (1, 2, 3)] == [8, 38, 88]
+    leaves = Node.objects.filter(index=index, level=3)
+    assert sum(n.max_points for n in leaves.filter(method="appraisal")) == 68
+    assert sum(n.max_points for n in leaves.filter(method="survey")) == 32
+    assert index.previous_code == "par-2023"
+    assert Index.objects.get(code="par-2023").nodes.filter(level=2).count() == 37
+
+
+def test_bundled_sipas_2024_has_5_service_elements_of_4_4_5_3_3(bundled):
+    index = Index.objects.get(code="sipas-2024")
+    service = index.nodes.get(level=1, code="SRV")
+    assert [e.children.count() for e in service.children.order_by("position")] == [4, 4, 5, 3, 3]
+    policy = index.nodes.get(level=1, code="POL")
+    assert sum(e.children.count() for e in policy.children.all()) == 14
+
+
+def test_home_page_lists_the_indices_with_local_bootstrap(bundled, client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<html lang="vi">' in html
+    assert "Chỉ số cải cách hành chính cấp tỉnh năm 2024" in html
+    assert "Đăng nhập cho cán bộ" in html
+    assert '/static/bootstrap/css/bootstrap.min.css' in html
+    assert "cdn" not in html.lower()
+
+
+def test_admin_lists_63_provinces(admin_client, bundled):
+    page = admin_client.get("/admin/surveys/province/")
+    assert page.status_code == 200
+    assert "63 provinces" in page.content.decode()
+    page = admin_client.get("/admin/scoring/index/")
+    html = page.content.decode()
+    assert "par-2024" in html and "sipas-2024" in html
