@@ -111,7 +111,7 @@ LOGIN_URL = "admin:login"
 
 # Celery: no broker configured means tasks run in-process (the embedded default).
 BROKER_CONFIGURED = bool(env.str("CELERY_BROKER_URL", default=""))
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not BROKER_CONFIGURED
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -234,8 +234,18 @@ def round2(value: Decimal | Fraction | None) -> Decimal | None:
         whole = magnitude.numerator // magnitude.denominator
         if magnitude - whole >= Fraction(1, 2):
             whole += 1
-        return (Decimal(sign * whole) / 100).quantize(TWO)
-    return value.quantize(TWO, rounding=ROUND_HALF_UP)
+        return (Decimal(sign * whole) / 100).quantize(TWO) if whole else Decimal("0.00")
+    rounded = value.quantize(TWO, rounding=ROUND_HALF_UP)
+    return rounded if rounded else Decimal("0.00")  # never "-0.00"
+
+
+def fraction_text(value: Fraction | None) -> str:
+    """An exact value as text, "n/d" (or "n"); empty for None."""
+    return "" if value is None else str(value)
+
+
+def parse_fraction(text: str) -> Fraction | None:
+    return Fraction(text) if text else None
 
 
 def competition_ranks(values: Mapping[str, Decimal | None]) -> dict[str, int]:
@@ -271,7 +281,7 @@ def group_for(percent: Decimal | None, bands: Iterable[Band]) -> str:
     return ""
 
 
-def change(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
+def change(current: Fraction | None, previous: Fraction | None) -> Fraction | None:
     """This year's value minus last year's; None when either is missing."""
     if current is None or previous is None:
         return None

@@ -218,7 +218,8 @@ class NodeResult(models.Model):
     """The stored result of one node for one province.
 
     Values are kept truncated to 12 decimals: rounding such a value half up to
-    2 decimals gives exactly what rounding the exact rational value would.
+    2 decimals gives exactly what rounding the exact rational value would. The
+    exact values are kept too, as fractions, for differences between years.
     """
 
     index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="results")
@@ -227,6 +228,8 @@ class NodeResult(models.Model):
     points = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
     max_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     percent = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
+    points_exact = models.TextField(blank=True, help_text=_("Exact value as a fraction n/d"))
+    percent_exact = models.TextField(blank=True, help_text=_("Exact value as a fraction n/d"))
     flags = models.CharField(max_length=64, blank=True)
     valid_answers = models.BigIntegerField(default=0)
     recompute = models.ForeignKey(

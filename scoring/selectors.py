@@ -103,7 +103,7 @@ class TotalRow:
     percent: Decimal | None
     rank: int | None
     group: str
-    delta: Decimal | None  # points (PAR) or percent (SIPAS)
+    delta: Fraction | None  # points (PAR) or percent (SIPAS), exact
     delta_rank: int | None
 
 
@@ -128,12 +128,12 @@ def province_ranking(index: Index) -> list[TotalRow]:
         {code: r.percent for code, (_, r) in prev_totals.items()})
     bands = [engine.Band(g["code"], Decimal(g["min_percent"])) for g in index.groups]
     rows = []
+    field = "points_exact" if index.kind == "par" else "percent_exact"
     for code, (province, result) in totals.items():
-        value = result.points if index.kind == "par" else result.percent
+        # Differences are taken between exact values, then rounded once.
+        value = engine.parse_fraction(getattr(result, field))
         prev = prev_totals.get(code)
-        prev_value = None
-        if prev is not None:
-            prev_value = prev[1].points if index.kind == "par" else prev[1].percent
+        prev_value = engine.parse_fraction(getattr(prev[1], field)) if prev else None
         rows.append(TotalRow(
             province_code=code, province_name=province.name_vi, points=result.points,
             max_points=result.max_points, percent=result.percent, rank=ranks.get(code),
@@ -145,7 +145,7 @@ def province_ranking(index: Index) -> list[TotalRow]:
     return rows
 
 
-def _fmt(value: Decimal | None) -> str:
+def _fmt(value: Decimal | Fraction | None) -> str:
     rounded = engine.round2(value)
     return "" if rounded is None else f"{rounded:.2f}"
 

@@ -69,6 +69,10 @@ def _option(raw: Any, rule: QuestionRule) -> int:
     return raw
 
 
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
 def clean_value(raw: Any, rule: QuestionRule) -> AnswerValue:
     """One raw value (string, number or list) as a typed answer; ValueError says why not."""
     if rule.type in ("scale", "single_choice"):
@@ -91,9 +95,9 @@ def clean_value(raw: Any, rule: QuestionRule) -> AnswerValue:
         if not number.is_finite():
             raise ValueError(f"{raw!r} is not a number")
         if rule.min_value is not None and number < rule.min_value:
-            raise ValueError(f"{number} is below the minimum {rule.min_value.normalize()}")
+            raise ValueError(f"{number} is below the minimum {_plain(rule.min_value)}")
         if rule.max_value is not None and number > rule.max_value:
-            raise ValueError(f"{number} is above the maximum {rule.max_value.normalize()}")
+            raise ValueError(f"{number} is above the maximum {_plain(rule.max_value)}")
         if number != number.quantize(Decimal("0.0001")) or abs(number) >= 10**10:
             raise ValueError(f"{number} has too many digits")
         return number

@@ -18,10 +18,10 @@ PROVINCE_CHUNK = 8
 
 def recompute_provinces(
     *, index: Index, province_ids: Iterable[int] | None = None,
-    recompute: Recompute | None = None,
+    recompute: Recompute | None = None, tree: list[engine.NodeDef] | None = None,
 ) -> int:
     """Score the given provinces (all when None) and upsert their results; returns rows."""
-    tree = selectors.index_tree(index)
+    tree = tree if tree is not None else selectors.index_tree(index)
     provinces = index.province_set.provinces.all()
     if province_ids is not None:
         province_ids = list(province_ids)
@@ -41,22 +41,26 @@ def recompute_provinces(
                 points=engine.stored_decimal(s.points),
                 max_points=engine.stored_decimal(s.max_points),
                 percent=engine.stored_decimal(s.percent), flags=s.flag_text,
+                points_exact=engine.fraction_text(s.points),
+                percent_exact=engine.fraction_text(s.percent),
                 valid_answers=s.valid_answers, recompute=recompute, computed_at=now,
             ))
     NodeResult.objects.bulk_create(
         rows, batch_size=2000, update_conflicts=True,
         unique_fields=["index", "province", "node"],
-        update_fields=["points", "max_points", "percent", "flags", "valid_answers", "recompute",
-                       "computed_at"],
+        update_fields=["points", "max_points", "percent", "points_exact", "percent_exact",
+                       "flags", "valid_answers", "recompute", "computed_at"],
     )
     return len(rows)
 
 
-def refresh_after_fold(folded: Folded) -> None:
+def refresh_after_fold(folded: Folded, *, skip: Index | None = None) -> None:
     """Bring the results of every index touched by newly folded submissions up to date."""
     if not folded.submissions:
         return
     for index in selectors.indices_using(folded.provinces):
+        if skip is not None and index.pk == skip.pk:
+            continue
         used = selectors.index_questionnaire_ids(index)
         province_ids = set().union(*(p for q, p in folded.provinces.items() if q in used))
         recompute_provinces(index=index, province_ids=province_ids)
@@ -77,24 +81,26 @@ def start_recompute(*, index: Index) -> Recompute:
 def recompute_index(
     *, recompute: Recompute, progress: Callable[[int], None] | None = None
 ) -> Recompute:
-    """Full recompute of one index from raw answers: sweep, recount tallies, score every province.
+    """Full recompute of one index from raw answers: recount tallies, score every province.
 
     Idempotent: running it again for the same record gives the same stored results.
     """
     index = recompute.index
     try:
-        sweep()
         questionnaires = selectors.index_questionnaire_ids(index)
-        rebuild_tallies(questionnaire_ids=questionnaires)
+        folded = rebuild_tallies(questionnaire_ids=questionnaires)
         _progress(recompute, 10, progress)
         province_ids = list(index.province_set.provinces.order_by("code")
                             .values_list("pk", flat=True))
+        tree = selectors.index_tree(index)
         for start in range(0, len(province_ids), PROVINCE_CHUNK):
             chunk = province_ids[start:start + PROVINCE_CHUNK]
             with transaction.atomic():
-                recompute_provinces(index=index, province_ids=chunk, recompute=recompute)
+                recompute_provinces(index=index, province_ids=chunk, recompute=recompute,
+                                    tree=tree)
             done = start + len(chunk)
             _progress(recompute, 10 + 90 * done // len(province_ids), progress)
+        refresh_after_fold(folded, skip=index)  # other indices over the same questions
         recompute.inputs = _inputs(index, questionnaires)
         recompute.status = Recompute.Status.DONE
     except Exception:

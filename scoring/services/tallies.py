@@ -94,13 +94,26 @@ def fold_pending(*, batch: int = SWEEP_BATCH) -> Folded:
     return Folded(total, provinces)
 
 
-def rebuild_tallies(*, questionnaire_ids: Iterable[int]) -> None:
-    """Recount the tallies of some questionnaires from the raw answers of counted submissions."""
+def rebuild_tallies(*, questionnaire_ids: Iterable[int]) -> Folded:
+    """Recount the tallies of some questionnaires from the raw answers of every submission.
+
+    Submissions not yet counted are counted here too; the returned `Folded`
+    says which, so that other indices reading the same questions can refresh.
+    """
     ids = list(questionnaire_ids)
     if not ids:
-        return
+        return Folded(0, {})
     with transaction.atomic():
         _lock(exclusive=True)
+        pending = list(Submission.objects.filter(questionnaire_id__in=ids,
+                                                 counted_at__isnull=True)
+                       .values_list("pk", "questionnaire_id", "province_id"))
+        Submission.objects.filter(pk__in=[p[0] for p in pending]).update(
+            counted_at=timezone.now())
         AnswerTally.objects.filter(question__questionnaire_id__in=ids).delete()
         where, params = _in("s.questionnaire_id", ids)
         _upsert_tallies(f"{where} AND s.counted_at IS NOT NULL", params)
+    provinces: dict[int, set[int]] = {}
+    for _, questionnaire_id, province_id in pending:
+        provinces.setdefault(questionnaire_id, set()).add(province_id)
+    return Folded(len(pending), provinces)

@@ -387,8 +387,6 @@ def test_round2_passes_none_through():
     assert round2(None) is None
 
 
-@pytest.mark.xfail(strict=True, reason="engine.round2 keeps the sign of a negative zero for "
-                   "Decimals (Fraction input gives 0.00), so a Δ in (-0.005, 0) exports as -0.00")
 def test_round2_shows_a_small_negative_decimal_as_plain_zero():
     # -0.001 rounds to 0 (a spreadsheet's ROUND gives 0); the Fraction path already shows 0.00
     assert str(round2(Fraction(-1, 1000))) == "0.00"
