@@ -63,7 +63,13 @@ def refresh_after_fold(folded: Folded, *, skip: Index | None = None) -> None:
             continue
         used = selectors.index_questionnaire_ids(index)
         province_ids = set().union(*(p for q, p in folded.provinces.items() if q in used))
-        recompute_provinces(index=index, province_ids=province_ids)
+        record = Recompute.objects.create(
+            index=index, full=False, provinces=sorted(province_ids),
+            inputs={"submissions_folded": folded.submissions})
+        recompute_provinces(index=index, province_ids=province_ids, recompute=record)
+        record.status, record.progress = Recompute.Status.DONE, 100
+        record.finished_at = timezone.now()
+        record.save(update_fields=["status", "progress", "finished_at"])
 
 
 def sweep() -> Folded:
