@@ -40,7 +40,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.VietnameseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -155,3 +155,15 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+# Hits per client per minute; 0 turns a limit off (e.g. for a load test from one address).
+RATE_LIMITS = {
+    "survey": env.int("RATE_LIMIT_SURVEY", default=120),
+    "code": env.int("RATE_LIMIT_CODE", default=10),
+    "token": env.int("RATE_LIMIT_TOKEN", default=60),
+    "api": env.int("RATE_LIMIT_API", default=600),
+}
+# Largest JSON body the intake API reads.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
+# The address citizens and officials reach the site at, for links in distributed files.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

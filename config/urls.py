@@ -7,6 +7,7 @@ from scoring.views import home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("", include("surveys.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,26 @@
 """Admin pages for provinces, questionnaires and submissions."""
 
-from django.contrib import admin
-from django.db.models import Count
+import csv
 
-from surveys.models import Province, ProvinceSet, Question, Questionnaire, Section, Submission
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from surveys.distribution import code_rows, invitation_rows
+from surveys.models import (
+    AccessCode,
+    Invitation,
+    Province,
+    ProvinceSet,
+    Question,
+    Questionnaire,
+    Section,
+    Submission,
+)
 
 
 @admin.register(ProvinceSet)
@@ -34,14 +51,72 @@ class SectionInline(admin.TabularInline):
     can_delete = False
 
 
+class DistributionForm(forms.Form):
+    provinces = forms.ModelMultipleChoiceField(
+        queryset=Province.objects.none(), required=False,
+        help_text=_("Leave empty for every province."))
+    count = forms.IntegerField(min_value=1, max_value=10_000, initial=10,
+                               label=_("How many per province"))
+
+    def __init__(self, *args, questionnaire, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provinces"].queryset = questionnaire.province_set.provinces.all()
+
+
 @admin.register(Questionnaire)
 class QuestionnaireAdmin(admin.ModelAdmin):
     list_display = ["code", "year", "audience", "respondent_group", "title_vi", "question_count",
-                    "is_open"]
+                    "is_open", "closes_at", "distribute"]
     list_filter = ["year", "audience"]
     readonly_fields = ["code", "year", "audience", "respondent_group", "title_vi", "title_en",
                        "province_set", "checksum", "loaded_at", "definition"]
+    fields = ["code", "year", "audience", "respondent_group", "title_vi", "title_en",
+              "province_set", "is_open", "closes_at", "checksum", "loaded_at"]
     inlines = [SectionInline]
+
+    def get_urls(self):
+        return [path("<int:pk>/distribute/", self.admin_site.admin_view(self.distribute_view),
+                     name="surveys_questionnaire_distribute"), *super().get_urls()]
+
+    @admin.display(description=_("links / codes"))
+    def distribute(self, obj):
+        from django.utils.html import format_html
+
+        label = _("Issue invitations") if obj.audience == "official" else \
+            _("Generate one-time codes")
+        return format_html('<a href="{}">{}</a>',
+                           reverse("admin:surveys_questionnaire_distribute", args=[obj.pk]),
+                           label)
+
+    def distribute_view(self, request, pk):
+        """Issue invitation links (officials) or one-time codes (citizens) as a CSV download."""
+        questionnaire = get_object_or_404(Questionnaire, pk=pk)
+        if not self.has_change_permission(request, questionnaire):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = DistributionForm(request.POST or None, questionnaire=questionnaire)
+        if request.method == "POST" and form.is_valid():
+            provinces = list(form.cleaned_data["provinces"]) or \
+                list(questionnaire.province_set.provinces.order_by("code"))
+            base = request.build_absolute_uri("/")
+            make = invitation_rows if questionnaire.audience == "official" else code_rows
+            header, rows = make(questionnaire, provinces, form.cleaned_data["count"], base)
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            kind = "invitations" if questionnaire.audience == "official" else "codes"
+            response["Content-Disposition"] = (
+                f'attachment; filename="{questionnaire.code}-{kind}.csv"')
+            writer = csv.writer(response)
+            writer.writerow(header)
+            writer.writerows(rows)
+            self.message_user(request, f"{len(rows)} {kind} issued", messages.SUCCESS)
+            return response
+        return render(request, "admin/surveys/distribute.html", {
+            **self.admin_site.each_context(request), "form": form,
+            "questionnaire": questionnaire, "opts": self.model._meta,
+            "title": _("Issue invitations") if questionnaire.audience == "official"
+            else _("Generate one-time codes"),
+        })
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_questions=Count("questions"))
@@ -69,3 +144,27 @@ class SubmissionAdmin(admin.ModelAdmin):
     readonly_fields = ["key", "questionnaire", "province", "channel", "submitted_at",
                        "received_at", "content_hash", "counted_at"]
     show_full_result_count = False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["questionnaire", "province", "created_at", "expires_at", "used_at"]
+    list_filter = ["questionnaire", "used_at"]
+    list_select_related = ["questionnaire", "province"]
+    readonly_fields = ["questionnaire", "province", "created_at", "expires_at", "used_at"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AccessCode)
+class AccessCodeAdmin(admin.ModelAdmin):
+    list_display = ["questionnaire", "province", "created_at", "used_at"]
+    list_filter = ["questionnaire", "used_at"]
+    list_select_related = ["questionnaire", "province"]
+    readonly_fields = ["questionnaire", "province", "created_at", "used_at"]
+    exclude = ["code_hash"]
+
+    def has_add_permission(self, request):
+        return False

@@ -80,6 +80,9 @@ class Questionnaire(Bilingual, models.Model):
     definition = models.JSONField(help_text=_("The loaded file, as parsed"))
     checksum = models.CharField(max_length=64)
     is_open = models.BooleanField(default=True)
+    closes_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("After this moment no answer is accepted")
+    )
     loaded_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -91,6 +94,10 @@ class Questionnaire(Bilingual, models.Model):
     @property
     def title(self) -> str:
         return self._pick("title")
+
+    def accepts_answers(self, now) -> bool:
+        """Open, and not past its closing time."""
+        return self.is_open and (self.closes_at is None or now < self.closes_at)
 
 
 class Scale(models.Model):
@@ -228,6 +235,7 @@ class Submission(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     content_hash = models.CharField(max_length=64)
+    receipt = models.CharField(max_length=16, unique=True, null=True, blank=True)
     excluded = models.BooleanField(default=False)
     counted_at = models.DateTimeField(null=True, blank=True)
 
@@ -263,3 +271,65 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id}:{self.question_id}"
+
+
+class AccessCode(models.Model):
+    """A one-time code (e.g. printed on a dossier receipt) admitting one submission.
+
+    Once staff generate codes for a questionnaire and province, its public link
+    asks for one. Only the code's hash is kept, and nothing links a code to the
+    submission it admitted.
+    """
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="access_codes"
+    )
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="access_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["questionnaire", "province"], name="accesscode_q_province"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id}:{self.province_id}:{self.code_hash[:8]}"
+
+
+class Invitation(models.Model):
+    """An official's link to a questionnaire: used up on final submit, expires on closing.
+
+    Only the token's hash is kept; the submission it produced is not linked.
+    """
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="invitations"
+    )
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["questionnaire", "province"], name="invitation_q_province"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id}:{self.province_id}:{self.token_hash[:8]}"
+
+
+class Draft(models.Model):
+    """The answers an official has saved so far, resumable from any device with the link."""
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="draft")
+    submission_key = models.CharField(max_length=64)
+    answers = models.JSONField(default=dict)
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"draft {self.invitation_id} at section {self.position}"

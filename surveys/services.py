@@ -26,6 +26,7 @@ from surveys.models import (
     Section,
     Submission,
 )
+from surveys.tokens import new_receipt
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def _record(
         objs = Submission.objects.bulk_create([
             Submission(key=s.key, questionnaire=questionnaire, province=s.province,
                        channel=channel, submitted_at=s.submitted_at,
-                       content_hash=prints[s.key])
+                       content_hash=prints[s.key], receipt=new_receipt())
             for s in fresh
         ])
         rows = []

@@ -159,3 +159,21 @@ def clean_answers(
             continue
         cleaned[rule.code] = answer
     return cleaned, problems
+
+
+def prune_hidden(schema: Schema, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop answers to questions that the other answers now hide (the respondent went back
+    and changed a screening answer)."""
+    kept: dict[str, Any] = {}
+    typed: dict[str, AnswerValue] = {}
+    for rule in schema.questions:
+        if rule.code not in answers:
+            continue
+        if not is_visible(rule, typed):
+            continue
+        kept[rule.code] = answers[rule.code]
+        try:
+            typed[rule.code] = clean_value(answers[rule.code], rule)
+        except ValueError:
+            pass
+    return kept

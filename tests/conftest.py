@@ -129,3 +129,22 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     pytest.fail(f"gave up after {timeout:.0f} s waiting for {predicate.__name__}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def mini_officials(mini_questionnaire):
+    """The mini questionnaire again, for officials (answered by invitation)."""
+    from surveys.models import Questionnaire
+    from surveys.services import load_questionnaire
+
+    data = fixture_data("mini-citizens.yaml")
+    data.update(code="mini-officials", audience="official", respondent_group="dept-leaders")
+    load_questionnaire(text=dump(data))
+    return Questionnaire.objects.get(code="mini-officials")

@@ -1,0 +1,27 @@
+"""Project middleware."""
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class VietnameseFirstLocaleMiddleware:
+    """Vietnamese unless the person chose another language with the switch.
+
+    The browser's Accept-Language is ignored on purpose: officials and citizens
+    often use phones set to English, and the survey is Vietnamese first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.available = {code for code, _ in settings.LANGUAGES}
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in self.available else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response

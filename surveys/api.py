@@ -1,0 +1,212 @@
+"""The JSON intake API for kiosks and partner apps (`POST /api/v1/submissions`).
+
+Same rules as the web form: a client-made submission_id makes a resend
+harmless (200 with the first receipt), other answers under the same id are
+refused (409), and every refusal names each problem.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from surveys import intake
+from surveys.models import Province, Questionnaire, Submission
+from surveys.ratelimit import limited
+
+FIELDS = {"submission_id", "questionnaire", "province", "answers", "token", "code"}
+
+
+def _errors(status: int, *problems: tuple[str, str, str]) -> JsonResponse:
+    return JsonResponse({"errors": [{"field": f, "code": c, "message": m}
+                                    for f, c, m in problems]}, status=status)
+
+
+def _body(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.API_MAX_BODY_BYTES:
+        return None, _errors(413, ("", "too_large", f"the body is {length} bytes; the limit is "
+                                                    f"{settings.API_MAX_BODY_BYTES}"))
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return None, _errors(415, ("", "unsupported_media_type",
+                                   "send the submission as application/json"))
+    raw = request.body
+    if len(raw) > settings.API_MAX_BODY_BYTES:
+        return None, _errors(413, ("", "too_large", f"the body is over "
+                                                    f"{settings.API_MAX_BODY_BYTES} bytes"))
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, _errors(400, ("", "malformed", "the body is not UTF-8"))
+    except json.JSONDecodeError as exc:
+        return None, _errors(400, ("", "malformed", f"the body is not valid JSON: {exc.msg} "
+                                                    f"at line {exc.lineno} column {exc.colno}"))
+    if not isinstance(data, dict):
+        return None, _errors(400, ("", "malformed", "the body must be a JSON object"))
+    return data, None
+
+
+def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    problems = []
+    for name in sorted(set(data) - FIELDS):
+        problems.append((name, "unknown_field", "is not a field of a submission"))
+    for name in ("submission_id", "questionnaire", "province"):
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip():
+            problems.append((name, "required", "is required, as a non-empty string"))
+        elif len(value) > 64:
+            problems.append((name, "too_long", "must be at most 64 characters"))
+    if not isinstance(data.get("answers"), dict):
+        problems.append(("answers", "required", "is required, as an object of question codes"))
+    for name in ("token", "code"):
+        if name in data and not isinstance(data[name], str):
+            problems.append((name, "invalid", "must be a string"))
+    return problems
+
+
+@csrf_exempt
+@never_cache
+@limited("api", api=True)
+def submissions(request: HttpRequest) -> JsonResponse:
+    """Accept one submission; 201 new, 200 identical resend, 4xx naming each problem."""
+    if request.method != "POST":
+        response = _errors(405, ("", "method_not_allowed", "use POST"))
+        response["Allow"] = "POST"
+        return response
+    data, error = _body(request)
+    if error is not None:
+        return error
+    problems = _shape_problems(data)
+    if problems:
+        return _errors(400, *problems)
+    questionnaire = Questionnaire.objects.filter(code=data["questionnaire"]).first()
+    if questionnaire is None:
+        return _errors(404, ("questionnaire", "not_found", "no such questionnaire"))
+    province = Province.objects.filter(province_set=questionnaire.province_set,
+                                       code=data["province"]).first()
+    if province is None:
+        return _errors(404, ("province", "not_found",
+                             f"no such province in {questionnaire.code}'s year"))
+    invitation = None
+    try:
+        if data.get("token"):
+            invitation = intake.invitation_for(data["token"])
+        receipt = intake.submit(
+            questionnaire=questionnaire, province=province, key=data["submission_id"],
+            raw_answers=data["answers"], channel=Submission.Channel.API,
+            code=data.get("code") or None, invitation=invitation)
+    except intake.IntakeError as exc:
+        if exc.problems:
+            return _errors(exc.status, *(
+                (code if code == "submission_id" else f"answers.{code}", exc.code, message)
+                for code, message in exc.problems.items()))
+        return _errors(exc.status, (exc.field, exc.code, exc.message))
+    body = {"submission_id": receipt.key, "receipt": receipt.receipt,
+            "status": "created" if receipt.created else "duplicate"}
+    return JsonResponse(body, status=201 if receipt.created else 200)
+
+
+def openapi(request: HttpRequest) -> JsonResponse:
+    """The OpenAPI 3.1 description of the intake API."""
+    return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["errors"],
+    "properties": {"errors": {"type": "array", "items": {
+        "type": "object", "required": ["field", "code", "message"],
+        "properties": {
+            "field": {"type": "string", "description": "e.g. answers.Q12; empty for the body"},
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+        }}}},
+}
+ANSWER_VALUE = {"oneOf": [
+    {"type": "integer", "description": "an option value (scale, single_choice)"},
+    {"type": "array", "items": {"type": "integer"}, "description": "options (multi_choice)"},
+    {"type": "number", "description": "a number question"},
+    {"type": "string", "description": "a text question, or a value written as text"},
+    {"type": "null", "description": "no answer"},
+]}
+
+
+def _error_response(text: str) -> dict:
+    return {"description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}}
+
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "PAR Index & SIPAS intake API",
+        "version": "1.0.0",
+        "description": "Submit one completed questionnaire. A client-made submission_id makes "
+                       "a resend harmless: the same answers return the first receipt (200); "
+                       "other answers under the same id are refused (409).",
+    },
+    "paths": {"/api/v1/submissions": {"post": {
+        "operationId": "createSubmission",
+        "summary": "Submit one questionnaire",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Submission"},
+            "example": {"submission_id": "3f1c9a52-kiosk-07-000123",
+                        "questionnaire": "sipas-2024", "province": "74",
+                        "answers": {"A01": 1, "P01": 4, "U01": 2, "Z01": [1, 3]}},
+        }}},
+        "responses": {
+            "201": {"description": "stored",
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+            "200": {"description": "an identical resend: nothing new stored",
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Receipt"}}}},
+            "400": _error_response("malformed body or invalid answers"),
+            "403": _error_response("a one-time code or invitation token is required or wrong"),
+            "404": _error_response("unknown questionnaire, province or token"),
+            "405": _error_response("only POST is allowed"),
+            "409": _error_response("the submission_id was already used with other answers"),
+            "410": _error_response("closed questionnaire, used code, used or expired token"),
+            "413": _error_response("the body is too large"),
+            "415": _error_response("the body is not application/json"),
+            "429": _error_response("too many requests from this client; retry after a minute"),
+        },
+    }}},
+    "components": {"schemas": {
+        "Submission": {
+            "type": "object",
+            "required": ["submission_id", "questionnaire", "province", "answers"],
+            "additionalProperties": False,
+            "properties": {
+                "submission_id": {"type": "string", "minLength": 1, "maxLength": 64,
+                                  "description": "made by the client when the form is first "
+                                                 "shown, e.g. a UUID"},
+                "questionnaire": {"type": "string", "example": "sipas-2024"},
+                "province": {"type": "string", "description": "GSO code", "example": "74"},
+                "answers": {"type": "object", "additionalProperties": ANSWER_VALUE,
+                            "description": "question code → value"},
+                "token": {"type": "string", "description": "an official's invitation token"},
+                "code": {"type": "string", "description": "a citizen's one-time code"},
+            },
+        },
+        "Receipt": {
+            "type": "object",
+            "required": ["submission_id", "receipt", "status"],
+            "properties": {
+                "submission_id": {"type": "string"},
+                "receipt": {"type": "string", "example": "K7QMD-3XH9A"},
+                "status": {"type": "string", "enum": ["created", "duplicate"]},
+            },
+        },
+        "Errors": ERROR_SCHEMA,
+    }},
+}

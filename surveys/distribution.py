@@ -1,0 +1,49 @@
+"""Links and codes for distribution: what staff print or send, made once."""
+
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from surveys.intake import generate_codes, issue_invitations
+from surveys.models import Province, Questionnaire
+
+
+def resolve_targets(code: str, province_codes: list[str], *, audience: str
+                    ) -> tuple[Questionnaire, list[Province]]:
+    questionnaire = Questionnaire.objects.filter(code=code).first()
+    if questionnaire is None:
+        raise CommandError(f"unknown questionnaire {code!r}")
+    if questionnaire.audience != audience:
+        raise CommandError(f"{code} is a questionnaire for {questionnaire.audience}s")
+    provinces = list(questionnaire.province_set.provinces.order_by("code"))
+    if province_codes:
+        by_code = {p.code: p for p in provinces}
+        unknown = [c for c in province_codes if c not in by_code]
+        if unknown:
+            raise CommandError(f"unknown province code(s): {', '.join(unknown)}")
+        provinces = [by_code[c] for c in province_codes]
+    return questionnaire, provinces
+
+
+def invitation_rows(questionnaire, provinces, count, base_url) -> tuple[list[str], list[list]]:
+    rows = []
+    with transaction.atomic():
+        for province in provinces:
+            for token in issue_invitations(questionnaire=questionnaire, province=province,
+                                           count=count):
+                rows.append([province.code, province.name_vi, questionnaire.code,
+                             questionnaire.respondent_group,
+                             f"{base_url.rstrip('/')}/i/{token}/"])
+    return ["province_code", "province_name", "questionnaire", "respondent_group", "link"], rows
+
+
+def code_rows(questionnaire, provinces, count, base_url) -> tuple[list[str], list[list]]:
+    rows = []
+    with transaction.atomic():
+        for province in provinces:
+            link = f"{base_url.rstrip('/')}/s/{questionnaire.code}/{province.code}/"
+            for code in generate_codes(questionnaire=questionnaire, province=province,
+                                       count=count):
+                rows.append([province.code, province.name_vi, questionnaire.code, code, link])
+    return ["province_code", "province_name", "questionnaire", "code", "link"], rows

@@ -1,0 +1,202 @@
+"""One submission from the web or the API: access rules, idempotency, then the shared service.
+
+Every channel ends in `surveys.services.record_submissions`, so web, API and
+CSV submissions are validated and counted the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from surveys.models import AccessCode, Draft, Invitation, Province, Questionnaire, Submission
+from surveys.selectors import questionnaire_schema
+from surveys.services import NewSubmission, SubmissionConflict, record_submissions
+from surveys.tokens import digest, new_code, new_token, normalise_code
+from surveys.validation import clean_answers
+
+MAX_KEY_LENGTH = 64
+
+
+class IntakeError(Exception):
+    """A submission refused; `status` is the HTTP status that fits, `code` a stable name."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None, *,
+                 field: str = ""):
+        self.message = message
+        self.problems = problems or {}
+        self.field = field
+        super().__init__(message)
+
+
+class AnswersInvalid(IntakeError):
+    code = "invalid_answers"
+
+
+class NotFound(IntakeError):
+    status, code = 404, "not_found"
+
+
+class AccessDenied(IntakeError):
+    status, code = 403, "access_denied"
+
+
+class Gone(IntakeError):
+    status, code = 410, "gone"
+
+
+class Conflict(IntakeError):
+    status, code = 409, "conflict"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    key: str
+    receipt: str
+    created: bool
+
+
+def requires_code(questionnaire: Questionnaire, province: Province) -> bool:
+    """Codes are required where staff generated some for this questionnaire and province."""
+    return AccessCode.objects.filter(questionnaire=questionnaire, province=province).exists()
+
+
+def check_code(questionnaire: Questionnaire, province: Province, code: str) -> AccessCode:
+    """The unused code matching what the person typed, or an IntakeError saying why not."""
+    found = AccessCode.objects.filter(code_hash=digest(normalise_code(code)),
+                                      questionnaire=questionnaire, province=province).first()
+    if found is None:
+        raise AccessDenied("this code is not valid for this survey", field="code")
+    if found.used_at is not None:
+        raise Gone("this code has already been used", field="code")
+    return found
+
+
+def invitation_for(token: str) -> Invitation:
+    """The invitation behind a link, if it can still be answered."""
+    invitation = (Invitation.objects.select_related("questionnaire", "province")
+                  .filter(token_hash=digest(token)).first())
+    if invitation is None:
+        raise NotFound("this link is not known", field="token")
+    if invitation.used_at is not None:
+        raise Gone("this link has already been used to submit the questionnaire",
+                   field="token")
+    now = timezone.now()
+    if invitation.expires_at is not None and now >= invitation.expires_at:
+        raise Gone("this link has expired", field="token")
+    if not invitation.questionnaire.accepts_answers(now):
+        raise Gone("this questionnaire is closed", field="questionnaire")
+    return invitation
+
+
+def _existing(key: str) -> Submission | None:
+    return Submission.objects.filter(key=key).only("key", "receipt", "content_hash").first()
+
+
+def submit(
+    *, questionnaire: Questionnaire, province: Province, key: str, raw_answers: dict[str, Any],
+    channel: str, code: str | None = None, invitation: Invitation | None = None,
+) -> Receipt:
+    """Validate and store one submission; an identical resend returns the first receipt.
+
+    Raises an IntakeError subclass; nothing is stored then.
+    """
+    key = (key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise AnswersInvalid("submission_id must be 1 to 64 characters",
+                             {"submission_id": "must be 1 to 64 characters"})
+    schema = questionnaire_schema(questionnaire)
+    answers, problems = clean_answers(schema, raw_answers)
+    if problems:
+        raise AnswersInvalid("some answers are not valid", problems)
+    item = NewSubmission(key=key, province=province, submitted_at=timezone.now(),
+                         answers=answers)
+    existing = _existing(key)
+    if existing is not None:  # a resend: no code or link is spent twice
+        if existing.content_hash != item.fingerprint(questionnaire.code):
+            raise Conflict("this submission_id was already used with other answers",
+                           field="submission_id")
+        return Receipt(key, existing.receipt, False)
+    if not questionnaire.accepts_answers(timezone.now()):
+        raise Gone("this questionnaire is closed", field="questionnaire")
+    with transaction.atomic():
+        access = _spend_access(questionnaire, province, code, invitation)
+        try:
+            recorded = record_submissions(questionnaire=questionnaire, submissions=[item],
+                                          channel=channel)
+        except SubmissionConflict as exc:
+            raise Conflict("this submission_id was already used with other answers",
+                           field="submission_id") from exc
+        if not recorded.created:
+            # the same submission won a race with this one: keep the access unspent
+            transaction.set_rollback(True)
+            return Receipt(key, _existing(key).receipt, False)
+        if access is not None:
+            access.used_at = timezone.now()
+            access.save(update_fields=["used_at"])
+            if isinstance(access, Invitation):
+                Draft.objects.filter(invitation=access).delete()
+    return Receipt(key, _existing(key).receipt, True)
+
+
+def _spend_access(questionnaire, province, code, invitation):
+    if invitation is not None:
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.used_at is not None:
+            raise Gone("this link has already been used to submit the questionnaire",
+                   field="token")
+        if locked.questionnaire_id != questionnaire.pk or locked.province_id != province.pk:
+            raise AccessDenied("this link is for another questionnaire or province",
+                               field="token")
+        return locked
+    if questionnaire.audience == "official":
+        raise AccessDenied("officials answer by invitation: a token is required",
+                           field="token")
+    if requires_code(questionnaire, province):
+        if not code:
+            raise AccessDenied("a one-time code is required for this survey", field="code")
+        found = check_code(questionnaire, province, code)
+        locked = AccessCode.objects.select_for_update().filter(pk=found.pk,
+                                                               used_at__isnull=True).first()
+        if locked is None:
+            raise Gone("this code has already been used", field="code")
+        return locked
+    return None
+
+
+# --- staff: codes and invitations -----------------------------------------------------------
+
+def generate_codes(*, questionnaire: Questionnaire, province: Province, count: int) -> list[str]:
+    """Make `count` one-time codes; the plain codes are returned once and never stored."""
+    codes = [new_code() for _ in range(count)]
+    AccessCode.objects.bulk_create(
+        AccessCode(questionnaire=questionnaire, province=province,
+                   code_hash=digest(normalise_code(c)))
+        for c in codes)
+    return codes
+
+
+def issue_invitations(*, questionnaire: Questionnaire, province: Province, count: int
+                      ) -> list[str]:
+    """Make `count` invitation tokens, expiring when the questionnaire closes."""
+    tokens = [new_token() for _ in range(count)]
+    Invitation.objects.bulk_create(
+        Invitation(questionnaire=questionnaire, province=province, token_hash=digest(t),
+                   expires_at=questionnaire.closes_at)
+        for t in tokens)
+    return tokens
+
+
+def save_draft(*, invitation: Invitation, key: str, answers: dict[str, Any], position: int
+               ) -> Draft:
+    """Keep an official's answers so far on the server (every page, any device)."""
+    draft, _ = Draft.objects.update_or_create(
+        invitation=invitation,
+        defaults={"submission_key": key, "answers": answers, "position": position})
+    return draft

@@ -1,0 +1,41 @@
+"""manage.py generate_codes: one-time codes for a citizens' survey link, as a CSV to print."""
+
+import csv
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from surveys.distribution import code_rows, resolve_targets
+
+
+class Command(BaseCommand):
+    help = ("Generate N one-time codes per province for a citizens' questionnaire (from then "
+            "on its link asks for a code) and write them as CSV "
+            "(province_code,province_name,questionnaire,code,link).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--questionnaire", required=True)
+        parser.add_argument("--province", action="append", default=[])
+        parser.add_argument("--count", type=int, required=True)
+        parser.add_argument("--base-url", default=settings.PUBLIC_BASE_URL)
+        parser.add_argument("-o", "--output")
+
+    def handle(self, *args, **options):
+        if not 1 <= options["count"] <= 100_000:
+            raise CommandError("--count must be between 1 and 100000")
+        questionnaire, provinces = resolve_targets(options["questionnaire"],
+                                                   options["province"], audience="citizen")
+        header, rows = code_rows(questionnaire, provinces, options["count"],
+                                 options["base_url"])
+        out = open(options["output"], "w", encoding="utf-8", newline="") \
+            if options["output"] else sys.stdout
+        try:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+        finally:
+            if options["output"]:
+                out.close()
+        if options["output"]:
+            self.stdout.write(f"{len(rows):,} codes written to {options['output']}")

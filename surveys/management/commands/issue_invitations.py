@@ -1,0 +1,42 @@
+"""manage.py issue_invitations: invitation links for officials, as a CSV to distribute."""
+
+import csv
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from surveys.distribution import invitation_rows, resolve_targets
+
+
+class Command(BaseCommand):
+    help = ("Issue N invitation links per province for an officials' questionnaire and write "
+            "them as CSV (province_code,province_name,questionnaire,respondent_group,link). "
+            "Only the tokens' hashes are stored: keep the file safe.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--questionnaire", required=True)
+        parser.add_argument("--province", action="append", default=[],
+                            help="province code; repeat, or leave out for every province")
+        parser.add_argument("--count", type=int, required=True, help="links per province")
+        parser.add_argument("--base-url", default=settings.PUBLIC_BASE_URL)
+        parser.add_argument("-o", "--output", help="CSV file (stdout when absent)")
+
+    def handle(self, *args, **options):
+        if not 1 <= options["count"] <= 10_000:
+            raise CommandError("--count must be between 1 and 10000")
+        questionnaire, provinces = resolve_targets(options["questionnaire"],
+                                                   options["province"], audience="official")
+        header, rows = invitation_rows(questionnaire, provinces, options["count"],
+                                       options["base_url"])
+        out = open(options["output"], "w", encoding="utf-8", newline="") \
+            if options["output"] else sys.stdout
+        try:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+        finally:
+            if options["output"]:
+                out.close()
+        if options["output"]:
+            self.stdout.write(f"{len(rows):,} links written to {options['output']}")

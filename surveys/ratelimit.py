@@ -1,0 +1,65 @@
+"""Fixed-window rate limits per client, kept in the cache (never in the database).
+
+The client is identified by a keyed hash of its address, so no address is stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+WINDOW_SECONDS = 60
+
+
+def client_id(request: HttpRequest) -> str:
+    address = request.META.get("REMOTE_ADDR", "")
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:24]
+
+
+def allow(request: HttpRequest, scope: str) -> bool:
+    """Count one hit of `scope` for this client; False once over the limit for the window."""
+    limit = settings.RATE_LIMITS.get(scope)
+    if not limit:
+        return True
+    window = int(time.time() // WINDOW_SECONDS)
+    key = f"rl:{scope}:{client_id(request)}:{window}"
+    if cache.add(key, 1, WINDOW_SECONDS + 5):
+        return True
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, WINDOW_SECONDS + 5)
+        return True
+
+
+def too_many(request: HttpRequest, *, api: bool = False) -> HttpResponse:
+    if api:
+        response = JsonResponse({"errors": [{"field": "", "code": "rate_limited", "message":
+                                             "too many requests; try again in a minute"}]},
+                                status=429)
+    else:
+        response = render(request, "surveys/link_error_public.html", {
+            "title": _("Too many attempts"),
+            "message": _("Please wait a minute and try again."),
+        }, status=429)
+    response["Retry-After"] = str(WINDOW_SECONDS)
+    return response
+
+
+def limited(scope: str, *, api: bool = False):
+    """Decorate a view so that each client gets at most RATE_LIMITS[scope] hits a minute."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not allow(request, scope):
+                return too_many(request, api=api)
+            return view(request, *args, **kwargs)
+        return wrapped
+    return decorate

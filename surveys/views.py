@@ -1,0 +1,247 @@
+"""Collection pages: the citizens' survey by public link, officials' questionnaires by invitation.
+
+A questionnaire is answered one section per page. Citizens' answers so far
+live in their session (nothing identifies them); officials' are saved as a
+draft on the server at every page, so the same link resumes on any device.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from surveys import intake
+from surveys.forms import CodeForm, SectionForm
+from surveys.models import Province, Questionnaire, Section, Submission
+from surveys.ratelimit import limited
+from surveys.selectors import questionnaire_schema
+from surveys.validation import is_visible, prune_hidden
+
+ERROR_TEMPLATE = "surveys/link_error_public.html"
+
+
+def _error_page(request: HttpRequest, error: intake.IntakeError, **context) -> HttpResponse:
+    titles = {
+        404: _("This link is not known"),
+        403: _("Access refused"),
+        409: _("These answers were already sent differently"),
+        410: _("This survey can no longer be answered"),
+    }
+    messages = {
+        "this link is not known": _("Please check the address, or ask for a new link."),
+        "this link has already been used to submit the questionnaire":
+            _("The questionnaire was already submitted with this link. Thank you."),
+        "this link has expired": _("This link has expired."),
+        "this questionnaire is closed": _("The survey is closed; answers are no longer "
+                                          "accepted."),
+        "this code has already been used": _("This code has already been used."),
+        "this submission_id was already used with other answers":
+            _("This form was already sent with other answers; nothing more was stored."),
+    }
+    return render(request, ERROR_TEMPLATE, {
+        "title": titles.get(error.status, _("Something went wrong")),
+        "message": messages.get(error.message, error.message), **context,
+    }, status=error.status)
+
+
+def _sections(questionnaire: Questionnaire) -> list[Section]:
+    return list(questionnaire.sections.order_by("position"))
+
+
+def _next_visible(sections, schema, answers, start: int, step: int) -> int | None:
+    """The next section (forwards or backwards) that has a question to show."""
+    position = start
+    while 0 <= position < len(sections):
+        form = SectionForm(section=sections[position], schema=schema, prior=answers)
+        if not form.is_empty():
+            return position
+        position += step
+    return None
+
+
+def _counted_sections(questionnaire, sections, schema, answers) -> list[int]:
+    """Sections for the progress bar: those with a question that is shown, or that may be
+    shown once an earlier, still unanswered question is answered."""
+    rules = schema.by_code()
+    by_section: dict[int, list[str]] = {}
+    for section_id, code in questionnaire.questions.values_list("section_id", "code"):
+        by_section.setdefault(section_id, []).append(code)
+    typed = {k: tuple(v) if isinstance(v, list) else v for k, v in answers.items()}
+    out = []
+    for i, section in enumerate(sections):
+        for code in by_section.get(section.pk, []):
+            rule = rules[code]
+            if not rule.show_if or rule.show_if not in answers or is_visible(rule, typed):
+                out.append(i)
+                break
+    return out
+
+
+class Flow:
+    """Where a respondent is: answers so far, current section, the submission key."""
+
+    def __init__(self, answers: dict[str, Any], position: int, key: str):
+        self.answers, self.position, self.key = answers, position, key
+
+
+def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context):
+    """Shared GET/POST handling of a section page; `save` keeps the flow, `finish` submits."""
+    schema = questionnaire_schema(questionnaire)
+    sections = _sections(questionnaire)
+    position = _next_visible(sections, schema, flow.answers, flow.position, 1)
+    if position is None:
+        position = _next_visible(sections, schema, flow.answers, len(sections) - 1, -1) or 0
+    section = sections[position]
+    if request.method == "POST":
+        posted_key = request.POST.get("submission_id", "")
+        if posted_key and posted_key != flow.key:
+            # the page was served to another attempt; a resend of a finished one is harmless
+            done = Submission.objects.filter(key=posted_key).first()
+            if done is not None:
+                return redirect("surveys:receipt", receipt=done.receipt)
+        form = SectionForm(request.POST, section=section, schema=schema, prior=flow.answers)
+        action = request.POST.get("action", "next")
+        if action == "back":
+            answers = {**flow.answers, **(form.answers() if form.is_valid() else {})}
+            previous = _next_visible(sections, schema, answers, position - 1, -1)
+            save(Flow(prune_hidden(schema, answers), previous or 0, flow.key))
+            return redirect(request.path)
+        if form.is_valid():
+            answers = {k: v for k, v in flow.answers.items() if k not in form.fields}
+            answers = prune_hidden(schema, {**answers, **form.answers()})
+            following = _next_visible(sections, schema, answers, position + 1, 1)
+            if following is None and action == "submit":
+                try:
+                    receipt = finish(answers, flow.key)
+                except intake.IntakeError as error:
+                    return _error_page(request, error, **context)
+                return redirect("surveys:receipt", receipt=receipt.receipt)
+            save(Flow(answers, following if following is not None else position, flow.key))
+            return redirect(request.path)
+    else:
+        form = SectionForm(section=section, schema=schema, prior=flow.answers)
+    visible = _counted_sections(questionnaire, sections, schema, flow.answers)
+    step = visible.index(position) + 1 if position in visible else 1
+    is_last = _next_visible(sections, schema, flow.answers, position + 1, 1) is None
+    return render(request, "surveys/section_form.html", {
+        "questionnaire": questionnaire, "section": section, "form": form,
+        "step": step, "steps": max(len(visible), step),
+        "percent": round(100 * (step - 1) / max(len(visible), 1)),
+        "is_first": position == (visible[0] if visible else 0), "is_last": is_last,
+        "submission_id": flow.key, **context,
+    })
+
+
+# --- citizens ---------------------------------------------------------------------------------
+
+def _public_target(questionnaire_code: str, province_code: str) -> tuple[Questionnaire, Province]:
+    questionnaire = get_object_or_404(Questionnaire, code=questionnaire_code,
+                                      audience="citizen")
+    province = get_object_or_404(Province, province_set=questionnaire.province_set,
+                                 code=province_code)
+    return questionnaire, province
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@limited("survey")
+def survey_public(request: HttpRequest, questionnaire: str, province: str) -> HttpResponse:
+    """The citizens' survey of one questionnaire for one province."""
+    try:
+        qn, pr = _public_target(questionnaire, province)
+    except Http404:
+        return _error_page(request, intake.NotFound("this link is not known"))
+    context = {"province": pr}
+    if not qn.accepts_answers(timezone.now()):
+        return _error_page(request, intake.Gone("this questionnaire is closed"), **context)
+    session_key = f"survey:{qn.code}:{pr.code}"
+    state = request.session.get(session_key) or {}
+    if intake.requires_code(qn, pr) and not state.get("code"):
+        return _code_entry(request, qn, pr, session_key, context)
+    flow = Flow(state.get("answers", {}), state.get("position", 0),
+                state.get("key") or str(uuid.uuid4()))
+
+    def save(new: Flow) -> None:
+        request.session[session_key] = {**state, "answers": new.answers,
+                                        "position": new.position, "key": new.key}
+
+    def finish(answers, key):
+        receipt = intake.submit(questionnaire=qn, province=pr, key=key, raw_answers=answers,
+                                channel=Submission.Channel.WEB, code=state.get("code"))
+        request.session.pop(session_key, None)
+        return receipt
+
+    if not state.get("key"):
+        save(flow)
+    return _handle_section(request, questionnaire=qn, flow=flow, save=save, finish=finish,
+                           context=context)
+
+
+@limited("code")
+def _code_entry(request, questionnaire, province, session_key, context):
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            intake.check_code(questionnaire, province, form.cleaned_data["code"])
+        except intake.IntakeError as error:
+            form.add_error("code", _("This code has already been used.") if error.status == 410
+                           else _("This code is not valid for this survey."))
+            status = 400
+        else:
+            request.session[session_key] = {"code": form.cleaned_data["code"]}
+            return redirect(request.path)
+    return render(request, "surveys/code_entry_public.html",
+                  {"questionnaire": questionnaire, "form": form, **context}, status=status)
+
+
+def receipt_public(request: HttpRequest, receipt: str) -> HttpResponse:
+    """The thank-you page with the receipt code."""
+    if not Submission.objects.filter(receipt=receipt).exists():
+        raise Http404
+    return render(request, "surveys/receipt_public.html", {"receipt": receipt})
+
+
+# --- officials ----------------------------------------------------------------------------------
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@limited("token")
+def invitation_official(request: HttpRequest, token: str) -> HttpResponse:
+    """An official's questionnaire by invitation; opening the link never uses it up."""
+    try:
+        invitation = intake.invitation_for(token)
+    except intake.IntakeError as error:
+        posted = request.POST.get("submission_id") if request.method == "POST" else None
+        done = Submission.objects.filter(key=posted).first() if posted else None
+        if done is not None:  # a resend of the final page
+            return redirect("surveys:receipt", receipt=done.receipt)
+        return _error_page(request, error)
+    qn = invitation.questionnaire
+    draft = getattr(invitation, "draft", None)
+    flow = Flow(dict(draft.answers) if draft else {}, draft.position if draft else 0,
+                draft.submission_key if draft else
+                (request.POST.get("submission_id") or str(uuid.uuid4())))
+
+    def save(new: Flow) -> None:
+        intake.save_draft(invitation=invitation, key=new.key, answers=new.answers,
+                          position=new.position)
+
+    def finish(answers, key):
+        return intake.submit(questionnaire=qn, province=invitation.province, key=key,
+                             raw_answers=answers, channel=Submission.Channel.WEB,
+                             invitation=invitation)
+
+    return _handle_section(request, questionnaire=qn, flow=flow, save=save, finish=finish,
+                           context={"province": invitation.province, "official": True,
+                                    "saved_at": draft.updated_at if draft else None,
+                                    "form_action": reverse("surveys:invitation",
+                                                           args=[token])})

@@ -1,0 +1,171 @@
+"""The JSON intake API: status codes, receipts, idempotency, and nothing written on refusal."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from surveys.intake import generate_codes, issue_invitations
+from surveys.models import AccessCode, Answer, Invitation, Province, Submission
+
+URL = "/api/v1/submissions"
+ANSWERS = {"U01": 1, "Q01": 5, "Q02": 4, "Q03": 9, "Z01": [1, 3], "N01": 2, "T01": "Tốt"}
+
+
+def post(client, body, **extra):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post(URL, data=data, content_type="application/json", **extra)
+
+
+def payload(**changes):
+    return {"submission_id": "kiosk-7-0001", "questionnaire": "mini-citizens",
+            "province": "74", "answers": dict(ANSWERS), **changes}
+
+
+def counts():
+    return (Submission.objects.count(), Answer.objects.count())
+
+
+def test_created_then_identical_resend_returns_the_same_receipt(client, mini_questionnaire):
+    first = post(client, payload())
+    assert first.status_code == 201
+    body = first.json()
+    assert body["submission_id"] == "kiosk-7-0001" and body["status"] == "created"
+    assert len(body["receipt"]) == 11
+    again = post(client, payload(answers={**ANSWERS, "Z01": [3, 1]}))  # same set, other order
+    assert again.status_code == 200
+    assert again.json() == {**body, "status": "duplicate"}
+    assert counts() == (1, 8)
+    stored = Submission.objects.get()
+    assert (stored.channel, stored.province.code, stored.receipt) == ("api", "74",
+                                                                      body["receipt"])
+
+
+def test_same_id_with_other_answers_is_refused(client, mini_questionnaire):
+    assert post(client, payload()).status_code == 201
+    response = post(client, payload(answers={**ANSWERS, "Q01": 4}))
+    assert response.status_code == 409
+    assert response.json() == {"errors": [{
+        "field": "submission_id", "code": "conflict",
+        "message": "this submission_id was already used with other answers"}]}
+    assert counts() == (1, 8)
+
+
+@pytest.mark.parametrize(("body", "status", "errors"), [
+    (b"{not json", 400, [("", "malformed",
+                          "the body is not valid JSON: Expecting property name enclosed in "
+                          "double quotes at line 1 column 2")]),
+    ("[1, 2]", 400, [("", "malformed", "the body must be a JSON object")]),
+    (payload(submission_id=""), 400,
+     [("submission_id", "required", "is required, as a non-empty string")]),
+    (payload(submission_id="x" * 65), 400,
+     [("submission_id", "too_long", "must be at most 64 characters")]),
+    (payload(answers=[1]), 400,
+     [("answers", "required", "is required, as an object of question codes")]),
+    (payload(extra=1), 400, [("extra", "unknown_field", "is not a field of a submission")]),
+    (payload(answers={**ANSWERS, "Q01": 6}), 400,
+     [("answers.Q01", "invalid_answers", "6 is not one of the options (1, 2, 3, 4, 5, 9)")]),
+    (payload(answers={**ANSWERS, "Q01": True}), 400,
+     [("answers.Q01", "invalid_answers", "True is not an option")]),
+    (payload(answers={**ANSWERS, "Q99": 1}), 400,
+     [("answers.Q99", "invalid_answers", "mini-citizens has no question 'Q99'")]),
+    (payload(answers={"U01": 2, "Q02": 4}), 400,
+     [("answers.Q01", "invalid_answers", "an answer is required"),
+      ("answers.Q02", "invalid_answers", "is not asked when U01 is not one of 1")]),
+    (payload(answers={**ANSWERS, "N01": "lots"}), 400,
+     [("answers.N01", "invalid_answers", "'lots' is not a number")]),
+    (payload(answers={**ANSWERS, "T01": "x" * 501}), 400,
+     [("answers.T01", "invalid_answers", "is 501 characters long; the limit is 500")]),
+    (payload(questionnaire="sipas-1999"), 404,
+     [("questionnaire", "not_found", "no such questionnaire")]),
+    (payload(province="99"), 404,
+     [("province", "not_found", "no such province in mini-citizens's year")]),
+], ids=["broken json", "not an object", "empty id", "long id", "answers not an object",
+        "unknown field", "out of scale", "boolean", "unknown question", "required and hidden",
+        "not a number", "text too long", "unknown questionnaire", "wrong province"])
+def test_malformed_payloads_are_refused_and_write_nothing(client, mini_questionnaire, body,
+                                                          status, errors):
+    response = post(client, body)
+    assert response.status_code == status
+    assert [(e["field"], e["code"], e["message"]) for e in response.json()["errors"]] == errors
+    assert counts() == (0, 0)
+
+
+def test_oversize_body_is_refused_with_413(client, mini_questionnaire, settings):
+    settings.API_MAX_BODY_BYTES = 1000
+    response = post(client, payload(answers={**ANSWERS, "T01": "x" * 2000}))
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["code"] == "too_large"
+    assert counts() == (0, 0)
+
+
+def test_wrong_content_type_and_method(client, mini_questionnaire):
+    response = client.post(URL, data="submission_id=1", content_type="text/plain")
+    assert response.status_code == 415
+    assert client.get(URL).status_code == 405
+
+
+def test_closed_questionnaire_is_gone(client, mini_questionnaire):
+    mini_questionnaire.closes_at = timezone.now() - timedelta(minutes=1)
+    mini_questionnaire.save()
+    response = post(client, payload())
+    assert response.status_code == 410
+    assert response.json()["errors"] == [{"field": "questionnaire", "code": "gone",
+                                          "message": "this questionnaire is closed"}]
+    assert counts() == (0, 0)
+
+
+def test_one_time_codes(client, mini_questionnaire):
+    province = Province.objects.get(code="74")
+    [code] = generate_codes(questionnaire=mini_questionnaire, province=province, count=1)
+    missing = post(client, payload())
+    assert (missing.status_code, missing.json()["errors"][0]["field"]) == (403, "code")
+    wrong = post(client, payload(code="AAAAA-AAAAA"))
+    assert (wrong.status_code, wrong.json()["errors"][0]["message"]) == (
+        403, "this code is not valid for this survey")
+    assert post(client, payload(code=code.lower().replace("-", " "))).status_code == 201
+    assert AccessCode.objects.get().used_at is not None
+    resend = post(client, payload(code=code))  # the same submission again: harmless
+    assert resend.status_code == 200
+    reuse = post(client, payload(submission_id="another", code=code))
+    assert (reuse.status_code, reuse.json()["errors"][0]["message"]) == (
+        410, "this code has already been used")
+    assert counts() == (1, 8)
+
+
+def test_official_needs_a_valid_unused_unexpired_token(client, mini_officials):
+    province = Province.objects.get(code="74")
+    [token] = issue_invitations(questionnaire=mini_officials, province=province, count=1)
+    body = payload(questionnaire="mini-officials")
+    assert post(client, body).status_code == 403
+    assert post(client, {**body, "token": "nope"}).status_code == 404
+    other = post(client, {**body, "province": "01", "token": token})
+    assert (other.status_code, other.json()["errors"][0]["message"]) == (
+        403, "this link is for another questionnaire or province")
+    assert post(client, {**body, "token": token}).status_code == 201
+    used = post(client, {**body, "submission_id": "second", "token": token})
+    assert (used.status_code, used.json()["errors"][0]["field"]) == (410, "token")
+    [late] = issue_invitations(questionnaire=mini_officials, province=province, count=1)
+    Invitation.objects.filter(used_at__isnull=True).update(
+        expires_at=timezone.now() - timedelta(seconds=1))
+    expired = post(client, {**body, "submission_id": "third", "token": late})
+    assert (expired.status_code, expired.json()["errors"][0]["message"]) == (
+        410, "this link has expired")
+    assert Submission.objects.count() == 1
+
+
+def test_rate_limit_answers_429(client, mini_questionnaire, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api": 3}
+    statuses = [post(client, payload(submission_id=f"s{i}")).status_code for i in range(5)]
+    assert statuses == [201, 201, 201, 429, 429]
+    assert Submission.objects.count() == 3
+
+
+def test_openapi_document_validates(client):
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json").json()
+    validate(document)
+    assert set(document["paths"]["/api/v1/submissions"]["post"]["responses"]) == {
+        "200", "201", "400", "403", "404", "405", "409", "410", "413", "415", "429"}
