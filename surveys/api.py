@@ -190,8 +190,10 @@ OPENAPI = {
                 "submission_id": {"type": "string", "minLength": 1, "maxLength": 64,
                                   "description": "made by the client when the form is first "
                                                  "shown, e.g. a UUID"},
-                "questionnaire": {"type": "string", "example": "sipas-2024"},
-                "province": {"type": "string", "description": "GSO code", "example": "74"},
+                "questionnaire": {"type": "string", "minLength": 1, "maxLength": 64,
+                                  "example": "sipas-2024"},
+                "province": {"type": "string", "minLength": 1, "maxLength": 64,
+                             "description": "GSO code", "example": "74"},
                 "answers": {"type": "object", "additionalProperties": ANSWER_VALUE,
                             "description": "question code → value"},
                 "token": {"type": "string", "description": "an official's invitation token"},

@@ -136,13 +136,12 @@ def submit(
         if not recorded.created:
             # the same submission won a race with this one: keep the access unspent
             transaction.set_rollback(True)
-            return Receipt(key, _existing(key).receipt, False)
-        if access is not None:
+        elif access is not None:
             access.used_at = timezone.now()
             access.save(update_fields=["used_at"])
             if isinstance(access, Invitation):
                 Draft.objects.filter(invitation=access).delete()
-    return Receipt(key, _existing(key).receipt, True)
+    return Receipt(key, _existing(key).receipt, bool(recorded.created))
 
 
 def _spend_access(questionnaire, province, code, invitation):

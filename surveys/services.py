@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from celery import current_app
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
@@ -229,7 +228,9 @@ FOLD_BATCH = 500
 
 def enqueue_fold(submission_ids: list[int]) -> None:
     """Hand new submissions to the scoring worker; on failure the periodic sweep counts them."""
-    task = current_app.tasks[FOLD_TASK]
+    from config.celery import app  # the configured app, in any thread
+
+    task = app.tasks[FOLD_TASK]
     for start in range(0, len(submission_ids), FOLD_BATCH):
         batch = submission_ids[start:start + FOLD_BATCH]
         try:

@@ -148,3 +148,10 @@ def mini_officials(mini_questionnaire):
     data.update(code="mini-officials", audience="official", respondent_group="dept-leaders")
     load_questionnaire(text=dump(data))
     return Questionnaire.objects.get(code="mini-officials")
+
+
+@pytest.fixture
+def postgres():
+    """For tests of real concurrency: SQLite serialises writers, PostgreSQL does not."""
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        _service_unavailable("this test needs PostgreSQL (set DATABASE_URL)")

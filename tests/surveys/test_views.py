@@ -1,0 +1,144 @@
+"""The web survey and invitation pages through Django's test client."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from surveys.intake import generate_codes, issue_invitations
+from surveys.models import Draft, Invitation, Province, Submission
+
+SURVEY = "/s/mini-citizens/74/"
+
+
+def key_of(response) -> str:
+    return re.search(r'name="submission_id" value="([^"]+)"', response.content.decode()).group(1)
+
+
+def test_first_page_is_vietnamese_with_the_first_section(client, mini_questionnaire):
+    page = client.get(SURVEY, HTTP_ACCEPT_LANGUAGE="en-US,en")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<html lang="vi">' in html
+    assert "Đã dùng dịch vụ?" in html and "Phần A" in html
+    assert 'name="Q03"' not in html  # section B comes later
+
+
+def test_english_after_switching_language(client, mini_questionnaire):
+    client.post("/i18n/setlang/", {"language": "en", "next": SURVEY})
+    html = client.get(SURVEY).content.decode()
+    assert '<html lang="en">' in html and "Used a service?" in html
+
+
+def test_citizen_completes_the_survey_and_a_resend_returns_the_same_receipt(
+        client, mini_questionnaire):
+    key = key_of(client.get(SURVEY))
+    missing = client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "1"})
+    assert missing.status_code == 200
+    assert re.findall(r'id="err-(\w+)"', missing.content.decode()) == ["Q01", "Q02"]
+    assert client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "1",
+                                "Q01": "5", "Q02": "4"}).status_code == 302
+    final = {"submission_id": key, "action": "submit", "Q03": "9", "Z01": ["1", "3"],
+             "N01": "2", "T01": "Tốt"}
+    done = client.post(SURVEY, final)
+    assert done.status_code == 302
+    receipt = done.url.rstrip("/").rsplit("/", 1)[1]
+    submission = Submission.objects.get()
+    assert (submission.receipt, submission.key, submission.channel) == (receipt, key, "web")
+    assert client.get(done.url).status_code == 200
+    again = client.post(SURVEY, final)  # a double tap on Submit
+    assert (again.status_code, again.url) == (302, done.url)
+    assert Submission.objects.count() == 1
+
+
+def test_hidden_section_answers_are_dropped_when_the_screening_answer_changes(
+        client, mini_questionnaire):
+    key = key_of(client.get(SURVEY))
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "1", "Q01": "5",
+                         "Q02": "4"})
+    client.post(SURVEY, {"submission_id": key, "action": "back"})
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    client.post(SURVEY, {"submission_id": key, "action": "submit"})
+    answers = {a.question.code for a in Submission.objects.get().answers.all()}
+    assert answers == {"U01", "Q01"}
+
+
+def test_code_is_asked_once_codes_exist(client, mini_questionnaire):
+    [code] = generate_codes(questionnaire=mini_questionnaire,
+                            province=Province.objects.get(code="74"), count=1)
+    page = client.get(SURVEY)
+    assert 'name="code"' in page.content.decode()
+    wrong = client.post(SURVEY, {"code": "AAAAA-BBBBB"})
+    assert wrong.status_code == 400
+    assert client.post(SURVEY, {"code": code}).status_code == 302
+    key = key_of(client.get(SURVEY))
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "3"})
+    assert client.post(SURVEY, {"submission_id": key, "action": "submit"}).status_code == 302
+    other = type(client)()
+    used = other.post(SURVEY, {"code": code})
+    assert used.status_code == 400
+    assert "đã được sử dụng" in used.content.decode() or "already been used" in \
+        used.content.decode()
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/s/mini-citizens/99/", 404), ("/s/nothing/74/", 404), ("/i/not-a-token/", 404),
+    ("/r/NOPE/", 404),
+])
+def test_unknown_links_get_a_clear_page(client, mini_questionnaire, url, status):
+    assert client.get(url).status_code == status
+
+
+def test_closed_questionnaire_gets_a_410_page(client, mini_questionnaire):
+    mini_questionnaire.is_open = False
+    mini_questionnaire.save()
+    page = client.get(SURVEY)
+    assert page.status_code == 410
+    assert Submission.objects.count() == 0
+
+
+def test_invitation_is_resumable_and_used_up_only_on_submit(client, mini_officials):
+    [token] = issue_invitations(questionnaire=mini_officials,
+                                province=Province.objects.get(code="01"), count=1)
+    url = f"/i/{token}/"
+    first = client.get(url)
+    assert first.status_code == 200
+    assert Invitation.objects.get().used_at is None and not Draft.objects.exists()
+    key = key_of(first)
+    client.post(url, {"submission_id": key, "action": "next", "U01": "2", "Q01": "4"})
+    draft = Draft.objects.get()
+    assert (draft.answers, draft.position, draft.submission_key) == (
+        {"U01": 2, "Q01": 4}, 1, key)
+    elsewhere = type(client)()  # another device: no cookies
+    resumed = elsewhere.get(url)
+    assert 'name="Q03"' in resumed.content.decode() and key_of(resumed) == key
+    done = elsewhere.post(url, {"submission_id": key, "action": "submit", "Q03": "5"})
+    assert done.status_code == 302
+    assert Invitation.objects.get().used_at is not None
+    assert not Draft.objects.exists()
+    assert elsewhere.get(url).status_code == 410
+    resend = elsewhere.post(url, {"submission_id": key, "action": "submit", "Q03": "5"})
+    assert (resend.status_code, resend.url) == (302, done.url)
+    assert Submission.objects.count() == 1
+
+
+def test_expired_invitation_gets_a_410_page(client, mini_officials):
+    [token] = issue_invitations(questionnaire=mini_officials,
+                                province=Province.objects.get(code="01"), count=1)
+    Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get(f"/i/{token}/").status_code == 410
+
+
+def test_issue_invitations_command_writes_links(mini_officials, tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "links.csv"
+    call_command("issue_invitations", "--questionnaire", "mini-officials", "--province", "74",
+                 "--province", "01", "--count", "2", "-o", str(out))
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "province_code,province_name,questionnaire,respondent_group,link"
+    assert [line.split(",")[0] for line in lines[1:]] == ["74", "74", "01", "01"]
+    token = lines[1].rsplit("/i/", 1)[1].rstrip("/")
+    assert len(token) == 32 and Invitation.objects.count() == 4
+    assert not Invitation.objects.filter(token_hash=token).exists()  # only hashes are kept
