@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_SCALE ?= 0.05
 
-.PHONY: run test lint setup
+.PHONY: run test lint setup messages
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,3 +28,9 @@ test: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Refresh the Vietnamese catalogue after changing texts: add new pairs to locale/vi.tsv first.
+messages: $(BIN)/.installed
+	$(BIN)/python manage.py makemessages -l vi --ignore=.venv --ignore=tests --ignore=var
+	$(BIN)/python locale/translate.py
+	$(BIN)/python manage.py compilemessages -l vi --ignore=.venv

@@ -28,12 +28,14 @@ def main() -> int:
     for entry in entries:
         lines = [ln for ln in entry.splitlines() if ln != "#, fuzzy"]
         ids = [i for i, ln in enumerate(lines) if ln.startswith("msgid ")]
-        strs = [i for i, ln in enumerate(lines) if ln.startswith("msgstr ")]
+        plural = [i for i, ln in enumerate(lines) if ln.startswith("msgid_plural ")]
+        strs = [i for i, ln in enumerate(lines) if ln.startswith("msgstr")]
         if not ids or not strs:
             out.append("\n".join(lines))
             continue
+        end = plural[0] if plural else strs[0]
         msgid = "".join(ast.literal_eval(ln.split(" ", 1)[1] if ln.startswith("msgid") else ln)
-                        for ln in lines[ids[0]:strs[0]])
+                        for ln in lines[ids[0]:end])
         if not msgid:  # the header
             header = "\n".join(lines).replace("charset=CHARSET", "charset=UTF-8")
             out.append(header)
@@ -43,7 +45,8 @@ def main() -> int:
             missing.append(msgid)
             out.append("\n".join(lines))
             continue
-        out.append("\n".join(lines[:strs[0]] + [f"msgstr {quoted(text)}"]))
+        target = "msgstr[0]" if plural else "msgstr"  # Vietnamese has one plural form
+        out.append("\n".join(lines[:strs[0]] + [f"{target} {quoted(text)}"]))
     PO.write_text("\n\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
     for msgid in missing:
         print(f"no translation: {msgid!r}", file=sys.stderr)

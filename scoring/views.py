@@ -4,6 +4,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 
 from scoring.models import Index
+from surveys.models import Questionnaire
 
 
 def home(request):
@@ -11,4 +12,9 @@ def home(request):
     indices = Index.objects.annotate(
         province_count=Count("results", filter=Q(results__node__level=0))
     ).order_by("-year", "kind", "code")
-    return render(request, "scoring/home_public.html", {"indices": indices})
+    surveys = [q for q in Questionnaire.objects.filter(audience="citizen", is_open=True)
+               .select_related("province_set").order_by("-year")[:1]]
+    provinces = surveys[0].province_set.provinces.order_by("name_vi") if surveys else []
+    return render(request, "scoring/home_public.html",
+                  {"indices": indices, "survey": surveys[0] if surveys else None,
+                   "provinces": provinces})

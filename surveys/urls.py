@@ -7,6 +7,7 @@ from surveys import api, views
 app_name = "surveys"
 
 urlpatterns = [
+    path("s/", views.survey_start, name="survey-start"),
     path("s/<slug:questionnaire>/<str:province>/", views.survey_public, name="survey"),
     path("i/<str:token>/", views.invitation_official, name="invitation"),
     path("r/<str:receipt>/", views.receipt_public, name="receipt"),

@@ -245,3 +245,14 @@ def invitation_official(request: HttpRequest, token: str) -> HttpResponse:
                                     "saved_at": draft.updated_at if draft else None,
                                     "form_action": reverse("surveys:invitation",
                                                            args=[token])})
+
+
+def survey_start(request: HttpRequest) -> HttpResponse:
+    """From the home page's picker to the short survey link of a province."""
+    questionnaire = request.GET.get("questionnaire", "")
+    province = request.GET.get("province", "")
+    try:
+        qn, pr = _public_target(questionnaire, province)
+    except Http404:
+        return _error_page(request, intake.NotFound("this link is not known"))
+    return redirect("surveys:survey", questionnaire=qn.code, province=pr.code)
