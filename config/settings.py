@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "scoring.context_processors.staff",
             ],
         },
     },
@@ -107,7 +108,9 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "scoring:review"
+LOGOUT_REDIRECT_URL = "home"
 
 # Celery: no broker configured means tasks run in-process (the embedded default).
 BROKER_CONFIGURED = bool(env.str("CELERY_BROKER_URL", default=""))

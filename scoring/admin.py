@@ -3,7 +3,17 @@
 from django.contrib import admin
 from django.db.models import Count, Q, Sum
 
-from scoring.models import Assessment, AssessmentChange, Index, Node, Recompute
+from scoring.models import (
+    Assessment,
+    AssessmentChange,
+    AuditEvent,
+    Index,
+    Node,
+    Publication,
+    Recompute,
+    StaffRole,
+)
+from scoring.services.audit import record_event
 
 
 @admin.register(Index)
@@ -77,3 +87,51 @@ class RecomputeAdmin(admin.ModelAdmin):
     list_filter = ["index", "status"]
     readonly_fields = ["index", "full", "provinces", "status", "progress", "inputs",
                        "started_at", "finished_at"]
+
+
+@admin.register(StaffRole)
+class StaffRoleAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "province"]
+    list_filter = ["role"]
+    list_select_related = ["user", "province"]
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record_event(user=request.user, action=AuditEvent.Action.ROLE_CHANGED,
+                     staff=obj.user.get_username(), role=obj.role,
+                     province=obj.province.code if obj.province else None)
+
+    def delete_model(self, request, obj):
+        record_event(user=request.user, action=AuditEvent.Action.ROLE_CHANGED,
+                     staff=obj.user.get_username(), role=None, province=None)
+        super().delete_model(request, obj)
+
+
+@admin.register(Publication)
+class PublicationAdmin(admin.ModelAdmin):
+    list_display = ["index", "version", "published_at", "published_by"]
+    list_filter = ["index"]
+    readonly_fields = ["index", "version", "published_at", "published_by", "note"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "action", "detail"]
+    list_filter = ["action"]
+    readonly_fields = ["at", "user", "action", "detail"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

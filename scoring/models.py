@@ -246,3 +246,105 @@ class NodeResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.index_id}:{self.province_id}:{self.node_id}"
+
+
+class Role(models.TextChoices):
+    REVIEWER = "reviewer", _("Ministry reviewer")
+    PROVINCE_OFFICER = "province_officer", _("Province officer")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class StaffRole(models.Model):
+    """What a staff member may see and do: every province, or their own province only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_role"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="officers"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="province_officer") | Q(province__isnull=False),
+                name="staffrole_officer_has_province",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class Publication(models.Model):
+    """A published version of an index's results: a frozen snapshot, never changed."""
+
+    index = models.ForeignKey(Index, on_delete=models.PROTECT, related_name="publications")
+    version = models.PositiveIntegerField()
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="publications",
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["index", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["index", "version"], name="publication_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index_id} v{self.version}"
+
+
+class PublishedResult(models.Model):
+    """One node's result as it was published."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="results")
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
+    max_points = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
+    percent = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
+    points_exact = models.TextField(blank=True)
+    percent_exact = models.TextField(blank=True)
+    flags = models.CharField(max_length=64, blank=True)
+    valid_answers = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "province", "node"],
+                                    name="publishedresult_unique_node"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publication_id}:{self.province_id}:{self.node_id}"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when: log-ins, role changes, appraisals, publishing, recomputes, downloads."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Failed log-in")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        SCORE_CHANGED = "score_changed", _("Score changed")
+        PUBLISHED = "published", _("Results published")
+        RECOMPUTE = "recompute", _("Recompute started")
+        DOWNLOAD = "download", _("Download")
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="audit_events",
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action}"

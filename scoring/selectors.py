@@ -8,7 +8,17 @@ from decimal import Decimal
 from fractions import Fraction
 
 from scoring import engine
-from scoring.models import LEVEL_NAMES, AnswerTally, Assessment, Index, Node, NodeResult, Source
+from scoring.models import (
+    LEVEL_NAMES,
+    AnswerTally,
+    Assessment,
+    Index,
+    Node,
+    NodeResult,
+    Publication,
+    PublishedResult,
+    Source,
+)
 from surveys.models import Province, ScaleOption
 
 
@@ -98,6 +108,7 @@ EXPORT_COLUMNS = {
 class TotalRow:
     province_code: str
     province_name: str
+    region_code: str
     points: Decimal | None
     max_points: Decimal | None
     percent: Decimal | None
@@ -107,23 +118,39 @@ class TotalRow:
     delta_rank: int | None
 
 
-def _totals(index: Index) -> dict[str, tuple[Province, NodeResult]]:
+def results_of(index: Index, publication: Publication | None = None):
+    """Stored results of an index: the current ones, or those of a publication."""
+    if publication is not None:
+        return PublishedResult.objects.filter(publication=publication)
+    return NodeResult.objects.filter(index=index)
+
+
+def latest_publication(index: Index) -> Publication | None:
+    return index.publications.order_by("-version").first()
+
+
+def _totals(index: Index, publication: Publication | None = None
+            ) -> dict[str, tuple[Province, NodeResult]]:
     return {
         r.province.code: (r.province, r)
-        for r in NodeResult.objects.filter(index=index, node__level=0).select_related("province")
+        for r in results_of(index, publication).filter(node__level=0).select_related("province")
     }
 
 
-def province_ranking(index: Index) -> list[TotalRow]:
+def province_ranking(index: Index, *, publication: Publication | None = None) -> list[TotalRow]:
     """Every province's total with rank, group and change vs the previous index.
 
+    With a publication, its frozen numbers are ranked and compared with the previous
+    index's latest publication (or its current results if it was never published).
     Ordered by rank then province code; unranked provinces come last.
     """
-    totals = _totals(index)
+    totals = _totals(index, publication)
     ranks = engine.competition_ranks({code: r.percent for code, (_, r) in totals.items()})
     previous = Index.objects.filter(code=index.previous_code).first() if index.previous_code \
         else None
-    prev_totals = _totals(previous) if previous else {}
+    prev_totals = {}
+    if previous is not None:
+        prev_totals = _totals(previous, latest_publication(previous) if publication else None)
     prev_ranks = engine.competition_ranks(
         {code: r.percent for code, (_, r) in prev_totals.items()})
     bands = [engine.Band(g["code"], Decimal(g["min_percent"])) for g in index.groups]
@@ -135,7 +162,8 @@ def province_ranking(index: Index) -> list[TotalRow]:
         prev = prev_totals.get(code)
         prev_value = engine.parse_fraction(getattr(prev[1], field)) if prev else None
         rows.append(TotalRow(
-            province_code=code, province_name=province.name_vi, points=result.points,
+            province_code=code, province_name=province.name_vi,
+            region_code=province.region_code, points=result.points,
             max_points=result.max_points, percent=result.percent, rank=ranks.get(code),
             group=engine.group_for(result.percent, bands),
             delta=engine.change(value, prev_value),
@@ -150,8 +178,12 @@ def _fmt(value: Decimal | Fraction | None) -> str:
     return "" if rounded is None else f"{rounded:.2f}"
 
 
-def export_rows(index: Index, level: str) -> tuple[list[str], list[list]]:
-    """The header and rows of `export_scores` (spec §8), numbers as 2-decimal strings."""
+def export_rows(index: Index, level: str, *, publication: Publication | None = None,
+                province_codes: set[str] | None = None) -> tuple[list[str], list[list]]:
+    """The header and rows of `export_scores` (spec §8), numbers as 2-decimal strings.
+
+    `province_codes` keeps only those provinces' rows (a province officer's download).
+    """
     names = LEVEL_NAMES[index.kind]
     if level not in names.values():
         raise ValueError(f"level must be one of {', '.join(names.values())} for a {index.kind} "
@@ -159,7 +191,9 @@ def export_rows(index: Index, level: str) -> tuple[list[str], list[list]]:
     if level == "total":
         header = EXPORT_COLUMNS[(index.kind, "total")]
         out = []
-        for r in province_ranking(index):
+        for r in province_ranking(index, publication=publication):
+            if province_codes is not None and r.province_code not in province_codes:
+                continue
             rank = "" if r.rank is None else r.rank
             delta_rank = "" if r.delta_rank is None else r.delta_rank
             if index.kind == "par":
@@ -173,10 +207,11 @@ def export_rows(index: Index, level: str) -> tuple[list[str], list[list]]:
     depth = {v: k for k, v in names.items()}[level]
     header = EXPORT_COLUMNS[(index.kind, "node")]
     # Sorted here, not by the database: collations differ between PostgreSQL and SQLite.
-    results = sorted(
-        NodeResult.objects.filter(index=index, node__level=depth).select_related("province",
-                                                                                 "node"),
-        key=lambda r: (r.province.code, r.node.code))
+    rows = results_of(index, publication).filter(node__level=depth)
+    if province_codes is not None:
+        rows = rows.filter(province__code__in=province_codes)
+    results = sorted(rows.select_related("province", "node"),
+                     key=lambda r: (r.province.code, r.node.code))
     out = []
     for r in results:
         if index.kind == "par":

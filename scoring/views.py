@@ -1,10 +1,49 @@
-"""Pages of the scoring side."""
+"""Pages of the scoring side: the landing page and the ministry's review pages.
 
+Every staff view states who may use it (`staff_required`) and, for one
+province's data, checks the province against the user's role.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from scoring.models import Index
-from surveys.models import Questionnaire
+from scoring import charts, review
+from scoring.exports import write_xlsx
+from scoring.models import (
+    LEVEL_NAMES,
+    Assessment,
+    AssessmentChange,
+    AuditEvent,
+    Index,
+    Publication,
+    Recompute,
+    Role,
+)
+from scoring.permissions import (
+    ALL_STAFF,
+    REVIEWERS,
+    may_see_province,
+    sees_all_provinces,
+    staff_required,
+)
+from scoring.selectors import export_rows, latest_publication
+from scoring.services.assessments import apply_scores
+from scoring.services.audit import record_event
+from scoring.services.publishing import NothingToPublish, publish_index
+from scoring.services.results import recompute_provinces, start_recompute
+from scoring.tasks import recompute_index_task
+from surveys.models import Province, Questionnaire
 
 
 def home(request):
@@ -18,3 +57,238 @@ def home(request):
     return render(request, "scoring/home_public.html",
                   {"indices": indices, "survey": surveys[0] if surveys else None,
                    "provinces": provinces})
+
+
+class LoginView(auth_views.LoginView):
+    """Staff log-in; every success and failure goes to the audit log."""
+
+    template_name = "scoring/login_public.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record_event(user=form.get_user(), action=AuditEvent.Action.LOGIN)
+        return response
+
+    def form_invalid(self, form):
+        record_event(user=None, action=AuditEvent.Action.LOGIN_FAILED,
+                     username=form.data.get("username", "")[:150])
+        return super().form_invalid(form)
+
+
+def _index(code: str) -> Index:
+    return get_object_or_404(Index, code=code)
+
+
+def _province(index: Index, code: str) -> Province:
+    return get_object_or_404(Province, province_set=index.province_set, code=code)
+
+
+def _check_province(request, province: Province) -> None:
+    if not may_see_province(request.user, province):
+        raise PermissionDenied
+
+
+def _publication(request, index: Index) -> Publication | None:
+    """The version asked for: `?version=current`, `?version=N`, else the latest published."""
+    asked = request.GET.get("version", "")
+    if asked == "current":
+        return None
+    if asked.isdigit():
+        return get_object_or_404(Publication, index=index, version=int(asked))
+    return latest_publication(index)
+
+
+@staff_required(*ALL_STAFF)
+def review_home(request: HttpRequest) -> HttpResponse:
+    """Reviewers see every index; a province officer goes straight to their province."""
+    role = request.staff_role
+    indices = list(Index.objects.order_by("-year", "kind", "code"))
+    if role.role == Role.PROVINCE_OFFICER:
+        return render(request, "scoring/review_home_officer.html",
+                      {"indices": indices, "province": role.province})
+    years = sorted({q.year for q in Questionnaire.objects.only("year")}, reverse=True)
+    return render(request, "scoring/review_home_reviewer.html",
+                  {"indices": indices, "years": years})
+
+
+@staff_required(*REVIEWERS)
+def ranking(request: HttpRequest, index: str) -> HttpResponse:
+    """The national ranking of one index, with region filter and sortable columns."""
+    idx = _index(index)
+    publication = _publication(request, idx)
+    sort = request.GET.get("sort", "rank")
+    descending = request.GET.get("order") == "desc"
+    region = request.GET.get("region", "")
+    page = review.ranking_page(idx, region=region, sort=sort, descending=descending,
+                               publication=publication)
+    return render(request, "scoring/ranking_reviewer.html", {
+        "index": idx, "page": page, "region": region, "sort": sort, "descending": descending,
+        "publication": publication, "publications": list(idx.publications.all()),
+        "recompute": idx.recomputes.filter(full=True).first(),
+    })
+
+
+@staff_required(*ALL_STAFF)
+def province_profile(request: HttpRequest, index: str, province: str) -> HttpResponse:
+    """A province's areas against the national average, and the drill-down tree."""
+    idx = _index(index)
+    prov = _province(idx, province)
+    _check_province(request, prov)
+    publication = _publication(request, idx)
+    root = review.province_profile(idx, prov, publication=publication)
+    chart = None
+    if root is not None:
+        chart = charts.bars(
+            [(f"{c.code}. {c.name}", c.percent, c.national_percent) for c in root.children],
+            title=_("%(province)s: %(index)s by %(level)s, percent") % {
+                "province": prov.name, "index": idx.code,
+                "level": LEVEL_NAMES[idx.kind][1]},
+            value_label=prov.name, reference_label=_("National average"))
+    return render(request, "scoring/province_reviewer.html", {
+        "index": idx, "province": prov, "root": root, "chart": chart,
+        "publication": publication, "publications": list(idx.publications.all()),
+        "levels": LEVEL_NAMES[idx.kind], "can_review": sees_all_provinces(request.user),
+    })
+
+
+@staff_required(*ALL_STAFF)
+def assessments(request: HttpRequest, index: str, province: str) -> HttpResponse:
+    """Self-assessed scores (province officers) and appraised scores (reviewers), with history."""
+    idx = _index(index)
+    prov = _province(idx, province)
+    _check_province(request, prov)
+    if idx.kind != "par":
+        raise Http404
+    role = request.staff_role
+    field, note = ("self_score", "evidence") if role.role == Role.PROVINCE_OFFICER else \
+        ("appraised_score", "comment")
+    components = list(idx.nodes.filter(level=3, method="appraisal").order_by("position"))
+    current = {a.node_id: a for a in Assessment.objects.filter(index=idx, province=prov)}
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        updates, notes = {}, {}
+        for node in components:
+            raw = request.POST.get(f"score-{node.pk}", "").strip()
+            text = request.POST.get(f"note-{node.pk}", "").strip()[:2000]
+            if raw:
+                try:
+                    value = Decimal(raw.replace(",", "."))
+                except InvalidOperation:
+                    errors[node.pk] = _("Please enter a number.")
+                    continue
+                if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+                    errors[node.pk] = _("Use at most 2 decimals.")
+                elif not 0 <= value <= node.max_points:
+                    errors[node.pk] = _("The score must be between 0 and %(max)s.") % {
+                        "max": node.max_points}
+                else:
+                    updates[(prov.pk, node.pk)] = {field: value}
+            existing = current.get(node.pk)
+            if text != (getattr(existing, note, "") if existing else ""):
+                notes[node.pk] = text
+        if not errors:
+            changed = apply_scores(index=idx, updates=updates, user=request.user, via="web")
+            for node_id, text in notes.items():
+                Assessment.objects.update_or_create(index=idx, province=prov, node_id=node_id,
+                                                    defaults={note: text})
+            if changed:
+                record_event(user=request.user, action=AuditEvent.Action.SCORE_CHANGED,
+                             index=idx.code, province=prov.code, field=field, changed=changed)
+                recompute_provinces(index=idx, province_ids=[prov.pk])
+            messages.success(request, _("Saved: %(n)s scores changed.") % {"n": changed})
+            return redirect(request.path)
+    history = (AssessmentChange.objects.filter(assessment__index=idx, assessment__province=prov)
+               .select_related("assessment__node", "changed_by").order_by("-changed_at", "-id"))
+    rows = [{"node": n, "assessment": current.get(n.pk), "error": errors.get(n.pk),
+             "posted": request.POST.get(f"score-{n.pk}") if request.method == "POST" else None}
+            for n in components]
+    return render(request, "scoring/assessments_reviewer.html", {
+        "index": idx, "province": prov, "rows": rows, "field": field, "note": note,
+        "history": history[:200], "officer": role.role == Role.PROVINCE_OFFICER,
+    }, status=400 if errors else 200)
+
+
+@staff_required(*ALL_STAFF)
+def download(request: HttpRequest, index: str, level: str, fmt: str) -> HttpResponse:
+    """A table as CSV or XLSX (the columns of export_scores); every download is audited."""
+    idx = _index(index)
+    if level not in LEVEL_NAMES[idx.kind].values() or fmt not in ("csv", "xlsx"):
+        raise Http404
+    publication = _publication(request, idx)
+    scope = None
+    if not sees_all_provinces(request.user):
+        scope = {request.staff_role.province.code}
+    header, rows = export_rows(idx, level, publication=publication, province_codes=scope)
+    version = f"v{publication.version}" if publication else "current"
+    name = f"{idx.code}-{level}-{version}.{fmt}"
+    record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD, index=idx.code,
+                 level=level, format=fmt, version=version, rows=len(rows),
+                 provinces=sorted(scope) if scope else "all")
+    if fmt == "xlsx":
+        response = HttpResponse(
+            write_xlsx(header, rows, title=f"{idx.code} {level}"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        writer = csv.writer(response, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+@staff_required(*REVIEWERS)
+def publish(request: HttpRequest, index: str) -> HttpResponse:
+    idx = _index(index)
+    try:
+        publication = publish_index(index=idx, user=request.user,
+                                    note=request.POST.get("note", "")[:2000])
+    except NothingToPublish:
+        messages.error(request, _("There are no computed results to publish yet."))
+        return redirect("scoring:ranking", index=idx.code)
+    messages.success(request, _("Published as version %(v)s.") % {"v": publication.version})
+    return redirect("scoring:ranking", index=idx.code)
+
+
+@require_POST
+@staff_required(*REVIEWERS)
+def recompute(request: HttpRequest, index: str) -> HttpResponse:
+    """Start a full recompute on the worker and follow it on its progress page."""
+    idx = _index(index)
+    record = start_recompute(index=idx)
+    record_event(user=request.user, action=AuditEvent.Action.RECOMPUTE, index=idx.code,
+                 recompute=record.pk)
+    recompute_index_task.delay(record.pk)
+    return redirect("scoring:recompute-status", pk=record.pk)
+
+
+@staff_required(*REVIEWERS)
+def recompute_status(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Recompute.objects.select_related("index"), pk=pk)
+    if request.GET.get("format") == "json":
+        return JsonResponse({"status": record.status, "progress": record.progress,
+                             "finished_at": record.finished_at})
+    return render(request, "scoring/recompute_reviewer.html", {"record": record})
+
+
+@staff_required(*REVIEWERS)
+def monitoring(request: HttpRequest, year: int) -> HttpResponse:
+    page = review.monitoring_page(year)
+    if not page.questionnaires:
+        raise Http404
+    chart = charts.daily_line(page.days, title=_("Submissions per day, %(year)s") % {
+        "year": year})
+    return render(request, "scoring/monitoring_reviewer.html",
+                  {"page": page, "year": year, "chart": chart})
+
+
+@staff_required(Role.ADMINISTRATOR)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    events = AuditEvent.objects.select_related("user")
+    action = request.GET.get("action", "")
+    if action:
+        events = events.filter(action=action)
+    return render(request, "scoring/audit_admin.html", {
+        "events": events[:500], "actions": AuditEvent.Action.choices, "action": action})

@@ -83,6 +83,9 @@ class Questionnaire(Bilingual, models.Model):
     closes_at = models.DateTimeField(
         null=True, blank=True, help_text=_("After this moment no answer is accepted")
     )
+    target_per_province = models.PositiveIntegerField(
+        default=0, help_text=_("Sample size wanted in each province (0: no target)")
+    )
     loaded_at = models.DateTimeField(auto_now=True)
 
     class Meta:

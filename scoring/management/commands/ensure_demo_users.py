@@ -1,0 +1,39 @@
+"""manage.py ensure_demo_users: the demo log-ins of the embedded set-up (refused in production)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from scoring.models import Role, StaffRole
+from surveys.models import Province
+
+DEMO_USERS = [
+    # username, password, role, province code
+    ("admin", "admin-demo-2024", Role.ADMINISTRATOR, None),
+    ("reviewer", "reviewer-demo-2024", Role.REVIEWER, None),
+    ("officer74", "officer-demo-2024", Role.PROVINCE_OFFICER, "74"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo log-ins (DEBUG only) and print them."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("demo log-ins are only made when DJANGO_DEBUG is on")
+        User = get_user_model()  # noqa: N806
+        for username, password, role, province_code in DEMO_USERS:
+            user, _ = User.objects.get_or_create(username=username)
+            user.is_staff = role == Role.ADMINISTRATOR
+            user.is_superuser = role == Role.ADMINISTRATOR
+            user.set_password(password)
+            user.save()
+            province = None
+            if province_code:
+                province = Province.objects.filter(code=province_code).order_by(
+                    "-province_set__first_year").first()
+            StaffRole.objects.update_or_create(user=user, defaults={"role": role,
+                                                                    "province": province})
+            where = f" ({province.name_vi})" if province else ""
+            self.stdout.write(f"{role.label}{where}: {username} / {password}")
+        self.stdout.write("sign in at http://127.0.0.1:8000/accounts/login/")

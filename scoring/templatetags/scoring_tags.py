@@ -1,0 +1,49 @@
+"""Template filters for showing scores exactly as the exports do."""
+
+from decimal import Decimal
+from fractions import Fraction
+
+from django import template
+from django.utils.translation import gettext as _
+
+from scoring.engine import round2
+
+register = template.Library()
+
+
+@register.filter
+def num(value: Decimal | Fraction | None) -> str:
+    """2 decimals, rounded half up; a dash for no value."""
+    rounded = round2(value)
+    return "–" if rounded is None else f"{rounded:.2f}"
+
+
+@register.filter
+def signed(value: Decimal | Fraction | int | None) -> str:
+    """A change with its sign (+1.20, −0.35, 0.00); a dash for no value."""
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"+{value}" if value > 0 else (f"−{-value}" if value < 0 else "0")
+    rounded = round2(value)
+    if rounded > 0:
+        return f"+{rounded:.2f}"
+    if rounded < 0:
+        return f"−{-rounded:.2f}"
+    return "0.00"
+
+
+@register.filter
+def flag_label(flag: str) -> str:
+    return {"provisional": _("provisional"), "missing": _("missing")}.get(flag, flag)
+
+
+@register.filter
+def split_flags(flags: str) -> list[str]:
+    return [f for f in flags.split("|") if f]
+
+
+@register.filter
+def dictkey(mapping, key):
+    """mapping[key] in a template (None when absent)."""
+    return mapping.get(key) if mapping else None
