@@ -155,3 +155,8 @@ def postgres():
     """For tests of real concurrency: SQLite serialises writers, PostgreSQL does not."""
     if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         _service_unavailable("this test needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

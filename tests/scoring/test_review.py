@@ -1,0 +1,228 @@
+"""The ministry's review pages: roles on every URL, publishing, appraisal, downloads, audit."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+
+from scoring import urls as scoring_urls
+from scoring.models import AssessmentChange, AuditEvent, NodeResult, Publication, Role, StaffRole
+from scoring.services.definitions import load_index
+from surveys.models import Province, Questionnaire
+from tests.conftest import fixture_text
+from tests.scoring.test_handworked_index import ASSESSMENTS_2024, SUBMISSIONS
+
+PASSWORD = "a-long-test-password-2024"
+
+
+def make_user(username, role=None, province=None, superuser=False):
+    user = get_user_model().objects.create_user(username, password=PASSWORD,
+                                                is_superuser=superuser, is_staff=superuser)
+    if role:
+        StaffRole.objects.create(user=user, role=role, province=province)
+    return user
+
+
+@pytest.fixture
+def review(mini_questionnaire, tmp_path):
+    load_index(text=fixture_text("mini-par.yaml"))
+    load_index(text=fixture_text("mini-sipas.yaml"))
+    (tmp_path / "subs.csv").write_text(SUBMISSIONS, encoding="utf-8")
+    (tmp_path / "a.csv").write_text(ASSESSMENTS_2024, encoding="utf-8")
+    call_command("import_submissions", str(tmp_path / "subs.csv"),
+                 "--questionnaire", "mini-citizens", stdout=io.StringIO())
+    call_command("import_assessments", str(tmp_path / "a.csv"), "--index", "mini-par",
+                 stdout=io.StringIO())
+    for code in ("mini-par", "mini-sipas"):
+        call_command("compute_scores", "--index", code, stdout=io.StringIO())
+    Questionnaire.objects.filter(code="mini-citizens").update(target_per_province=3)
+    p74, p01 = Province.objects.get(code="74"), Province.objects.get(code="01")
+    return {
+        "anonymous": None,
+        "officer74": make_user("officer74", Role.PROVINCE_OFFICER, p74),
+        "officer01": make_user("officer01", Role.PROVINCE_OFFICER, p01),
+        "reviewer": make_user("reviewer", Role.REVIEWER),
+        "administrator": make_user("administrator", Role.ADMINISTRATOR),
+        "superuser": make_user("root", superuser=True),
+        "no_role": make_user("plain"),
+    }
+
+
+# url name -> (args, method, expected status by role; 302 = sent to log in or redirected)
+OWN, OTHER = ("mini-par", "74"), ("mini-par", "01")
+MATRIX = {
+    "review": [((), "get", {"anonymous": 302, "no_role": 403, "officer74": 200,
+                            "reviewer": 200, "administrator": 200, "superuser": 200})],
+    "audit": [((), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                           "reviewer": 403, "administrator": 200, "superuser": 200})],
+    "monitoring": [((2024,), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                     "reviewer": 200, "administrator": 200})],
+    "recompute-status": [(("RECOMPUTE",), "get", {"anonymous": 302, "officer74": 403,
+                                                 "reviewer": 200, "administrator": 200})],
+    "ranking": [(("mini-par",), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                       "reviewer": 200, "administrator": 200}),
+                (("mini-sipas",), "get", {"officer74": 403, "reviewer": 200})],
+    "publish": [(("mini-par",), "post", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                        "reviewer": 302, "administrator": 302})],
+    "recompute": [(("mini-sipas",), "post", {"anonymous": 302, "no_role": 403,
+                                            "officer74": 403, "reviewer": 302,
+                                            "administrator": 302})],
+    "download": [(("mini-par", "component", "csv"), "get",
+                  {"anonymous": 302, "no_role": 403, "officer74": 200, "reviewer": 200}),
+                 (("mini-sipas", "total", "xlsx"), "get", {"officer01": 200, "reviewer": 200})],
+    "province": [(OWN, "get", {"anonymous": 302, "no_role": 403, "officer74": 200,
+                               "officer01": 403, "reviewer": 200, "administrator": 200}),
+                 (OTHER, "get", {"officer74": 403, "officer01": 200}),
+                 (("mini-sipas", "74"), "get", {"officer74": 200, "officer01": 403})],
+    "assessments": [(OWN, "get", {"anonymous": 302, "no_role": 403, "officer74": 200,
+                                  "officer01": 403, "reviewer": 200, "administrator": 200}),
+                    (OTHER, "post", {"officer74": 403, "officer01": 302, "reviewer": 302})],
+}
+
+
+def test_the_matrix_covers_every_staff_url():
+    assert set(MATRIX) == {p.name for p in scoring_urls.urlpatterns}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_permission_matrix(review, client, name):
+    from scoring.models import Recompute
+
+    for args, method, expected in MATRIX[name]:
+        for role, status in expected.items():
+            client.logout()
+            if review[role] is not None:
+                client.force_login(review[role])
+            real_args = [Recompute.objects.first().pk if a == "RECOMPUTE" else a for a in args]
+            url = reverse(f"scoring:{name}", args=real_args)
+            response = getattr(client, method)(url)
+            assert response.status_code == status, (role, method, url)
+            if role == "anonymous":
+                assert response.url.startswith("/accounts/login/?next=")
+
+
+def test_an_officer_downloads_only_their_own_province(review, client):
+    client.force_login(review["officer74"])
+    response = client.get(reverse("scoring:download", args=["mini-par", "component", "csv"]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["province_code", "code", "points", "max_points", "percent", "flags"]
+    assert {r[0] for r in rows[1:]} == {"74"} and len(rows) == 6
+    event = AuditEvent.objects.get(action="download")
+    assert (event.user, event.detail["provinces"], event.detail["rows"]) == (
+        review["officer74"], ["74"], 5)
+
+
+def test_publishing_freezes_numbers_and_a_recompute_shows_a_new_version_beside(review, client):
+    client.force_login(review["reviewer"])
+    client.post(reverse("scoring:publish", args=["mini-par"]))
+    publication = Publication.objects.get()
+    assert publication.version == 1 and publication.results.count() == 63 * 11
+    page = client.get(reverse("scoring:ranking", args=["mini-par"]))
+    assert b"73.96" in page.content  # 74's published total
+    # a reviewer lowers 74's appraised 1.2.1 from 2 to 1, then recomputes
+    node = publication.index.nodes.get(code="1.2.1")
+    client.post(reverse("scoring:assessments", args=["mini-par", "74"]),
+                {f"score-{node.pk}": "1"})
+    client.post(reverse("scoring:recompute", args=["mini-par"]))
+    current = NodeResult.objects.get(index__code="mini-par", province__code="74", node__level=0)
+    assert f"{current.percent:.4f}" == "63.9583"  # (7.395833 − 1) / 10
+    frozen = publication.results.get(province__code="74", node__level=0)
+    assert f"{frozen.percent:.4f}" == "73.9583"
+    html = client.get(reverse("scoring:ranking", args=["mini-par"])).content.decode()
+    assert "73.96" in html and "63.96 (1)" in html and "table-warning" in html
+    export = client.get(reverse("scoring:download", args=["mini-par", "total", "csv"]))
+    assert export.content.decode().splitlines()[1].startswith("74,Tỉnh Bình Dương,7.40,10.00,73.96")
+    current_csv = client.get(reverse("scoring:download", args=["mini-par", "total", "csv"]) +
+                             "?version=current").content.decode()
+    assert current_csv.splitlines()[1].startswith("74,Tỉnh Bình Dương,6.40,10.00,63.96")
+    client.post(reverse("scoring:publish", args=["mini-par"]))
+    assert list(Publication.objects.values_list("version", flat=True)) == [2, 1]
+    actions = list(AuditEvent.objects.order_by("pk").values_list("action", flat=True))
+    assert actions == ["published", "score_changed", "recompute", "download", "download",
+                       "published"]
+
+
+def test_officer_self_assessment_is_kept_with_history(review, client):
+    client.force_login(review["officer74"])
+    node = review["officer74"].staff_role.province.assessments.get(node__code="1.1.1").node
+    url = reverse("scoring:assessments", args=["mini-par", "74"])
+    bad = client.post(url, {f"score-{node.pk}": "2.5"})
+    assert bad.status_code == 400
+    assert "The score must be between 0 and 2.00." in bad.content.decode() or \
+        "Điểm phải nằm trong khoảng 0 đến 2.00." in bad.content.decode()
+    assert client.post(url, {f"score-{node.pk}": "1.75",
+                             f"note-{node.pk}": "https://example.gov.vn/kh-cchc.pdf"}
+                       ).status_code == 302
+    change = AssessmentChange.objects.filter(via="web").get()
+    assert (change.field, str(change.old_value), str(change.new_value), change.changed_by) == (
+        "self_score", "2.00", "1.75", review["officer74"])
+    assert node.assessments.get(province__code="74").evidence == \
+        "https://example.gov.vn/kh-cchc.pdf"
+    page = client.get(url).content.decode()
+    assert "2.00 → 1.75" in page
+
+
+def test_two_reviewers_appraising_at_once_both_land_in_history(review, client):
+    from scoring.services.assessments import apply_scores
+
+    index = Publication._meta.get_field("index").related_model.objects.get(code="mini-par")
+    node = index.nodes.get(code="1.1.1")
+    p74 = Province.objects.get(code="74")
+    apply_scores(index=index, updates={(p74.pk, node.pk): {"appraised_score": 1}},
+                 user=review["reviewer"], via="web")
+    apply_scores(index=index, updates={(p74.pk, node.pk): {"appraised_score": 1.25}},
+                 user=review["administrator"], via="web")
+    history = list(AssessmentChange.objects.filter(via="web").order_by("pk").values_list(
+        "old_value", "new_value", "changed_by__username"))
+    assert [(str(o), str(n), u) for o, n, u in history] == [
+        ("1.50", "1.00", "reviewer"), ("1.00", "1.25", "administrator")]
+
+
+def test_pages_make_a_bounded_number_of_queries(review, client, django_assert_max_num_queries,
+                                                tmp_path):
+    client.force_login(review["reviewer"])
+    urls = [reverse("scoring:ranking", args=["mini-par"]),
+            reverse("scoring:province", args=["mini-par", "74"]),
+            reverse("scoring:province", args=["mini-sipas", "74"])]
+    for url in urls:
+        with django_assert_max_num_queries(14):
+            assert client.get(url).status_code == 200
+    # ten times the submissions: the same number of queries
+    rows = ["submission_id,province_code,submitted_at,U01,Q01,Q02,Q03,Z01,N01,T01"]
+    rows += [f"x{i},{'74' if i % 2 else '01'},,1,{1 + i % 5},{1 + i % 5},{1 + i % 3},,,"
+             for i in range(60)]
+    (tmp_path / "more.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    call_command("import_submissions", str(tmp_path / "more.csv"),
+                 "--questionnaire", "mini-citizens", stdout=io.StringIO())
+    call_command("compute_scores", "--index", "mini-par", stdout=io.StringIO())
+    for url in urls:
+        with django_assert_max_num_queries(14):
+            assert client.get(url).status_code == 200
+
+
+def test_profile_shows_the_distribution_behind_a_survey_fraction(review, client):
+    client.force_login(review["reviewer"])
+    html = client.get(reverse("scoring:province", args=["mini-par", "74"])).content.decode()
+    # 2.1.1 top_box on Q02 for 74: answers 4, 2, 5 → shares 33.33 % each of valid
+    assert 'id="node-2.1.1"' in html
+    assert "3 valid answers" in html or "3 câu trả lời hợp lệ" in html
+    assert html.count("33.33%") >= 3
+
+
+def test_monitoring_highlights_lagging_provinces(review, client):
+    client.force_login(review["reviewer"])
+    html = client.get(reverse("scoring:monitoring", args=[2024])).content.decode()
+    assert '<tr class="lagging" data-province="01">' in html  # 2 of 3 wanted
+    assert '<tr data-province="74">' in html  # 4 of 3
+
+
+def test_logins_are_audited(review, client):
+    assert client.post("/accounts/login/", {"username": "reviewer", "password": "wrong"}
+                       ).status_code == 200
+    assert client.post("/accounts/login/", {"username": "reviewer", "password": PASSWORD}
+                       ).status_code == 302
+    events = list(AuditEvent.objects.order_by("pk").values_list("action", "detail"))
+    assert events == [("login_failed", {"username": "reviewer"}), ("login", {})]
