@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_SCALE ?= 0.05
 
-.PHONY: run test lint setup messages
+.PHONY: run test lint setup messages check-deploy
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,8 @@ messages: $(BIN)/.installed
 	$(BIN)/python manage.py makemessages -l vi --ignore=.venv --ignore=tests --ignore=var
 	$(BIN)/python locale/translate.py
 	$(BIN)/python manage.py compilemessages -l vi --ignore=.venv
+
+# Django's deployment checklist under production settings (CI runs it).
+check-deploy: $(BIN)/.installed
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY=ci-only-$$(date +%s)-a-long-random-looking-secret-key-value-0123456789 \
+	DJANGO_ALLOWED_HOSTS=par.example.gov.vn $(BIN)/python manage.py check --deploy --fail-level WARNING

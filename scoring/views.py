@@ -9,8 +9,11 @@ from __future__ import annotations
 import csv
 from decimal import Decimal, InvalidOperation
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -18,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from scoring import charts, review
+from scoring import charts, lockout, review
 from scoring.exports import write_xlsx
 from scoring.models import (
     LEVEL_NAMES,
@@ -59,13 +62,31 @@ def home(request):
                    "provinces": provinces})
 
 
+class LockoutAuthenticationForm(AuthenticationForm):
+    """Refuses to even check the password while a user name or client is locked out."""
+
+    def clean(self):
+        username = self.data.get("username", "")
+        if lockout.is_locked(self.request, username):
+            raise forms.ValidationError(
+                _("Too many failed attempts. Please wait %(minutes)s minutes and try again.")
+                % {"minutes": settings.LOGIN_LOCKOUT_SECONDS // 60}, code="locked")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            lockout.note_failure(self.request, username)
+            raise
+
+
 class LoginView(auth_views.LoginView):
-    """Staff log-in; every success and failure goes to the audit log."""
+    """Staff log-in with brute-force protection; every success and failure is audited."""
 
     template_name = "scoring/login_public.html"
     redirect_authenticated_user = True
+    authentication_form = LockoutAuthenticationForm
 
     def form_valid(self, form):
+        lockout.clear(self.request, form.cleaned_data.get("username", ""))
         response = super().form_valid(form)
         record_event(user=form.get_user(), action=AuditEvent.Action.LOGIN)
         return response

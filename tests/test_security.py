@@ -1,0 +1,47 @@
+"""Hardening: headers, brute-force protection on staff log-in, production settings."""
+
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from scoring.models import AuditEvent
+
+
+def test_pages_carry_a_strict_content_security_policy(client, db):
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy.split(
+        "style-src")[0]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_staff_login_locks_after_repeated_failures(client, db, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    get_user_model().objects.create_user("reviewer", password="the-right-password-2024")
+    for _ in range(3):
+        page = client.post("/accounts/login/", {"username": "reviewer", "password": "guess"})
+        assert page.status_code == 200
+    locked = client.post("/accounts/login/", {"username": "reviewer",
+                                              "password": "the-right-password-2024"})
+    assert locked.status_code == 200  # even the right password waits out the lock
+    assert "15" in locked.content.decode() and "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="login_failed").count() == 4
+
+
+def test_production_settings_refuse_the_development_secret_key():
+    env = {"DJANGO_DEBUG": "false", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR,
+                            env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "set DJANGO_SECRET_KEY when DJANGO_DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize("path", ["/", "/s/sipas-2024/74/", "/accounts/login/"])
+def test_no_page_loads_anything_from_another_site(client, db, path):
+    html = client.get(path).content.decode()
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
