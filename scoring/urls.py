@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.review_home, name="review"),
     path("audit/", views.audit_log, name="audit"),
     path("monitoring/<int:year>/", views.monitoring, name="monitoring"),
+    path("submissions/<slug:questionnaire>.csv", views.download_submissions,
+         name="download-submissions"),
     path("recompute/<int:pk>/", views.recompute_status, name="recompute-status"),
     path("<slug:index>/ranking/", views.ranking, name="ranking"),
     path("<slug:index>/publish/", views.publish, name="publish"),

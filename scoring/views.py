@@ -16,7 +16,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -46,6 +46,7 @@ from scoring.services.audit import record_event
 from scoring.services.publishing import NothingToPublish, publish_index
 from scoring.services.results import recompute_provinces, start_recompute
 from scoring.tasks import recompute_index_task
+from surveys.exports import submission_rows
 from surveys.models import Province, Questionnaire
 
 
@@ -313,3 +314,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         events = events.filter(action=action)
     return render(request, "scoring/audit_admin.html", {
         "events": events[:500], "actions": AuditEvent.Action.choices, "action": action})
+
+
+@staff_required(*REVIEWERS)
+def download_submissions(request: HttpRequest, questionnaire: str) -> StreamingHttpResponse:
+    """Every submission of a questionnaire as CSV, streamed; audited like every download."""
+    qn = get_object_or_404(Questionnaire, code=questionnaire)
+    record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD,
+                 questionnaire=qn.code, format="csv", kind="submissions")
+    response = StreamingHttpResponse(submission_rows(qn), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{qn.code}-submissions.csv"'
+    return response
