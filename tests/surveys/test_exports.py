@@ -20,7 +20,8 @@ def test_citizen_export_shows_dates_and_neutralises_formulas(mini_questionnaire,
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert rows[0] == ["submission_id", "province_code", "submitted_on", "U01", "Q01", "Q02",
                        "Q03", "Z01", "N01", "T01"]
-    assert rows[1] == ["s1", "74", "2024-09-02",  # local date, though 2024-09-01 in UTC "1", "5", "4", "3", "1|3", "2",
+    # the local date, though it was still 2024-09-01 in UTC
+    assert rows[1] == ["s1", "74", "2024-09-02", "1", "5", "4", "3", "1|3", "2",
                        "'=HYPERLINK(\"http://x\",\"y\")"]
     assert rows[2] == ["s2", "01", "2024-09-02", "2", "4", "", "", "", "",
                        "'+cmd|' /C calc'!A0"]
