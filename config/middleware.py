@@ -1,8 +1,12 @@
 """Project middleware."""
 
+import logging
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+
+logger = logging.getLogger(__name__)
 
 
 class VietnameseFirstLocaleMiddleware:
@@ -39,4 +43,36 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy",
                                     "camera=(), microphone=(), geolocation=()")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A clear 503 (page or JSON) when the database cannot be reached, instead of a 500.
+
+    Writes are transactions, so nothing half-written is left behind; the person
+    can simply try again.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+        from django.http import HttpResponse, JsonResponse
+        from django.template.loader import render_to_string
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error("database unavailable: %s", exception)
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"errors": [{
+                "field": "", "code": "unavailable",
+                "message": "the service is temporarily unavailable; nothing was stored, "
+                           "please retry"}]}, status=503)
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "30"
         return response
