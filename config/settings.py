@@ -134,7 +134,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Fail fast when the broker is down at submit time; the sweep counts what was missed.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+    # A task whose worker died unacknowledged is handed out again after this many seconds.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+    # How often workers look for such tasks: every interval × throttle seconds.
+    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_RESTORE_THROTTLE", default=6),
+}
+# Pause between chunks of provinces in a full recompute, to leave CPU to intake (seconds).
+RECOMPUTE_THROTTLE_SECONDS = env.float("RECOMPUTE_THROTTLE_SECONDS", default=0.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-uncounted-submissions": {
         "task": "scoring.sweep_uncounted",

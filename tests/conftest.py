@@ -75,47 +75,76 @@ def broker_url():
     return settings.CELERY_BROKER_URL
 
 
-@pytest.fixture(scope="session")
-def worker(broker_url, django_db_setup, django_db_blocker):
-    """A real `celery -A config worker` process on the test database."""
+def start_worker(broker: str, *, log_name: str = "test-worker.log", **extra_env: str):
+    """Start `celery -A config worker` (solo pool) on the test database; returns the process."""
     import os
     import subprocess
     import sys
+
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["CELERY_BROKER_URL"] = broker
+    env.update(extra_env)
+    log = open(Path(settings.BASE_DIR) / "var" / log_name, "a")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "--hostname", f"test-{os.getpid()}-{len(extra_env)}@%h"],
+        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    process.log = log
+    return process
+
+
+def wait_for_worker(process, broker: str, timeout: float = 60) -> None:
     import time
 
+    from celery import Celery
+
+    probe = Celery()
+    # CELERY_BROKER_URL in the environment would win over broker=...; these do not lose.
+    probe.conf.broker_read_url = probe.conf.broker_write_url = broker
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the worker exited with {process.returncode}; see var/*.log")
+        try:
+            if probe.control.ping(timeout=0.5):
+                return
+        except Exception:  # noqa: BLE001 - the broker is still coming back
+            probe.pool.force_close_all()
+            probe._pool = None
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"the worker did not answer within {timeout:.0f} s; see var/*.log")
+
+
+def stop_worker(process) -> None:
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.log.close()
+
+
+@pytest.fixture(scope="session")
+def worker(broker_url, django_db_setup, django_db_blocker):
+    """A real `celery -A config worker` process on the test database."""
     db = settings.DATABASES["default"]
     if not db["ENGINE"].endswith("postgresql"):
         _service_unavailable("the worker tests need PostgreSQL (set DATABASE_URL)")
     import redis
 
     redis.Redis.from_url(broker_url).flushdb()
-    env = dict(os.environ)
-    env["DATABASE_URL"] = (f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
-    env["CELERY_BROKER_URL"] = broker_url
-    log = open(Path(settings.BASE_DIR) / "var" / "test-worker.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    from config.celery import app
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the worker exited with {process.returncode}; see var/test-worker.log")
-        if app.control.ping(timeout=0.5):
-            break
-    else:
-        process.kill()
-        pytest.fail("the worker did not answer within 60 s; see var/test-worker.log")
+    process = start_worker(broker_url)
+    wait_for_worker(process, broker_url)
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    stop_worker(process)
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):

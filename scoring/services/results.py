@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -106,6 +108,8 @@ def recompute_index(
                                     tree=tree)
             done = start + len(chunk)
             _progress(recompute, 10 + 90 * done // len(province_ids), progress)
+            if settings.RECOMPUTE_THROTTLE_SECONDS and done < len(province_ids):
+                time.sleep(settings.RECOMPUTE_THROTTLE_SECONDS)
         refresh_after_fold(folded, skip=index)  # other indices over the same questions
         recompute.inputs = _inputs(index, questionnaires)
         recompute.status = Recompute.Status.DONE

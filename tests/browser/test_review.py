@@ -1,0 +1,317 @@
+"""The review side in a browser, on the bundled PAR Index 2024 and a small demo dataset.
+
+A reviewer signs in, filters the national ranking to a region, drills a province down to the
+answers behind a survey component and downloads the tables as XLSX; a province officer enters
+a self-assessed score with its evidence and is refused another province.
+"""
+
+import io
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import parse_qs, urlparse
+
+import openpyxl
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from scoring.models import (
+    AssessmentChange,
+    AuditEvent,
+    Index,
+    Node,
+    NodeResult,
+    Role,
+    StaffRole,
+)
+from surveys.models import Answer, Province
+from tests.browser.conftest import DESKTOP
+from tests.browser.test_screenshots import shoot
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+PASSWORD = "a-long-test-password-2024"
+INDEX = "par-2024"
+REGION = "TN"  # Tây Nguyên: 5 provinces
+COMPONENT = ("1", "1.4", "1.4.2")  # area → criterion → a survey component with two sources
+OFFICER_PROVINCE, OTHER_PROVINCE = "74", "75"
+SELF_ASSESSED = "1.1.2"  # an appraisal component worth 2 points
+TOTAL_COLUMNS = ["province_code", "province_name", "points", "max_points", "percent", "rank",
+                 "group", "delta_points", "delta_rank"]
+NODE_COLUMNS = ["province_code", "code", "points", "max_points", "percent", "flags"]
+CENT = Decimal("0.01")
+
+
+def make_user(username, role, province=None):
+    user = get_user_model().objects.create_user(username, password=PASSWORD)
+    StaffRole.objects.create(user=user, role=role, province=province)
+    return user
+
+
+@pytest.fixture
+def demo(live_server):
+    """The bundled definitions, 1 % of the 2024 survey's size, every index computed."""
+    call_command("seed_demo", "--scale", "0.01", stdout=io.StringIO())  # loads definitions too
+    call_command("compute_scores", "--all", stdout=io.StringIO())
+    index = Index.objects.get(code=INDEX)
+    provinces = index.province_set.provinces
+    return {
+        "url": live_server.url,
+        "index": index,
+        "reviewer": make_user("reviewer", Role.REVIEWER),
+        "officer": make_user("officer74", Role.PROVINCE_OFFICER,
+                             provinces.get(code=OFFICER_PROVINCE)),
+    }
+
+
+def sign_in(page, base_url: str, username: str) -> None:
+    """Fill in the real log-in form; staff land on the review home page."""
+    assert page.goto(f"{base_url}/accounts/login/").status == 200
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")  # the navbar's EN/VI buttons are submits too
+    assert urlparse(page.url).path == "/review/"
+
+
+def ranking_rows(page) -> dict[str, list[str]]:
+    """The ranking table as province code -> cell texts, in the order shown."""
+    return dict(page.eval_on_selector_all(
+        "#ranking tbody tr[data-province]",
+        "trs => trs.map(tr => [tr.dataset.province, [...tr.cells].map(c => c.innerText.trim())])"))
+
+
+ROW_TEXTS = "trs => trs.map(tr => [...tr.cells].map(c => c.innerText.trim()))"
+
+
+def cells(page, selector: str) -> list[list[str]]:
+    """The cell texts of the table rows matching `selector`."""
+    return page.eval_on_selector_all(selector, ROW_TEXTS)
+
+
+def two(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def vi(value: Decimal) -> str:
+    """A number as the Vietnamese form fields show it, with a decimal comma."""
+    return str(value).replace(".", ",")
+
+
+def signed(text: str) -> Decimal | None:
+    """A change as shown on the page (+1.20, −0.35, 0.00, – for none)."""
+    return None if text == "–" else Decimal(text.replace("−", "-"))
+
+
+def competition_ranks(percents: dict[str, Decimal]) -> dict[str, int]:
+    """1 + the number of provinces with a strictly higher (shown) percent."""
+    return {code: 1 + sum(other > value for other in percents.values())
+            for code, value in percents.items()}
+
+
+def xlsx_rows(download, tmp_path) -> list[list]:
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    book = openpyxl.load_workbook(path)  # not read-only: empty trailing cells read as None
+    [sheet] = book.worksheets
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    return rows
+
+
+def expected_distribution(province: Province, node: Node) -> dict[str, list[list[str]]]:
+    """Per source question, from the raw answers: [value · label, count, share of valid]."""
+    out = {}
+    for source in node.sources.select_related("question__questionnaire", "question__scale"):
+        question = source.question
+        counts = Counter(Answer.objects.filter(
+            question=question, submission__province=province, submission__excluded=False,
+        ).values_list("option_value", flat=True))
+        options = list(question.scale.options.order_by("position"))
+        valid = sum(counts[o.value] for o in options if o.substantive)
+        out[f"{question.questionnaire.code} · {question.code}"] = [
+            [f"{o.value} · {o.label_vi}", str(counts[o.value]),
+             f"{two(Decimal(100 * counts[o.value]) / valid)}%" if o.substantive and valid
+             else "không tính"]
+            for o in options
+        ]
+    return out
+
+
+def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xlsx(
+        demo, new_context, tmp_path):
+    index, reviewer, base = demo["index"], demo["reviewer"], demo["url"]
+    totals = {r.province.code: r for r in NodeResult.objects.filter(
+        index=index, node__level=0).select_related("province")}
+    assert len(totals) == 63
+    page = new_context(DESKTOP).new_page()
+    sign_in(page, base, "reviewer")
+    with page.expect_navigation():
+        page.click(f'a[href="/review/{INDEX}/ranking/"]')
+    assert page.inner_text("main h1") == index.title
+
+    # the national ranking: 63 provinces, the numbers of the stored results, ranked by them
+    national = ranking_rows(page)
+    assert len(national) == 63
+    shown = {code: Decimal(row[3]) for code, row in national.items()}
+    assert shown == {code: two(r.percent) for code, r in totals.items()}
+    assert {code: int(row[0]) for code, row in national.items()} == competition_ranks(shown)
+    assert [int(row[0]) for row in national.values()] == sorted(competition_ranks(shown).values())
+    assert {code: row[1] for code, row in national.items()} == {
+        code: r.province.name_vi for code, r in totals.items()}
+    shoot(page, "review-ranking.png")
+
+    # the Region filter keeps the region's provinces, with their national ranks
+    region = set(index.province_set.provinces.filter(region_code=REGION)
+                 .values_list("code", flat=True))
+    assert len(region) == 5
+    page.select_option("#region", REGION)
+    assert page.locator("#region option:checked").inner_text() == "Tây Nguyên"
+    with page.expect_navigation():
+        page.click("main form[method=get] button[type=submit]")
+    assert parse_qs(urlparse(page.url).query)["region"] == [REGION]
+    assert page.locator("#region").input_value() == REGION
+    filtered = ranking_rows(page)
+    assert set(filtered) == region
+    assert filtered == {code: national[code] for code in filtered}  # ranks stay national
+    ranks = [int(row[0]) for row in filtered.values()]
+    assert ranks == sorted(ranks) and ranks != list(range(1, len(ranks) + 1))
+
+    # a province from the table, drilled down to the answers behind a survey component
+    code = next(iter(filtered))  # the region's best
+    province = Province.objects.get(province_set=index.province_set, code=code)
+    with page.expect_navigation():
+        page.click(f'#ranking tr[data-province="{code}"] a')
+    assert urlparse(page.url).path == f"/review/{INDEX}/province/{code}/"
+    assert page.inner_text("main h1").startswith(province.name_vi)
+    assert page.inner_text("#province-total") == national[code][3]
+    component = COMPONENT[-1]
+    leaf = f'details[id="node-{component}"]'
+    assert page.locator(f"{leaf} table.distribution").first.is_hidden()
+    for node_code in COMPONENT:
+        page.click(f'details[id="node-{node_code}"] > summary')
+        assert page.get_attribute(f'details[id="node-{node_code}"]', "open") is not None
+    node = index.nodes.get(code=component)
+    assert (node.method, node.sources.count()) == ("survey", 2)
+    result = NodeResult.objects.get(index=index, province=province, node=node)
+    assert page.inner_text(f"{leaf} > summary .pct") == f"{two(result.percent)}%"
+    assert page.inner_text(f"{leaf} > div > p") == (
+        f"Điều tra xã hội học · {node.rule} · {result.valid_answers} câu trả lời hợp lệ")
+    tables = page.locator(f"{leaf} table.distribution")
+    assert tables.count() == 2
+    expected = expected_distribution(province, node)
+    got = {}
+    for i in range(tables.count()):
+        table = tables.nth(i)
+        assert table.is_visible()
+        caption = table.locator("caption").inner_text().split(":")[0]
+        got[caption] = table.locator("tbody tr").evaluate_all(ROW_TEXTS)
+    assert got == expected
+    assert result.valid_answers == sum(
+        int(row[1]) for rows in expected.values() for row in rows if row[2] != "không tính")
+    assert result.valid_answers > 0
+    shoot(page, "review-province.png")
+
+    # the component table as XLSX, from the province page
+    with page.expect_download() as download_info:
+        page.click(f'main a[href="/review/{INDEX}/download/component.xlsx?version=current"]')
+    download = download_info.value
+    assert download.suggested_filename == f"{INDEX}-component-current.xlsx"
+    rows = xlsx_rows(download, tmp_path)
+    assert rows[0] == NODE_COLUMNS
+    assert len(rows) == 1 + 63 * index.nodes.filter(level=3).count() == 1 + 63 * 88
+    [row] = [r for r in rows[1:] if r[:2] == [code, component]]
+    assert row == [code, component, float(two(result.points)), float(result.max_points),
+                   float(two(result.percent)), None]
+
+    # the national total as XLSX, from the ranking page: the same numbers as its table
+    page.go_back()
+    assert urlparse(page.url).path == f"/review/{INDEX}/ranking/"
+    with page.expect_download() as download_info:
+        page.click("#download-xlsx")
+    download = download_info.value
+    assert download.suggested_filename == f"{INDEX}-total-current.xlsx"
+    rows = xlsx_rows(download, tmp_path)
+    assert rows[0] == TOTAL_COLUMNS
+    assert [r[0] for r in rows[1:]] == list(national)  # every province, in rank order
+    for r in rows[1:]:
+        rank, name, points, percent, group, delta, delta_rank = national[r[0]]
+        assert r[1:] == [name, float(points), 100.0, float(percent), int(rank), group,
+                         float(signed(delta)), int(signed(delta_rank))], r
+    [row] = [r for r in rows[1:] if r[0] == code]
+    total = totals[code]
+    assert row[:6] == [code, province.name_vi, float(two(total.points)), 100.0,
+                       float(two(total.percent)), int(national[code][0])]
+
+    events = list(AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD)
+                  .order_by("pk").values_list("user", "detail"))
+    assert events == [
+        (reviewer.pk, {"index": INDEX, "level": "component", "format": "xlsx",
+                       "version": "current", "rows": 63 * 88, "provinces": "all"}),
+        (reviewer.pk, {"index": INDEX, "level": "total", "format": "xlsx",
+                       "version": "current", "rows": 63, "provinces": "all"}),
+    ]
+
+
+def test_a_province_officer_self_assesses_with_evidence_and_is_refused_another_province(
+        demo, new_context):
+    index, officer, base = demo["index"], demo["officer"], demo["url"]
+    own = index.province_set.provinces.get(code=OFFICER_PROVINCE)
+    node = index.nodes.get(code=SELF_ASSESSED)
+    assessment = node.assessments.get(province=own)
+    old_self, old_appraised = assessment.self_score, assessment.appraised_score
+    new_score, evidence = Decimal("1.35"), "https://binhduong.gov.vn/cchc/2024/ke-hoach-cchc.pdf"
+    assert (node.method, node.max_points) == ("appraisal", Decimal("2.00"))
+    assert old_self != new_score and not assessment.evidence
+    assert not AssessmentChange.objects.exists()
+
+    page = new_context(DESKTOP).new_page()
+    sign_in(page, base, "officer74")
+    # the review home is the officer's own province, for every index
+    assert page.inner_text("main h1") == own.name_vi
+    links = page.eval_on_selector_all("main .list-group a", "as => as.map(a => a.pathname)")
+    assert sorted(links) == sorted(
+        [f"/review/{i.code}/province/{own.code}/" for i in Index.objects.all()]
+        + [f"/review/{i.code}/province/{own.code}/assessments/"
+           for i in Index.objects.filter(kind="par")])
+
+    with page.expect_navigation():
+        page.click(f'a[href="/review/{INDEX}/province/{own.code}/assessments/"]')
+    assert page.inner_text("main h1") == f"Tự đánh giá: {own.name_vi}"
+    assert cells(page, "#history tbody tr") == [["Chưa có thay đổi."]]
+    score, note = f"#score-{node.pk}", f"#note-{node.pk}"
+    assert page.input_value(score) == vi(old_self)  # the form shows Vietnamese decimals
+    page.fill(score, vi(new_score))
+    page.fill(note, evidence)
+    with page.expect_navigation():
+        page.click("main form[method=post] button[type=submit]")
+
+    assert urlparse(page.url).path == f"/review/{INDEX}/province/{own.code}/assessments/"
+    assert page.inner_text("main .alert-success") == "Đã lưu: 1 điểm thay đổi."
+    assert page.input_value(score) == vi(new_score)
+    assert page.input_value(note) == evidence
+    row = cells(page, f'tr[id="component-{SELF_ASSESSED}"]')[0]
+    assert row[1:4] == ["2.00", str(new_score), str(old_appraised)]
+    change = AssessmentChange.objects.get()
+    assert (change.assessment_id, change.field, change.old_value, change.new_value,
+            change.changed_by, change.via) == (
+        assessment.pk, "self_score", old_self, new_score, officer, "web")
+    when = timezone.localtime(change.changed_at).strftime("%d/%m/%Y %H:%M:%S")
+    assert cells(page, "#history tbody tr") == [
+        [when, "officer74", SELF_ASSESSED, "tự đánh giá", f"{old_self} → {new_score}", "web"]]
+    assessment.refresh_from_db()
+    assert (assessment.self_score, assessment.appraised_score, assessment.evidence) == (
+        new_score, old_appraised, evidence)
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SCORE_CHANGED, user=officer,
+                                     detail__province=own.code).count() == 1
+
+    # their own province's profile opens; another province's pages and the ranking do not
+    assert page.goto(f"{base}/review/{INDEX}/province/{own.code}/").status == 200
+    total = NodeResult.objects.get(index=index, province=own, node__level=0)
+    assert page.inner_text("#province-total") == str(two(total.percent))
+    for path in (f"/review/{INDEX}/province/{OTHER_PROVINCE}/",
+                 f"/review/{INDEX}/province/{OTHER_PROVINCE}/assessments/",
+                 f"/review/{INDEX}/ranking/"):
+        response = page.goto(f"{base}{path}")
+        assert response.status == 403, path
