@@ -56,6 +56,12 @@ LEVEL_NAMES = {
 }
 
 
+LEVEL_LABELS = {
+    "area": _("areas"), "criterion": _("criteria"), "component": _("components"),
+    "part": _("parts"), "element": _("elements"), "item": _("items"), "total": _("totals"),
+}
+
+
 class Method(models.TextChoices):
     APPRAISAL = "appraisal", _("Appraisal")
     SURVEY = "survey", _("Survey")

@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from scoring import engine
-from scoring.models import LEVEL_NAMES, AnswerTally, Index, Publication, Source
+from scoring.models import LEVEL_NAMES, AnswerTally, Index, Publication, Rule, Source
 from scoring.selectors import TotalRow, province_ranking, results_of
 from surveys.models import Province, Questionnaire, ScaleOption, Submission
 
@@ -95,6 +95,7 @@ class ProfileNode:
     flags: str
     valid_answers: int
     national_percent: Decimal | None = None
+    rule_label: str = ""
     sources: list[dict] = field(default_factory=list)
     children: list[ProfileNode] = field(default_factory=list)
 
@@ -123,6 +124,7 @@ def province_profile(index: Index, province: Province, *,
             percent=r.percent if r else None, flags=r.flags if r else "",
             valid_answers=r.valid_answers if r else 0,
             national_percent=_mean(averages.get(n.pk, [])),
+            rule_label=Rule(n.rule).label if n.rule else "",
         )
         by_code[n.code] = item
         if n.level == 0:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from scoring import charts, lockout, review
 from scoring.exports import write_xlsx
 from scoring.models import (
+    LEVEL_LABELS,
     LEVEL_NAMES,
     Assessment,
     AssessmentChange,
@@ -170,7 +171,9 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
     return render(request, "scoring/province_reviewer.html", {
         "index": idx, "province": prov, "root": root, "chart": chart,
         "publication": publication, "publications": list(idx.publications.all()),
-        "levels": LEVEL_NAMES[idx.kind], "can_review": sees_all_provinces(request.user),
+        "level_labels": [(name, LEVEL_LABELS[name]) for depth, name in
+                         sorted(LEVEL_NAMES[idx.kind].items()) if depth],
+        "can_review": sees_all_provinces(request.user),
     })
 
 
