@@ -85,6 +85,10 @@ def ranking_rows(page) -> dict[str, list[str]]:
 ROW_TEXTS = "trs => trs.map(tr => [...tr.cells].map(c => c.innerText.trim()))"
 
 
+RULE_VI = {"scaled_mean": "Trung bình quy đổi", "top_box": "Tỷ lệ hài lòng",
+           "option_fraction": "Tỷ lệ theo phương án"}
+
+
 def cells(page, selector: str) -> list[list[str]]:
     """The cell texts of the table rows matching `selector`."""
     return page.eval_on_selector_all(selector, ROW_TEXTS)
@@ -95,8 +99,8 @@ def two(value: Decimal) -> Decimal:
 
 
 def vi(value: Decimal) -> str:
-    """A number as the Vietnamese form fields show it, with a decimal comma."""
-    return str(value).replace(".", ",")
+    """A number as the form fields show it: a decimal point, whatever the language."""
+    return str(value)
 
 
 def signed(text: str) -> Decimal | None:
@@ -197,7 +201,7 @@ def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xls
     result = NodeResult.objects.get(index=index, province=province, node=node)
     assert page.inner_text(f"{leaf} > summary .pct") == f"{two(result.percent)}%"
     assert page.inner_text(f"{leaf} > div > p") == (
-        f"Điều tra xã hội học · {node.rule} · {result.valid_answers} câu trả lời hợp lệ")
+        f"Điều tra xã hội học · {RULE_VI[node.rule]} · {result.valid_answers} câu trả lời hợp lệ")
     tables = page.locator(f"{leaf} table.distribution")
     assert tables.count() == 2
     expected = expected_distribution(province, node)
@@ -281,7 +285,7 @@ def test_a_province_officer_self_assesses_with_evidence_and_is_refused_another_p
     assert page.inner_text("main h1") == f"Tự đánh giá: {own.name_vi}"
     assert cells(page, "#history tbody tr") == [["Chưa có thay đổi."]]
     score, note = f"#score-{node.pk}", f"#note-{node.pk}"
-    assert page.input_value(score) == vi(old_self)  # the form shows Vietnamese decimals
+    assert page.input_value(score) == vi(old_self)  # a decimal point in the field, as in the table
     page.fill(score, vi(new_score))
     page.fill(note, evidence)
     with page.expect_navigation():
