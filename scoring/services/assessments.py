@@ -95,16 +95,18 @@ def apply_scores(*, index: Index, updates: dict[tuple[int, int], dict[str, Decim
     """Set scores (province id, node id) -> {field: value}; returns how many values changed."""
     changed = 0
     with transaction.atomic():
+        # Make the rows first (a no-op where they exist), so that two people saving at
+        # once queue on the same row locks instead of both creating it.
+        Assessment.objects.bulk_create(
+            [Assessment(index=index, province_id=p, node_id=n) for p, n in updates],
+            ignore_conflicts=True)
         existing = {
             (a.province_id, a.node_id): a
             for a in Assessment.objects.select_for_update().filter(index=index)
         }
         history = []
         for (province_id, node_id), values in updates.items():
-            assessment = existing.get((province_id, node_id))
-            if assessment is None:
-                assessment = Assessment.objects.create(index=index, province_id=province_id,
-                                                       node_id=node_id)
+            assessment = existing[(province_id, node_id)]
             dirty = []
             for field, value in values.items():
                 old = getattr(assessment, field)

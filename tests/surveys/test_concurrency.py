@@ -47,3 +47,44 @@ def test_twenty_parallel_different_posts_store_twenty(postgres, mini_questionnai
     assert [status for status, _ in results] == [201] * 20
     assert Submission.objects.count() == 20
     assert len(set(Submission.objects.values_list("receipt", flat=True))) == 20
+
+
+def test_two_reviewers_appraising_one_component_at_once(postgres, mini_questionnaire):
+    import threading
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from scoring.models import Assessment, AssessmentChange, Index
+    from scoring.services.assessments import apply_scores
+    from scoring.services.definitions import load_index
+    from surveys.models import Province
+    from tests.conftest import fixture_text
+
+    load_index(text=fixture_text("mini-par.yaml"))
+    index = Index.objects.get(code="mini-par")
+    node = index.nodes.get(code="1.1.1")
+    province = Province.objects.get(code="74")
+    users = [get_user_model().objects.create_user(f"reviewer{i}") for i in (1, 2)]
+    start = threading.Barrier(2)
+
+    def appraise(user, value):
+        try:
+            start.wait()
+            apply_scores(index=index, updates={(province.pk, node.pk): {
+                "appraised_score": Decimal(value)}}, user=user, via="web")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=appraise, args=(u, v))
+               for u, v in zip(users, ("1.25", "1.75"), strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    history = list(AssessmentChange.objects.order_by("pk").values_list(
+        "old_value", "new_value", "changed_by__username"))
+    assert len(history) == 2 and history[0][0] is None
+    assert history[1][0] == history[0][1]  # the second saw the first's value: nothing lost
+    assert Assessment.objects.get().appraised_score == history[1][1]  # the last one in force
+    assert {h[2] for h in history} == {"reviewer1", "reviewer2"}
