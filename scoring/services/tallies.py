@@ -29,6 +29,12 @@ class Folded:
     submissions: int
     provinces: dict[int, set[int]]  # questionnaire id -> province ids
 
+    def merge(self, other: Folded) -> Folded:
+        provinces = {q: set(p) for q, p in self.provinces.items()}
+        for q, p in other.provinces.items():
+            provinces.setdefault(q, set()).update(p)
+        return Folded(self.submissions + other.submissions, provinces)
+
 
 def _lock(*, exclusive: bool) -> None:
     if connection.vendor != "postgresql":

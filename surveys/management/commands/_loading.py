@@ -6,7 +6,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from surveys.definitions import DefinitionInvalid
 
-
 MAX_DEFINITION_BYTES = 5 * 1024 * 1024
 
 
