@@ -45,3 +45,36 @@ def test_production_settings_refuse_the_development_secret_key():
 def test_no_page_loads_anything_from_another_site(client, db, path):
     html = client.get(path).content.decode()
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+
+
+def test_public_pages_and_code_checks_are_rate_limited(client, mini_questionnaire, settings):
+    from surveys.intake import generate_codes
+    from surveys.models import Province
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "survey": 3, "code": 2}
+    assert [client.get("/s/mini-citizens/74/").status_code for _ in range(4)] == [
+        200, 200, 200, 429]
+    generate_codes(questionnaire=mini_questionnaire, province=Province.objects.get(code="01"),
+                   count=1)
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "survey": 100, "code": 2}
+    other = type(client)()
+    tries = [other.post("/s/mini-citizens/01/", {"code": f"AAAAA-AAAA{i}"}).status_code
+             for i in range(3)]
+    assert tries == [400, 400, 429]
+
+
+def test_role_changes_in_the_admin_are_audited(admin_client, db):
+    from django.contrib.auth import get_user_model
+
+    from scoring.models import StaffRole
+
+    official = get_user_model().objects.create_user("officer")
+    response = admin_client.post("/admin/scoring/staffrole/add/", {
+        "user": official.pk, "role": "reviewer", "province": ""})
+    assert response.status_code == 302 and StaffRole.objects.get().role == "reviewer"
+    event = AuditEvent.objects.get(action="role_changed")
+    assert event.detail == {"staff": "officer", "role": "reviewer", "province": None}
+    assert admin_client.get("/review/audit/").status_code == 200
