@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
 from scoring import engine
@@ -61,7 +61,8 @@ def ranking_page(index: Index, *, region: str = "", sort: str = "rank", descendi
                  publication: Publication | None = None) -> RankingPage:
     """The national ranking, filtered to a region and sorted as asked; ranks stay national."""
     rows = province_ranking(index, publication=publication)
-    provinces = list(index.province_set.provinces.order_by("region_code"))
+    provinces = list(Province.objects.filter(province_set_id=index.province_set_id)
+                     .order_by("region_code"))
     names = {p.region_code: p.region for p in provinces}
     ranked = [r for r in rows if r.rank is not None]
     national = Summary("national", _mean([_percent(r) for r in ranked]), len(ranked))
@@ -103,14 +104,19 @@ class ProfileNode:
 def province_profile(index: Index, province: Province, *,
                      publication: Publication | None = None) -> ProfileNode | None:
     """The province's tree of results, with national averages and answer distributions."""
-    results = {r.node_id: r for r in results_of(index, publication).filter(province=province)}
+    # One query: every node of this province, and the total and first level of all the
+    # others for the national averages.
+    results: dict[int, object] = {}
+    averages: dict[int, list[Fraction]] = defaultdict(list)
+    for r in (results_of(index, publication)
+              .filter(Q(province=province) | Q(node__level__lte=1)).select_related("node")):
+        if r.province_id == province.pk:
+            results[r.node_id] = r
+        if r.node.level <= 1 and r.percent is not None:
+            averages[r.node_id].append(Fraction(r.percent))
     if not results:
         return None
-    nodes = list(index.nodes.order_by("position"))
-    averages: dict[int, list[Fraction]] = defaultdict(list)
-    for node_id, percent in (results_of(index, publication).filter(node__level__lte=1)
-                             .exclude(percent__isnull=True).values_list("node_id", "percent")):
-        averages[node_id].append(Fraction(percent))
+    nodes = sorted((r.node for r in results.values()), key=lambda n: n.position)
     by_code: dict[str, ProfileNode] = {}
     codes = {n.pk: n.code for n in nodes}
     root = None

@@ -104,7 +104,7 @@ def _index(code: str) -> Index:
 
 
 def _province(index: Index, code: str) -> Province:
-    return get_object_or_404(Province, province_set=index.province_set, code=code)
+    return get_object_or_404(Province, province_set_id=index.province_set_id, code=code)
 
 
 def _check_province(request, province: Province) -> None:
@@ -112,14 +112,25 @@ def _check_province(request, province: Province) -> None:
         raise PermissionDenied
 
 
-def _publication(request, index: Index) -> Publication | None:
-    """The version asked for: `?version=current`, `?version=N`, else the latest published."""
+def _publication(request, index: Index, publications: list[Publication] | None = None
+                 ) -> Publication | None:
+    """The version asked for: `?version=current`, `?version=N`, else the latest published.
+
+    `publications`, newest first, saves a query when the page lists them anyway.
+    """
     asked = request.GET.get("version", "")
     if asked == "current":
         return None
+    if publications is None:
+        if asked.isdigit():
+            return get_object_or_404(Publication, index=index, version=int(asked))
+        return latest_publication(index)
     if asked.isdigit():
-        return get_object_or_404(Publication, index=index, version=int(asked))
-    return latest_publication(index)
+        for publication in publications:
+            if publication.version == int(asked):
+                return publication
+        raise Http404
+    return publications[0] if publications else None
 
 
 @staff_required(*ALL_STAFF)
@@ -139,7 +150,8 @@ def review_home(request: HttpRequest) -> HttpResponse:
 def ranking(request: HttpRequest, index: str) -> HttpResponse:
     """The national ranking of one index, with region filter and sortable columns."""
     idx = _index(index)
-    publication = _publication(request, idx)
+    publications = list(idx.publications.order_by("-version"))
+    publication = _publication(request, idx, publications)
     sort = request.GET.get("sort", "rank")
     descending = request.GET.get("order") == "desc"
     region = request.GET.get("region", "")
@@ -147,7 +159,7 @@ def ranking(request: HttpRequest, index: str) -> HttpResponse:
                                publication=publication)
     return render(request, "scoring/ranking_reviewer.html", {
         "index": idx, "page": page, "region": region, "sort": sort, "descending": descending,
-        "publication": publication, "publications": list(idx.publications.all()),
+        "publication": publication, "publications": publications,
         "recompute": idx.recomputes.filter(full=True).first(),
     })
 
@@ -158,7 +170,8 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
     idx = _index(index)
     prov = _province(idx, province)
     _check_province(request, prov)
-    publication = _publication(request, idx)
+    publications = list(idx.publications.order_by("-version"))
+    publication = _publication(request, idx, publications)
     root = review.province_profile(idx, prov, publication=publication)
     chart = None
     if root is not None:
@@ -170,7 +183,7 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
             value_label=prov.name, reference_label=_("National average"))
     return render(request, "scoring/province_reviewer.html", {
         "index": idx, "province": prov, "root": root, "chart": chart,
-        "publication": publication, "publications": list(idx.publications.all()),
+        "publication": publication, "publications": publications,
         "level_labels": [(name, LEVEL_LABELS[name]) for depth, name in
                          sorted(LEVEL_NAMES[idx.kind].items()) if depth],
         "can_review": sees_all_provinces(request.user),

@@ -191,7 +191,7 @@ def test_pages_make_a_bounded_number_of_queries(review, client, django_assert_ma
             reverse("scoring:province", args=["mini-par", "74"]),
             reverse("scoring:province", args=["mini-sipas", "74"])]
     for url in urls:
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(10):
             assert client.get(url).status_code == 200
     # ten times the submissions: the same number of queries
     rows = ["submission_id,province_code,submitted_at,U01,Q01,Q02,Q03,Z01,N01,T01"]
@@ -202,7 +202,7 @@ def test_pages_make_a_bounded_number_of_queries(review, client, django_assert_ma
                  "--questionnaire", "mini-citizens", stdout=io.StringIO())
     call_command("compute_scores", "--index", "mini-par", stdout=io.StringIO())
     for url in urls:
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(10):
             assert client.get(url).status_code == 200
 
 
