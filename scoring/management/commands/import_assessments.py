@@ -1,12 +1,11 @@
 """manage.py import_assessments FILE --index CODE (spec §8): all or nothing, with history."""
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
 from scoring.models import Index
 from scoring.services.assessments import import_assessments
 from surveys.imports import FileInvalid
+from surveys.management.commands._loading import read_bytes, report_problems
 
 
 class Command(BaseCommand):
@@ -22,16 +21,9 @@ class Command(BaseCommand):
         index = Index.objects.filter(code=options["index"]).first()
         if index is None:
             raise CommandError(f"unknown index {options['index']!r}")
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError as exc:
-            raise CommandError(f"{path}: no such file") from exc
+        data = read_bytes(path)
         try:
             outcome = import_assessments(index=index, data=data, via="import")
         except FileInvalid as exc:
-            for problem in exc.problems:
-                self.stderr.write(f"{path}: {problem}")
-            n = len(exc.problems)
-            raise CommandError(f"{path} rejected: {n} problem{'s' if n != 1 else ''}; "
-                               "nothing was written") from exc
+            raise report_problems(self, path, exc.problems) from exc
         self.stdout.write(f"{path}: {outcome.rows:,} rows, {outcome.changed:,} scores changed")

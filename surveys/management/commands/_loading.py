@@ -1,5 +1,7 @@
-"""Shared helpers for the definition-loading commands."""
+"""Shared helpers of the commands that read and write files."""
 
+import csv
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -25,9 +27,33 @@ def read_definition(path: str) -> str:
 
 def report_invalid(command: BaseCommand, path: str, exc: DefinitionInvalid) -> CommandError:
     """Print every problem on stderr and return the error that ends the command."""
-    for problem in exc.problems:
+    return report_problems(command, path, [str(p) for p in exc.problems])
+
+
+def read_bytes(path: str) -> bytes:
+    """Read an interchange file, with a clear error when it is not there."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise CommandError(f"{path}: no such file") from exc
+
+
+def report_problems(command: BaseCommand, path: str, problems: list[str]) -> CommandError:
+    """Print every problem of a rejected file on stderr; return the error that ends the command."""
+    for problem in problems:
         command.stderr.write(f"{path}: {problem}")
-    count = len(exc.problems)
-    return CommandError(
-        f"{path} rejected: {count} problem{'s' if count != 1 else ''}; nothing was written"
-    )
+    n = len(problems)
+    return CommandError(f"{path} rejected: {n} problem{'s' if n != 1 else ''}; "
+                        "nothing was written")
+
+
+def write_csv(output: str | None, header: list[str], rows: list[list]) -> None:
+    """Write a header and rows as CSV to a file, or to standard output when none is named."""
+    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
+    try:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    finally:
+        if output:
+            out.close()

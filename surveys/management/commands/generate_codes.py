@@ -1,12 +1,10 @@
 """manage.py generate_codes: one-time codes for a citizens' survey link, as a CSV to print."""
 
-import csv
-import sys
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.distribution import code_rows, resolve_targets
+from surveys.management.commands._loading import write_csv
 
 
 class Command(BaseCommand):
@@ -28,14 +26,6 @@ class Command(BaseCommand):
                                                    options["province"], audience="citizen")
         header, rows = code_rows(questionnaire, provinces, options["count"],
                                  options["base_url"])
-        out = open(options["output"], "w", encoding="utf-8", newline="") \
-            if options["output"] else sys.stdout
-        try:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-        finally:
-            if options["output"]:
-                out.close()
+        write_csv(options["output"], header, rows)
         if options["output"]:
             self.stdout.write(f"{len(rows):,} codes written to {options['output']}")

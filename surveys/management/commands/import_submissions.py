@@ -1,10 +1,9 @@
 """manage.py import_submissions FILE --questionnaire CODE (spec §8): all or nothing."""
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.imports import FileInvalid, import_submissions
+from surveys.management.commands._loading import read_bytes, report_problems
 from surveys.models import Questionnaire
 from surveys.services import SubmissionConflict
 
@@ -21,18 +20,11 @@ class Command(BaseCommand):
         questionnaire = Questionnaire.objects.filter(code=options["questionnaire"]).first()
         if questionnaire is None:
             raise CommandError(f"unknown questionnaire {options['questionnaire']!r}")
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError as exc:
-            raise CommandError(f"{path}: no such file") from exc
+        data = read_bytes(path)
         try:
             outcome = import_submissions(questionnaire=questionnaire, data=data)
         except FileInvalid as exc:
-            for problem in exc.problems:
-                self.stderr.write(f"{path}: {problem}")
-            n = len(exc.problems)
-            raise CommandError(f"{path} rejected: {n} problem{'s' if n != 1 else ''}; "
-                               "nothing was written") from exc
+            raise report_problems(self, path, exc.problems) from exc
         except SubmissionConflict as exc:
             raise CommandError(f"{path} rejected: {exc}; nothing was written") from exc
         self.stdout.write(f"{path}: {outcome.rows:,} rows, {outcome.created:,} new submissions, "
