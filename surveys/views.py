@@ -52,37 +52,48 @@ def _error_page(request: HttpRequest, error: intake.IntakeError, **context) -> H
     }, status=error.status)
 
 
-def _sections(questionnaire: Questionnaire) -> list[Section]:
-    return list(questionnaire.sections.order_by("position"))
+class Layout:
+    """A questionnaire's sections and which questions each holds, read once per request.
 
+    Which sections have something to show is worked out from the validation schema,
+    without building a form per section.
+    """
 
-def _next_visible(sections, schema, answers, start: int, step: int) -> int | None:
-    """The next section (forwards or backwards) that has a question to show."""
-    position = start
-    while 0 <= position < len(sections):
-        form = SectionForm(section=sections[position], schema=schema, prior=answers)
-        if not form.is_empty():
-            return position
-        position += step
-    return None
+    def __init__(self, questionnaire: Questionnaire, schema):
+        self.sections: list[Section] = list(questionnaire.sections.order_by("position"))
+        self.rules = schema.by_code()
+        codes: dict[int, list[str]] = {}
+        for section_id, code in questionnaire.questions.order_by("position").values_list(
+                "section_id", "code"):
+            codes.setdefault(section_id, []).append(code)
+        self.codes = [codes.get(section.pk, []) for section in self.sections]
 
+    def _shows(self, i: int, answers, *, unanswered_counts: bool) -> bool:
+        typed = {k: tuple(v) if isinstance(v, list) else v for k, v in answers.items()}
+        here = set(self.codes[i])
+        for code in self.codes[i]:
+            rule = self.rules[code]
+            # a condition on the same page is settled in the browser: the question is shown
+            if not rule.show_if or rule.show_if in here or is_visible(rule, typed):
+                return True
+            if unanswered_counts and rule.show_if not in answers:
+                return True
+        return False
 
-def _counted_sections(questionnaire, sections, schema, answers) -> list[int]:
-    """Sections for the progress bar: those with a question that is shown, or that may be
-    shown once an earlier, still unanswered question is answered."""
-    rules = schema.by_code()
-    by_section: dict[int, list[str]] = {}
-    for section_id, code in questionnaire.questions.values_list("section_id", "code"):
-        by_section.setdefault(section_id, []).append(code)
-    typed = {k: tuple(v) if isinstance(v, list) else v for k, v in answers.items()}
-    out = []
-    for i, section in enumerate(sections):
-        for code in by_section.get(section.pk, []):
-            rule = rules[code]
-            if not rule.show_if or rule.show_if not in answers or is_visible(rule, typed):
-                out.append(i)
-                break
-    return out
+    def next_visible(self, answers, start: int, step: int) -> int | None:
+        """The next section (forwards or backwards) that has a question to show."""
+        position = start
+        while 0 <= position < len(self.sections):
+            if self._shows(position, answers, unanswered_counts=False):
+                return position
+            position += step
+        return None
+
+    def counted(self, answers) -> list[int]:
+        """Sections for the progress bar: those with a question that is shown, or that may
+        be shown once an earlier, still unanswered question is answered."""
+        return [i for i in range(len(self.sections))
+                if self._shows(i, answers, unanswered_counts=True)]
 
 
 class Flow:
@@ -95,10 +106,11 @@ class Flow:
 def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context):
     """Shared GET/POST handling of a section page; `save` keeps the flow, `finish` submits."""
     schema = questionnaire_schema(questionnaire)
-    sections = _sections(questionnaire)
-    position = _next_visible(sections, schema, flow.answers, flow.position, 1)
+    layout = Layout(questionnaire, schema)
+    sections = layout.sections
+    position = layout.next_visible(flow.answers, flow.position, 1)
     if position is None:
-        position = _next_visible(sections, schema, flow.answers, len(sections) - 1, -1) or 0
+        position = layout.next_visible(flow.answers, len(sections) - 1, -1) or 0
     section = sections[position]
     if request.method == "POST":
         posted_key = request.POST.get("submission_id", "")
@@ -111,13 +123,13 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
         action = request.POST.get("action", "next")
         if action == "back":
             answers = {**flow.answers, **(form.answers() if form.is_valid() else {})}
-            previous = _next_visible(sections, schema, answers, position - 1, -1)
+            previous = layout.next_visible(answers, position - 1, -1)
             save(Flow(prune_hidden(schema, answers), previous or 0, flow.key))
             return redirect(request.path)
         if form.is_valid():
             answers = {k: v for k, v in flow.answers.items() if k not in form.fields}
             answers = prune_hidden(schema, {**answers, **form.answers()})
-            following = _next_visible(sections, schema, answers, position + 1, 1)
+            following = layout.next_visible(answers, position + 1, 1)
             if following is None and action == "submit":
                 try:
                     receipt = finish(answers, flow.key)
@@ -128,9 +140,9 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
             return redirect(request.path)
     else:
         form = SectionForm(section=section, schema=schema, prior=flow.answers)
-    visible = _counted_sections(questionnaire, sections, schema, flow.answers)
+    visible = layout.counted(flow.answers)
     step = visible.index(position) + 1 if position in visible else 1
-    is_last = _next_visible(sections, schema, flow.answers, position + 1, 1) is None
+    is_last = layout.next_visible(flow.answers, position + 1, 1) is None
     return render(request, "surveys/section_form.html", {
         "questionnaire": questionnaire, "section": section, "form": form,
         "step": step, "steps": max(len(visible), step),
