@@ -25,8 +25,9 @@ from surveys.models import Province, ScaleOption
 def index_tree(index: Index) -> list[engine.NodeDef]:
     """The index's nodes as pure definitions, parents before children."""
     substantive: dict[int, list[int]] = {}
-    for scale_id, value in (ScaleOption.objects.filter(substantive=True)
-                            .order_by("scale_id", "position").values_list("scale_id", "value")):
+    for scale_id, value, _ in (ScaleOption.objects.filter(
+            substantive=True, scale__questions__sources__node__index=index).distinct()
+            .order_by("scale_id", "position").values_list("scale_id", "value", "position")):
         substantive.setdefault(scale_id, []).append(value)
     sources: dict[int, list[engine.SourceDef]] = {}
     for node_id, question_id, scale_id, weight in (
