@@ -19,7 +19,8 @@ from surveys import intake
 from surveys.models import Province, Questionnaire, Submission
 from surveys.ratelimit import limited
 
-FIELDS = {"submission_id", "questionnaire", "province", "answers", "token", "code"}
+FIELDS = {"submission_id", "questionnaire", "province", "answers", "token", "code",
+          "duration_seconds"}
 
 
 def _errors(status: int, *problems: tuple[str, str, str]) -> JsonResponse:
@@ -53,6 +54,9 @@ def _body(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
     if not isinstance(data, dict):
         return None, _errors(400, ("", "malformed", "the body must be a JSON object"))
     return data, None
+
+
+TOP_LEVEL = {"submission_id", "duration_seconds"}
 
 
 def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -103,11 +107,12 @@ def submissions(request: HttpRequest) -> JsonResponse:
         receipt = intake.submit(
             questionnaire=questionnaire, province=province, key=data["submission_id"],
             raw_answers=data["answers"], channel=Submission.Channel.API,
-            code=data.get("code") or None, invitation=invitation)
+            code=data.get("code") or None, invitation=invitation,
+            duration_seconds=data.get("duration_seconds"))
     except intake.IntakeError as exc:
         if exc.problems:
             return _errors(exc.status, *(
-                (code if code == "submission_id" else f"answers.{code}", exc.code, message)
+                (code if code in TOP_LEVEL else f"answers.{code}", exc.code, message)
                 for code, message in exc.problems.items()))
         return _errors(exc.status, (exc.field, exc.code, exc.message))
     body = {"submission_id": receipt.key, "receipt": receipt.receipt,
@@ -198,6 +203,9 @@ OPENAPI = {
                             "description": "question code → value"},
                 "token": {"type": "string", "description": "an official's invitation token"},
                 "code": {"type": "string", "description": "a citizen's one-time code"},
+                "duration_seconds": {"type": "integer", "minimum": 0, "maximum": 604800,
+                                     "description": "seconds from opening the form to "
+                                                    "submitting it, for data-quality checks"},
             },
         },
         "Receipt": {

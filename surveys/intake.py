@@ -19,6 +19,7 @@ from surveys.tokens import digest, new_code, new_token, normalise_code
 from surveys.validation import clean_answers
 
 MAX_KEY_LENGTH = 64
+MAX_DURATION_SECONDS = 7 * 86400
 
 
 class IntakeError(Exception):
@@ -102,21 +103,29 @@ def _existing(key: str) -> Submission | None:
 def submit(
     *, questionnaire: Questionnaire, province: Province, key: str, raw_answers: dict[str, Any],
     channel: str, code: str | None = None, invitation: Invitation | None = None,
+    duration_seconds: int | None = None,
 ) -> Receipt:
     """Validate and store one submission; an identical resend returns the first receipt.
 
-    Raises an IntakeError subclass; nothing is stored then.
+    `duration_seconds` is the time the respondent took, from the first page to
+    the final submit, when the channel knows it. Raises an IntakeError subclass;
+    nothing is stored then.
     """
     key = (key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise AnswersInvalid("submission_id must be 1 to 64 characters",
                              {"submission_id": "must be 1 to 64 characters"})
+    if duration_seconds is not None and (
+            isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int)
+            or not 0 <= duration_seconds <= MAX_DURATION_SECONDS):
+        raise AnswersInvalid("duration_seconds must be a whole number from 0 to 604800",
+                             {"duration_seconds": "must be a whole number from 0 to 604800"})
     schema = questionnaire_schema(questionnaire)
     answers, problems = clean_answers(schema, raw_answers)
     if problems:
         raise AnswersInvalid("some answers are not valid", problems)
     item = NewSubmission(key=key, province=province, submitted_at=timezone.now(),
-                         answers=answers)
+                         answers=answers, duration_seconds=duration_seconds)
     existing = _existing(key)
     if existing is not None:  # a resend: no code or link is spent twice
         if existing.content_hash != item.fingerprint(questionnaire.code):

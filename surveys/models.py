@@ -240,6 +240,8 @@ class Submission(models.Model):
     content_hash = models.CharField(max_length=64)
     receipt = models.CharField(max_length=16, unique=True, null=True, blank=True)
     excluded = models.BooleanField(default=False)
+    duration_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Time from the first page to the final submit"))
     counted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -250,6 +252,7 @@ class Submission(models.Model):
                 condition=Q(counted_at__isnull=True),
                 name="submission_uncounted",
             ),
+            models.Index(fields=["content_hash"], name="submission_content_hash"),
         ]
 
     def __str__(self) -> str:

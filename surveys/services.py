@@ -142,6 +142,7 @@ class NewSubmission:
     province: Province
     submitted_at: datetime | None
     answers: dict[str, AnswerValue]
+    duration_seconds: int | None = None
 
     def fingerprint(self, questionnaire_code: str) -> str:
         return submission_fingerprint(questionnaire_code, self.province.code, self.answers)
@@ -196,7 +197,8 @@ def _record(
         objs = Submission.objects.bulk_create([
             Submission(key=s.key, questionnaire=questionnaire, province=s.province,
                        channel=channel, submitted_at=s.submitted_at,
-                       content_hash=prints[s.key], receipt=new_receipt())
+                       content_hash=prints[s.key], receipt=new_receipt(),
+                       duration_seconds=s.duration_seconds)
             for s in fresh
         ])
         rows = []

@@ -7,6 +7,7 @@ draft on the server at every page, so the same link resumes on any device.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -186,12 +187,18 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
                                         "position": new.position, "key": new.key}
 
     def finish(answers, key):
+        started = state.get("started")
+        took = (max(0, int(time.time() - started))
+                if isinstance(started, (int, float)) else None)
         receipt = intake.submit(questionnaire=qn, province=pr, key=key, raw_answers=answers,
-                                channel=Submission.Channel.WEB, code=state.get("code"))
+                                channel=Submission.Channel.WEB, code=state.get("code"),
+                                duration_seconds=min(took, intake.MAX_DURATION_SECONDS)
+                                if took is not None else None)
         request.session.pop(session_key, None)
         return receipt
 
     if not state.get("key"):
+        state["started"] = time.time()  # for the completion time (data-quality checks)
         save(flow)
     return _handle_section(request, questionnaire=qn, flow=flow, save=save, finish=finish,
                            context=context)
