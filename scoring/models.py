@@ -340,6 +340,10 @@ class AuditEvent(models.Model):
         PUBLISHED = "published", _("Results published")
         RECOMPUTE = "recompute", _("Recompute started")
         DOWNLOAD = "download", _("Download")
+        EXCLUDED = "excluded", _("Submission excluded")
+        RESTORED = "restored", _("Submission restored")
+        UNCERTAINTY = "uncertainty", _("Intervals computed")
+        WEIGHTS = "weights", _("Survey weights computed")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -354,3 +358,152 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action}"
+
+
+# --- data quality ---------------------------------------------------------------------------
+
+class QualityFlag(models.Model):
+    """A reason to doubt one submission (see scoring.quality); reviewers decide what to do."""
+
+    class Reason(models.TextChoices):
+        SPEEDER = "speeder", _("Speeder")
+        STRAIGHT_LINER = "straight_liner", _("Straight-liner")
+        DUPLICATE = "duplicate", _("Near-duplicate")
+
+    submission = models.ForeignKey("surveys.Submission", on_delete=models.CASCADE,
+                                   related_name="quality_flags")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "reason"], name="qualityflag_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}:{self.reason}"
+
+
+# --- sampling uncertainty -------------------------------------------------------------------
+
+class UncertaintyRun(models.Model):
+    """One bootstrap of an index: its seed and size, and its progress."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="uncertainty_runs")
+    seed = models.PositiveIntegerField()
+    replicates = models.PositiveIntegerField()
+    node_codes = models.JSONField(default=list)  # the order of values in each replicate
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.index.code} bootstrap {self.pk} (seed {self.seed}, {self.replicates})"
+
+
+class Replicate(models.Model):
+    """One bootstrap replicate of one province: every survey-based node's value, as float64."""
+
+    run = models.ForeignKey(UncertaintyRun, on_delete=models.CASCADE, related_name="rows")
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    values = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "province", "number"],
+                                    name="replicate_unique_number"),
+        ]
+
+
+class Interval(models.Model):
+    """The 95 % bootstrap interval of one node of one province (points for PAR, % for SIPAS)."""
+
+    run = models.ForeignKey(UncertaintyRun, on_delete=models.CASCADE, related_name="intervals")
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="+")
+    low = models.DecimalField(max_digits=16, decimal_places=6, null=True)
+    high = models.DecimalField(max_digits=16, decimal_places=6, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "province", "node"], name="interval_unique"),
+        ]
+
+
+class RankInterval(models.Model):
+    """A province's median rank and 5th–95th percentile rank over the bootstrap replicates."""
+
+    run = models.ForeignKey(UncertaintyRun, on_delete=models.CASCADE, related_name="ranks")
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
+    median = models.PositiveSmallIntegerField()
+    low = models.PositiveSmallIntegerField()
+    high = models.PositiveSmallIntegerField()
+    group = models.PositiveSmallIntegerField()
+    # the total's 95 % interval, as ranked (percent), kept here for the ranking page
+    total_low = models.DecimalField(max_digits=16, decimal_places=6, null=True)
+    total_high = models.DecimalField(max_digits=16, decimal_places=6, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "province"], name="rankinterval_unique"),
+        ]
+
+
+# --- survey weights -------------------------------------------------------------------------
+
+class Margin(models.Model):
+    """A population share of one category of a respondent question, in one province."""
+
+    questionnaire = models.ForeignKey("surveys.Questionnaire", on_delete=models.CASCADE,
+                                      related_name="margins")
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    value = models.IntegerField()
+    share = models.DecimalField(max_digits=10, decimal_places=8)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "province", "question", "value"],
+                                    name="margin_unique"),
+        ]
+
+
+class SurveyWeight(models.Model):
+    """A submission's post-stratification weight (they average 1 within a province)."""
+
+    submission = models.OneToOneField("surveys.Submission", on_delete=models.CASCADE,
+                                      related_name="survey_weight")
+    weight = models.DecimalField(max_digits=16, decimal_places=9)
+
+
+class WeightedResult(models.Model):
+    """An index total weighted to the population margins, with its precision."""
+
+    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="weighted_results")
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
+    weighted = models.DecimalField(max_digits=24, decimal_places=12, null=True)
+    unweighted = models.DecimalField(max_digits=24, decimal_places=12, null=True)
+    respondents = models.PositiveIntegerField()
+    effective_size = models.DecimalField(max_digits=14, decimal_places=2)
+    sd = models.DecimalField(max_digits=14, decimal_places=6, null=True)
+    margin_of_error = models.DecimalField(max_digits=14, decimal_places=6, null=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["index", "province"], name="weightedresult_unique"),
+        ]

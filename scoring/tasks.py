@@ -3,8 +3,9 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from scoring.models import Recompute
-from scoring.services import results, tallies
+from scoring.models import Recompute, UncertaintyRun
+from scoring.services import quality, results, tallies, uncertainty
+from surveys.models import Questionnaire
 
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
@@ -35,3 +36,36 @@ def recompute_index_task(recompute_id: int) -> str:
     if recompute.status == Recompute.Status.DONE:
         return recompute.status
     return results.recompute_index(recompute=recompute).status
+
+
+@shared_task(name="scoring.bootstrap_chunk", acks_late=True, **RETRY)
+def bootstrap_chunk_task(run_id: int, province_ids: list[int], first: int, last: int) -> int:
+    """One piece of a bootstrap run; the piece that completes the run computes the intervals."""
+    run = UncertaintyRun.objects.select_related("index").get(pk=run_id)
+    if run.status == UncertaintyRun.Status.DONE:
+        return 0
+    written = uncertainty.compute_chunk(run, province_ids, first, last)
+    uncertainty.finish_if_complete(run)
+    return written
+
+
+@shared_task(name="scoring.bootstrap_index", acks_late=True, **RETRY)
+def bootstrap_index_task(run_id: int, replicates_per_chunk: int = uncertainty.CHUNK_REPLICATES,
+                         provinces_per_chunk: int = uncertainty.CHUNK_PROVINCES) -> int:
+    """Split a bootstrap run into chunks and queue them (on any number of workers)."""
+    run = UncertaintyRun.objects.select_related("index").get(pk=run_id)
+    pieces = uncertainty.chunks(run, replicates_per_chunk=replicates_per_chunk,
+                                provinces_per_chunk=provinces_per_chunk)
+    for province_ids, first, last in pieces:
+        bootstrap_chunk_task.delay(run_id, province_ids, first, last)
+    return len(pieces)
+
+
+@shared_task(name="scoring.check_quality", acks_late=True, **RETRY)
+def check_quality_task(questionnaire_ids: list[int]) -> dict[str, int]:
+    """Find the doubtful submissions of some questionnaires afresh."""
+    totals: dict[str, int] = {}
+    for questionnaire in Questionnaire.objects.filter(pk__in=questionnaire_ids):
+        for reason, n in quality.check_questionnaire(questionnaire).items():
+            totals[reason] = totals.get(reason, 0) + n
+    return totals

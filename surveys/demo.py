@@ -8,6 +8,7 @@ next recompute folds them like any other.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ from surveys.models import Answer, Province, Questionnaire, Submission
 
 NON_SUBSTANTIVE_RATE = 0.03
 OPTIONAL_ANSWER_RATE = 0.6
+SECONDS_PER_QUESTION = 12  # a citizen's median completion time per question
+DURATION_SPREAD = 0.35  # log-normal spread of completion times
+# Injected problems (seed_demo --issues): each marks its key with a suffix, so that the
+# data-quality checks can be measured against the truth.
+SPEEDER, STRAIGHT, DUPLICATE = "speeder", "straight", "duplicate"
 TEXT_ANSWERS = (
     "Cần rút ngắn thời gian chờ.",
     "Thái độ cán bộ tốt.",
@@ -75,8 +81,14 @@ def seed_questionnaire(
     quality: dict[str, float],
     rng: random.Random,
     progress: Callable[[str], None] = lambda _: None,
+    issues: float = 0.0,
 ) -> tuple[int, int]:
-    """Insert `total` synthetic submissions for a questionnaire; return (submissions, answers)."""
+    """Insert `total` synthetic submissions for a questionnaire; return (submissions, answers).
+
+    Citizens' submissions get a completion time. A share `issues` of submissions
+    is made suspect on purpose, in equal parts: speeders (citizens only),
+    straight-liners and copies of the previous submission sent minutes later.
+    """
     provinces = list(questionnaire.province_set.provinces.order_by("code"))
     questions = _questions(questionnaire)
     shares = allocate(total, provinces, rng)
@@ -85,6 +97,9 @@ def seed_questionnaire(
     answers: list[tuple] = []
     ids = _reserve_ids(total)
     cursor_id = 0
+    timed = questionnaire.audience == "citizen"
+    typical = SECONDS_PER_QUESTION * len(questions)
+    kinds = (SPEEDER, STRAIGHT, DUPLICATE) if timed else (STRAIGHT, DUPLICATE)
     for number, province in enumerate(provinces, start=1):
         n = shares[province.pk]
         if not n:
@@ -97,10 +112,24 @@ def seed_questionnaire(
                 parent = given.get(q.show_if, [None] * n)
                 visible = [v in q.show_values for v in parent]
             given[q.code] = _draw(q, n, p, visible, rng)
+        previous_moment = None
         for i in range(n):
             sid = ids[cursor_id]
             cursor_id += 1
-            key = f"demo-{questionnaire.code}-{sid}"
+            kind = rng.choice(kinds) if issues and i and rng.random() < issues else ""
+            moment = start + timedelta(seconds=rng.randrange(0, 90 * 86400))
+            duration = round(typical * math.exp(rng.gauss(0, DURATION_SPREAD))) if timed \
+                else None
+            if kind == SPEEDER:
+                duration = round(typical * rng.uniform(0.05, 0.25))
+            elif kind == STRAIGHT:
+                _straight_line(questions, given, i, rng)
+            elif kind == DUPLICATE:
+                for q in questions:
+                    given[q.code][i] = given[q.code][i - 1]
+                moment = previous_moment + timedelta(seconds=rng.randrange(60, 1800))
+            previous_moment = moment
+            key = f"demo-{questionnaire.code}-{sid}" + (f"-{kind}" if kind else "")
             cleaned = {}
             for q in questions:
                 value = given[q.code][i]
@@ -115,15 +144,27 @@ def seed_questionnaire(
                     answers.append((sid, q.pk, None, value, ""))
                 else:
                     answers.append((sid, q.pk, value, None, ""))
-            moment = start + timedelta(seconds=rng.randrange(0, 90 * 86400))
             submissions.append((
                 sid, key, questionnaire.pk, province.pk, Submission.Channel.DEMO, moment,
                 moment, submission_fingerprint(questionnaire.code, province.code, cleaned),
+                duration,
             ))
         if number % 16 == 0:
             progress(f"  {questionnaire.code}: drawn {cursor_id:,}/{total:,} submissions")
     _insert(submissions, answers)
     return len(submissions), len(answers)
+
+
+def _straight_line(questions: list[DemoQuestion], given: dict[str, list], i: int,
+                   rng: random.Random) -> None:
+    """Make respondent i give one and the same answer to every scale question answered."""
+    scale = [q for q in questions if q.type == "scale" and given[q.code][i] is not None]
+    if not scale:
+        return
+    value = rng.choice(scale[0].substantive)
+    for q in scale:
+        if value in q.substantive:
+            given[q.code][i] = value
 
 
 def _draw(q: DemoQuestion, n: int, p: float, visible: list[bool], rng: random.Random) -> list:
@@ -174,7 +215,7 @@ def _reserve_ids(n: int) -> list[int]:
 def _insert(submissions: list[tuple], answers: list[tuple]) -> None:
     s_table, a_table = Submission._meta.db_table, Answer._meta.db_table
     s_cols = ("id", "key", "questionnaire_id", "province_id", "channel", "submitted_at",
-              "received_at", "content_hash", "excluded")
+              "received_at", "content_hash", "duration_seconds", "excluded")
     a_cols = ("submission_id", "question_id", "option_value", "number_value", "text_value")
     rows = [s + (False,) for s in submissions]
     with transaction.atomic(), connection.cursor() as cursor:

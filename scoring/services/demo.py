@@ -9,7 +9,15 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
 
-from scoring.models import AnswerTally, Assessment, AssessmentChange, Index, NodeResult
+from scoring.models import (
+    AnswerTally,
+    Assessment,
+    AssessmentChange,
+    Index,
+    NodeResult,
+    QualityFlag,
+    SurveyWeight,
+)
 from surveys.demo import seed_questionnaire
 from surveys.models import Answer, Province, Questionnaire, Submission
 
@@ -37,6 +45,8 @@ def clear_demo(*, progress: Callable[[str], None]) -> None:
         demo = Submission.objects.filter(channel=Submission.Channel.DEMO)
         if demo.exists():
             progress("removing the earlier demo data…")
+            for model in (QualityFlag, SurveyWeight):
+                model.objects.filter(submission__channel=Submission.Channel.DEMO).delete()
             Answer.objects.filter(submission__channel=Submission.Channel.DEMO)._raw_delete(
                 connection.alias)
             demo._raw_delete(connection.alias)
@@ -47,8 +57,13 @@ def clear_demo(*, progress: Callable[[str], None]) -> None:
         Assessment.objects.filter(changes__isnull=True).delete()
 
 
-def seed_demo(*, scale: float, seed: int, progress: Callable[[str], None]) -> dict[str, int]:
-    """Create the demo dataset; returns submission counts by questionnaire."""
+def seed_demo(*, scale: float, seed: int, progress: Callable[[str], None],
+              issues: float = 0.0) -> dict[str, int]:
+    """Create the demo dataset; returns submission counts by questionnaire.
+
+    `issues` is the share of submissions made suspect on purpose (see
+    surveys.demo.seed_questionnaire), to measure the data-quality checks.
+    """
     clear_demo(progress=progress)
     counts: dict[str, int] = {}
     questionnaires = list(Questionnaire.objects.order_by("-year", "audience", "code"))
@@ -68,7 +83,7 @@ def seed_demo(*, scale: float, seed: int, progress: Callable[[str], None]) -> di
         started = time.monotonic()
         n_sub, n_ans = seed_questionnaire(
             questionnaire=questionnaire, total=total, quality=quality, rng=rng,
-            progress=progress,
+            progress=progress, issues=issues,
         )
         counts[questionnaire.code] = n_sub
         progress(f"{questionnaire.code}: {n_sub:,} submissions, {n_ans:,} answers "

@@ -44,6 +44,31 @@ def _lock(*, exclusive: bool) -> None:
         cursor.execute(f"SELECT {function}(%s)", [LOCK_KEY])
 
 
+def lock_tallies() -> None:
+    """Take the shared lock that folds take (for a change to a counted submission)."""
+    _lock(exclusive=False)
+
+
+def adjust_tallies(submission_id: int, sign: int) -> None:
+    """Add (sign 1) or take away (sign -1) one counted submission's answers in the tallies.
+
+    The caller holds the shared lock and decides whether the submission counts.
+    """
+    tally, answer, submission = (AnswerTally._meta.db_table, Answer._meta.db_table,
+                                 Submission._meta.db_table)
+    sql = f"""
+        INSERT INTO {tally} (province_id, question_id, value, count)
+        SELECT s.province_id, a.question_id, a.option_value, %s * COUNT(*)
+        FROM {answer} a JOIN {submission} s ON s.id = a.submission_id
+        WHERE a.option_value IS NOT NULL AND s.id = %s
+        GROUP BY s.province_id, a.question_id, a.option_value
+        ON CONFLICT (province_id, question_id, value)
+        DO UPDATE SET count = {tally}.count + EXCLUDED.count
+    """  # noqa: S608 - table names come from models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sign, submission_id])
+
+
 def _upsert_tallies(where: str, params: list) -> None:
     tally, answer, submission = (AnswerTally._meta.db_table, Answer._meta.db_table,
                                  Submission._meta.db_table)

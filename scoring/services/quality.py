@@ -1,0 +1,163 @@
+"""Finding doubtful submissions, and excluding or restoring one (rules in scoring.quality).
+
+The database does the finding: each rule is one statement over a questionnaire's
+submissions and answers. Flags are found afresh each time (the old ones of the
+questionnaire are replaced), so running the check twice gives the same flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from scoring import quality
+from scoring.models import AnswerTally, AuditEvent, QualityFlag
+from scoring.services.audit import record_event
+from scoring.services.tallies import Folded, adjust_tallies, lock_tallies
+from surveys.models import Answer, Question, Questionnaire, Submission
+
+
+def median_duration(questionnaire: Questionnaire) -> int | None:
+    """The median completion time of the submissions that recorded one (the lower middle)."""
+    timed = Submission.objects.filter(questionnaire=questionnaire,
+                                      duration_seconds__isnull=False)
+    n = timed.count()
+    if not n:
+        return None
+    return timed.order_by("duration_seconds").values_list(
+        "duration_seconds", flat=True)[(n - 1) // 2]
+
+
+def _flag_speeders(questionnaire: Questionnaire, now) -> int:
+    middle = median_duration(questionnaire)
+    if not middle:
+        return 0
+    limit = quality.SPEEDER_SHARE * middle
+    rows = Submission.objects.filter(questionnaire=questionnaire,
+                                     duration_seconds__lt=limit).values_list(
+        "pk", "duration_seconds")
+    return _store(quality.SPEEDER, [
+        (pk, f"{seconds} s; median {middle} s") for pk, seconds in rows], now)
+
+
+def _flag_straight_liners(questionnaire: Questionnaire, now) -> int:
+    answer, question, submission = (Answer._meta.db_table, Question._meta.db_table,
+                                    Submission._meta.db_table)
+    sql = f"""
+        SELECT sid, MAX(run) AS longest, SUM(run) AS answered FROM (
+            SELECT sid, value, grp, COUNT(*) AS run FROM (
+                SELECT a.submission_id AS sid, a.option_value AS value,
+                       ROW_NUMBER() OVER (PARTITION BY a.submission_id ORDER BY q.position)
+                       - ROW_NUMBER() OVER (PARTITION BY a.submission_id, a.option_value
+                                            ORDER BY q.position) AS grp
+                FROM {answer} a
+                JOIN {question} q ON q.id = a.question_id
+                JOIN {submission} s ON s.id = a.submission_id
+                WHERE s.questionnaire_id = %s AND q.type = 'scale'
+                  AND a.option_value IS NOT NULL
+            ) AS ordered GROUP BY sid, value, grp
+        ) AS runs
+        GROUP BY sid
+        HAVING MAX(run) >= %s AND MAX(run) >= %s * SUM(run)
+    """  # noqa: S608 - table names come from models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [questionnaire.pk, quality.STRAIGHT_MIN_RUN,
+                             quality.STRAIGHT_MIN_SHARE])
+        rows = cursor.fetchall()
+    return _store(quality.STRAIGHT_LINER, [
+        (sid, f"same answer to {longest} of {answered} scale questions in a row")
+        for sid, longest, answered in rows], now)
+
+
+def _flag_duplicates(questionnaire: Questionnaire, now) -> int:
+    earlier = Submission.objects.filter(
+        questionnaire_id=OuterRef("questionnaire_id"), province_id=OuterRef("province_id"),
+        content_hash=OuterRef("content_hash"),
+        submitted_at__gte=OuterRef("submitted_at") - quality.DUPLICATE_WINDOW,
+        submitted_at__lte=OuterRef("submitted_at"),
+    ).filter(Q(submitted_at__lt=OuterRef("submitted_at")) | Q(pk__lt=OuterRef("pk")))
+    rows = (Submission.objects.filter(questionnaire=questionnaire, submitted_at__isnull=False)
+            .filter(Exists(earlier)).values_list("pk", flat=True))
+    minutes = int(quality.DUPLICATE_WINDOW.total_seconds() // 60)
+    return _store(quality.DUPLICATE, [
+        (pk, f"same answers as an earlier submission within {minutes} minutes")
+        for pk in rows], now)
+
+
+def _store(reason: str, rows: list[tuple[int, str]], now) -> int:
+    QualityFlag.objects.bulk_create(
+        [QualityFlag(submission_id=pk, reason=reason, detail=detail[:200], found_at=now)
+         for pk, detail in rows], batch_size=2000)
+    return len(rows)
+
+
+def check_questionnaire(questionnaire: Questionnaire) -> dict[str, int]:
+    """Find every flagged submission of a questionnaire afresh; returns counts by reason."""
+    now = timezone.now()
+    with transaction.atomic():
+        QualityFlag.objects.filter(submission__questionnaire=questionnaire).delete()
+        return {
+            quality.SPEEDER: _flag_speeders(questionnaire, now),
+            quality.STRAIGHT_LINER: _flag_straight_liners(questionnaire, now),
+            quality.DUPLICATE: _flag_duplicates(questionnaire, now),
+        }
+
+
+@dataclass(frozen=True)
+class ProvinceFlags:
+    province_id: int
+    submissions: int
+    flagged: int
+    excluded: int
+    by_reason: dict[str, int]
+
+
+def flag_counts(questionnaire_ids: list[int]) -> dict[int, ProvinceFlags]:
+    """Per province: submissions, flagged submissions, excluded ones and flags by reason."""
+    base = Submission.objects.filter(questionnaire_id__in=questionnaire_ids)
+    totals = base.values("province_id").annotate(
+        n=Count("pk"), excluded=Count("pk", filter=Q(excluded=True)),
+        flagged=Count("pk", filter=Q(quality_flags__isnull=False), distinct=True))
+    reasons: dict[int, dict[str, int]] = {}
+    for province_id, reason, n in (
+            QualityFlag.objects.filter(submission__questionnaire_id__in=questionnaire_ids)
+            .values_list("submission__province_id", "reason").annotate(n=Count("pk"))
+            .order_by()):
+        reasons.setdefault(province_id, {})[reason] = n
+    return {row["province_id"]: ProvinceFlags(row["province_id"], row["n"], row["flagged"],
+                                              row["excluded"], reasons.get(row["province_id"],
+                                                                           {}))
+            for row in totals}
+
+
+def set_excluded(*, submission: Submission, excluded: bool, user, note: str = "") -> bool:
+    """Exclude a submission from every count, or count it again; False when nothing changes.
+
+    Its answers leave (or rejoin) the tallies in the same transaction, the
+    decision goes to the audit log, and the province's results are refreshed.
+    """
+    from scoring.services.results import refresh_after_fold
+
+    with transaction.atomic():
+        lock_tallies()
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if locked.excluded == excluded:
+            return False
+        if locked.counted_at is not None:
+            adjust_tallies(locked.pk, -1 if excluded else 1)
+            AnswerTally.objects.filter(province_id=locked.province_id, count=0).delete()
+        locked.excluded = excluded
+        locked.save(update_fields=["excluded"])
+        record_event(user=user, action=AuditEvent.Action.EXCLUDED if excluded
+                     else AuditEvent.Action.RESTORED, submission=locked.key,
+                     questionnaire=locked.questionnaire.code, province=locked.province.code,
+                     reasons=sorted(locked.quality_flags.values_list("reason", flat=True)),
+                     note=note[:500])
+        counted = locked.counted_at is not None
+    submission.excluded = excluded
+    if counted:
+        refresh_after_fold(Folded(1, {locked.questionnaire_id: {locked.province_id}}))
+    return True

@@ -1,0 +1,193 @@
+"""Bootstrap runs: replicates computed in chunks, then intervals and rank intervals.
+
+A run is split into chunks (provinces × a range of replicate numbers). Each
+chunk writes its replicates with an upsert keyed by (run, province, number),
+and a replicate's value depends only on the run's seed, its number and the
+province's data (scoring.uncertainty.stream), so chunks may run in any order,
+on any worker, and be retried; the last one to finish computes the intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from scoring import engine, selectors, uncertainty
+from scoring.models import (
+    AuditEvent,
+    Index,
+    Interval,
+    NodeResult,
+    RankInterval,
+    Replicate,
+    UncertaintyRun,
+)
+from scoring.services.audit import record_event
+from surveys.models import Answer, Questionnaire, Submission
+
+DEFAULT_REPLICATES = 200
+DEFAULT_SEED = 20240
+CHUNK_REPLICATES = 50
+CHUNK_PROVINCES = 16
+MAX_REPLICATES = 5000
+
+
+def start_run(*, index: Index, seed: int = DEFAULT_SEED, replicates: int = DEFAULT_REPLICATES,
+              user=None) -> UncertaintyRun:
+    if not 1 <= replicates <= MAX_REPLICATES:
+        raise ValueError(f"replicates must be between 1 and {MAX_REPLICATES}")
+    plan = uncertainty.compile_plan(index.kind, selectors.index_tree(index))
+    codes = [c for c in plan.codes if c in plan.survey_based]
+    run = UncertaintyRun.objects.create(index=index, seed=seed, replicates=replicates,
+                                        node_codes=codes, started_by=user)
+    record_event(user=user, action=AuditEvent.Action.UNCERTAINTY, index=index.code,
+                 run=run.pk, seed=seed, replicates=replicates)
+    return run
+
+
+def chunks(run: UncertaintyRun, *, replicates_per_chunk: int = CHUNK_REPLICATES,
+           provinces_per_chunk: int = CHUNK_PROVINCES) -> list[tuple[list[int], int, int]]:
+    """The run's work as (province ids, first replicate, last replicate + 1) pieces."""
+    provinces = list(run.index.province_set.provinces.order_by("code")
+                     .values_list("pk", flat=True))
+    out = []
+    for p in range(0, len(provinces), provinces_per_chunk):
+        for first in range(0, run.replicates, replicates_per_chunk):
+            out.append((provinces[p:p + provinces_per_chunk], first,
+                        min(first + replicates_per_chunk, run.replicates)))
+    return out
+
+
+def _strata(plan: uncertainty.Plan, questionnaires: list[Questionnaire], province_id: int
+            ) -> list[uncertainty.Stratum]:
+    """Each questionnaire's counted, not excluded respondents of a province, with their answers."""
+    questions = sorted({q for q, _ in plan.columns})
+    answer, submission = Answer._meta.db_table, Submission._meta.db_table
+    out = []
+    for questionnaire in questionnaires:
+        ids = np.array(list(Submission.objects.filter(
+            questionnaire=questionnaire, province_id=province_id, excluded=False,
+            counted_at__isnull=False).order_by("pk").values_list("pk", flat=True)), dtype=np.int64)
+        rows = np.zeros((0, 3), dtype=np.int64)
+        if len(ids) and questions:
+            marks = ", ".join(["%s"] * len(questions))
+            with connection.cursor() as cursor:
+                cursor.execute(f"""
+                    SELECT a.submission_id, a.question_id, a.option_value
+                    FROM {answer} a JOIN {submission} s ON s.id = a.submission_id
+                    WHERE s.questionnaire_id = %s AND s.province_id = %s AND NOT s.excluded
+                      AND s.counted_at IS NOT NULL AND a.option_value IS NOT NULL
+                      AND a.question_id IN ({marks})
+                """, [questionnaire.pk, province_id, *questions])  # noqa: S608
+                fetched = cursor.fetchall()
+            if fetched:
+                rows = np.array(fetched, dtype=np.int64)
+        matrix = uncertainty.answer_matrix(plan, len(ids), np.searchsorted(ids, rows[:, 0]),
+                                           rows[:, 1], rows[:, 2])
+        out.append(uncertainty.Stratum(questionnaire.code, matrix))
+    return out
+
+
+def compute_chunk(run: UncertaintyRun, province_ids: Iterable[int], first: int, last: int
+                  ) -> int:
+    """Compute and store replicates [first, last) of some provinces; returns rows written."""
+    index = run.index
+    tree = selectors.index_tree(index)
+    plan = uncertainty.compile_plan(index.kind, tree)
+    questionnaires = list(Questionnaire.objects.filter(
+        pk__in=selectors.index_questionnaire_ids(index)).order_by("code"))
+    province_ids = list(province_ids)
+    assessments = selectors.assessment_map(index=index, province_ids=province_ids)
+    codes = dict(index.province_set.provinces.filter(pk__in=province_ids)
+                 .values_list("pk", "code"))
+    numbers = list(range(first, last))
+    rows = []
+    for province_id in province_ids:
+        strata = _strata(plan, questionnaires, province_id)
+        tallies = uncertainty.replicate_tallies(strata, province=codes[province_id],
+                                                seed=run.seed, replicates=numbers)
+        values = uncertainty.evaluate(plan, tallies, uncertainty.appraisal_values(
+            tree, assessments.get(province_id, {})))
+        matrix = np.column_stack([values[c] for c in run.node_codes]).astype("<f8")
+        for i, number in enumerate(numbers):
+            rows.append(Replicate(run=run, province_id=province_id, number=number,
+                                  values=matrix[i].tobytes()))
+    Replicate.objects.bulk_create(rows, batch_size=1000, update_conflicts=True,
+                                  unique_fields=["run", "province", "number"],
+                                  update_fields=["values"])
+    return len(rows)
+
+
+def replicate_matrix(run: UncertaintyRun) -> tuple[list[int], np.ndarray]:
+    """Province ids and the replicates × provinces × nodes array of a run's stored values."""
+    stored = list(Replicate.objects.filter(run=run).order_by("province_id", "number")
+                  .values_list("province_id", "number", "values"))
+    provinces = sorted({p for p, _, _ in stored})
+    where = {p: i for i, p in enumerate(provinces)}
+    out = np.full((run.replicates, len(provinces), len(run.node_codes)), np.nan)
+    for province_id, number, raw in stored:
+        out[number, where[province_id]] = np.frombuffer(bytes(raw), dtype="<f8")
+    return provinces, out
+
+
+def finish_if_complete(run: UncertaintyRun) -> bool:
+    """Compute the intervals once every replicate is stored; True when the run is done."""
+    with transaction.atomic():
+        run = UncertaintyRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == UncertaintyRun.Status.DONE:
+            return True
+        expected = run.replicates * run.index.province_set.provinces.count()
+        if Replicate.objects.filter(run=run).count() < expected:
+            return False
+        _store_intervals(run)
+        run.status = UncertaintyRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        Replicate.objects.filter(run__index=run.index).exclude(run=run).delete()
+    return True
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(f"{value:.6f}")
+
+
+def _store_intervals(run: UncertaintyRun) -> None:
+    index = run.index
+    provinces, values = replicate_matrix(run)
+    nodes = selectors.node_ids(index)
+    Interval.objects.filter(run=run).delete()
+    RankInterval.objects.filter(run=run).delete()
+    rows = []
+    for p, province_id in enumerate(provinces):
+        for n, code in enumerate(run.node_codes):
+            low, high = uncertainty.percentile_interval(values[:, p, n])
+            rows.append(Interval(run=run, province_id=province_id, node_id=nodes[code],
+                                 low=_decimal(low), high=_decimal(high)))
+    Interval.objects.bulk_create(rows, batch_size=2000)
+    if "" not in run.node_codes:
+        return
+    totals = values[:, :, run.node_codes.index("")]
+    root = index.nodes.get(level=0)
+    if index.kind == "par" and root.max_points:
+        totals = totals * 100 / float(root.max_points)
+    intervals = dict(zip(provinces, uncertainty.rank_intervals(totals), strict=True))
+    point = dict(NodeResult.objects.filter(index=index, node__level=0)
+                 .values_list("province_id", "percent"))
+    ranks = engine.competition_ranks(point)
+    order = sorted(intervals, key=lambda p: (ranks.get(p) is None, ranks.get(p, 0), p))
+    groups = uncertainty.indistinguishable_groups(order, intervals)
+    spans = {p: uncertainty.percentile_interval(totals[:, i]) for i, p in enumerate(provinces)}
+    RankInterval.objects.bulk_create([
+        RankInterval(run=run, province_id=p, median=i.median, low=i.low, high=i.high,
+                     group=groups[p], total_low=_decimal(spans[p][0]),
+                     total_high=_decimal(spans[p][1]))
+        for p, i in intervals.items()])
+
+
+def latest_run(index: Index) -> UncertaintyRun | None:
+    return (UncertaintyRun.objects.filter(index=index, status=UncertaintyRun.Status.DONE)
+            .order_by("-finished_at", "-pk").first())
