@@ -428,6 +428,9 @@ class Replicate(models.Model):
                                     name="replicate_unique_number"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.province_id}#{self.number}"
+
 
 class Interval(models.Model):
     """The 95 % bootstrap interval of one node of one province (points for PAR, % for SIPAS)."""
@@ -442,6 +445,9 @@ class Interval(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "province", "node"], name="interval_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.province_id}:{self.node_id} [{self.low}, {self.high}]"
 
 
 class RankInterval(models.Model):
@@ -462,6 +468,9 @@ class RankInterval(models.Model):
             models.UniqueConstraint(fields=["run", "province"], name="rankinterval_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.province_id} rank {self.median} ({self.low}–{self.high})"
+
 
 # --- survey weights -------------------------------------------------------------------------
 
@@ -481,6 +490,9 @@ class Margin(models.Model):
                                     name="margin_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.province_id}:{self.question_id}={self.value} {self.share}"
+
 
 class SurveyWeight(models.Model):
     """A submission's post-stratification weight (they average 1 within a province)."""
@@ -488,6 +500,9 @@ class SurveyWeight(models.Model):
     submission = models.OneToOneField("surveys.Submission", on_delete=models.CASCADE,
                                       related_name="survey_weight")
     weight = models.DecimalField(max_digits=16, decimal_places=9)
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} × {self.weight}"
 
 
 class WeightedResult(models.Model):
@@ -507,3 +522,6 @@ class WeightedResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["index", "province"], name="weightedresult_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.index_id}:{self.province_id} {self.weighted}"

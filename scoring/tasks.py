@@ -69,3 +69,12 @@ def check_quality_task(questionnaire_ids: list[int]) -> dict[str, int]:
         for reason, n in quality.check_questionnaire(questionnaire).items():
             totals[reason] = totals.get(reason, 0) + n
     return totals
+
+
+@shared_task(name="scoring.compute_weights", acks_late=True, **RETRY)
+def compute_weights_task(index_id: int) -> int:
+    """Survey weights and the weighted totals of one SIPAS index."""
+    from scoring.models import Index
+    from scoring.services.weights import compute_weights
+
+    return compute_weights(index=Index.objects.get(pk=index_id))

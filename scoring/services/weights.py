@@ -1,0 +1,214 @@
+"""Population margins, post-stratification weights and weighted SIPAS (rules in scoring.weighting).
+
+Weights are found per province by raking its respondents' answers to the margin
+questions (sex, age band, urban/rural…) to the province's population shares.
+The database then adds up weights instead of counting answers, and the exact
+engine scores those weighted tallies, so a weight of exactly 1 for everyone
+gives exactly the unweighted SIPAS.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from scoring import engine, selectors, uncertainty, weighting
+from scoring.models import AuditEvent, Index, Margin, NodeResult, SurveyWeight, WeightedResult
+from scoring.services.audit import record_event
+from scoring.services.uncertainty import _strata
+from surveys.imports import FileInvalid, read_csv
+from surveys.models import Answer, Questionnaire, Submission
+from surveys.services import provinces_by_code
+
+MARGIN_COLUMNS = ("province_code", "question_code", "value", "share")
+SHARE_TOLERANCE = Decimal("0.0001")
+WEIGHT_PLACES = Decimal("1e-9")
+
+
+def load_margins(*, questionnaire: Questionnaire, data: bytes, user=None) -> int:
+    """Replace a questionnaire's population margins from CSV; returns the rows stored.
+
+    Each (province, question) lists shares of the question's options that add up
+    to 1. Raises FileInvalid listing every problem; nothing is written then.
+    """
+    _, rows = read_csv(data, required=MARGIN_COLUMNS, known=set(MARGIN_COLUMNS))
+    provinces = provinces_by_code(questionnaire.province_set)
+    questions = {q.code: q for q in questionnaire.questions.select_related("scale")
+                 .prefetch_related("scale__options")}
+    problems: list[str] = []
+    stored: list[Margin] = []
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    first_line: dict[tuple[str, str], int] = {}
+    seen: set[tuple[str, str, int]] = set()
+    for row in rows:
+        where = f"line {row.line}"
+        pcode, qcode = row.cells["province_code"].strip(), row.cells["question_code"].strip()
+        province, question = provinces.get(pcode), questions.get(qcode)
+        if province is None:
+            problems.append(f"{where}: unknown province_code {pcode!r}")
+        if question is None:
+            problems.append(f"{where}: {qcode!r} is not a question of {questionnaire.code}")
+        elif question.type != "single_choice":
+            problems.append(f"{where}: {qcode} is a {question.type} question; margins need a "
+                            "single-choice question")
+            question = None
+        try:
+            value = int(row.cells["value"].strip())
+        except ValueError:
+            problems.append(f"{where}: value {row.cells['value']!r} is not a whole number")
+            value = None
+        if question is not None and value is not None and value not in {
+                o.value for o in question.scale.options.all()}:
+            problems.append(f"{where}: {value} is not an option of {qcode}")
+        try:
+            share = Decimal(row.cells["share"].strip())
+            if not share.is_finite() or not 0 <= share <= 1:
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.append(f"{where}: share {row.cells['share']!r} is not a number from 0 to 1")
+            share = None
+        if value is not None and (pcode, qcode, value) in seen:
+            problems.append(f"{where}: {pcode}, {qcode} = {value} appears twice")
+        seen.add((pcode, qcode, value))
+        if share is not None:
+            sums[(pcode, qcode)] += share
+            first_line.setdefault((pcode, qcode), row.line)
+        if province and question and value is not None and share is not None:
+            stored.append(Margin(questionnaire=questionnaire, province=province,
+                                 question=question, value=value, share=share))
+    for (pcode, qcode), total in sums.items():
+        if abs(total - 1) > SHARE_TOLERANCE:
+            problems.append(f"line {first_line[(pcode, qcode)]}: the shares of {qcode} in "
+                            f"province {pcode} add up to {total}, not 1")
+    if not rows:
+        problems.append("the file has no rows")
+    if problems:
+        raise FileInvalid(problems)
+    with transaction.atomic():
+        Margin.objects.filter(questionnaire=questionnaire).delete()
+        Margin.objects.bulk_create(stored, batch_size=2000)
+    record_event(user=user, action=AuditEvent.Action.WEIGHTS, questionnaire=questionnaire.code,
+                 margins=len(stored))
+    return len(stored)
+
+
+def _margins(questionnaire: Questionnaire) -> dict[int, dict[int, dict[int, float]]]:
+    """province id -> question id -> value -> share."""
+    out: dict[int, dict[int, dict[int, float]]] = {}
+    for province_id, question_id, value, share in Margin.objects.filter(
+            questionnaire=questionnaire).values_list("province_id", "question_id", "value",
+                                                     "share"):
+        out.setdefault(province_id, {}).setdefault(question_id, {})[value] = float(share)
+    return out
+
+
+def _categories(questionnaire: Questionnaire, province_id: int, ids: np.ndarray,
+                questions: list[int]) -> np.ndarray:
+    """Respondents × margin questions: each respondent's answer (0 when none)."""
+    out = np.zeros((len(ids), len(questions)), dtype=np.int64)
+    column = {q: j for j, q in enumerate(questions)}
+    for sid, qid, value in Answer.objects.filter(
+            submission__questionnaire=questionnaire, submission__province_id=province_id,
+            submission__excluded=False, submission__counted_at__isnull=False,
+            question_id__in=questions, option_value__isnull=False).values_list(
+            "submission_id", "question_id", "option_value"):
+        out[np.searchsorted(ids, sid), column[qid]] = value
+    return out
+
+
+def _weighted_tallies(questionnaire_ids: list[int], question_ids: list[int]
+                      ) -> dict[int, dict[int, dict[int, Fraction]]]:
+    """province -> question -> value -> sum of weights (1 for a submission without one)."""
+    answer, submission, weight = (Answer._meta.db_table, Submission._meta.db_table,
+                                  SurveyWeight._meta.db_table)
+    qmarks = ", ".join(["%s"] * len(questionnaire_ids))
+    marks = ", ".join(["%s"] * len(question_ids))
+    sql = f"""
+        SELECT s.province_id, a.question_id, a.option_value, SUM(COALESCE(w.weight, 1))
+        FROM {answer} a JOIN {submission} s ON s.id = a.submission_id
+        LEFT JOIN {weight} w ON w.submission_id = s.id
+        WHERE s.questionnaire_id IN ({qmarks}) AND a.question_id IN ({marks})
+          AND a.option_value IS NOT NULL AND NOT s.excluded AND s.counted_at IS NOT NULL
+        GROUP BY s.province_id, a.question_id, a.option_value
+    """  # noqa: S608 - table names come from models, values are parameters
+    out: dict[int, dict[int, dict[int, Fraction]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*questionnaire_ids, *question_ids])
+        for province_id, question_id, value, total in cursor.fetchall():
+            out.setdefault(province_id, {}).setdefault(question_id, {})[value] = \
+                Fraction(Decimal(str(total)))
+    return out
+
+
+def compute_weights(*, index: Index, user=None) -> int:
+    """Rake each province's respondents to its margins, then store weighted totals and precision.
+
+    Provinces without margins keep weight 1 (their weighted total is the
+    unweighted one). Returns the provinces stored. Raises ValueError for an
+    index that is not a citizen survey index, or margins the sample cannot reach.
+    """
+    if index.kind != "sipas":
+        raise ValueError(f"{index.code} is a {index.kind} index; survey weights apply to SIPAS")
+    tree = selectors.index_tree(index)
+    plan = uncertainty.compile_plan(index.kind, tree)
+    questionnaires = list(Questionnaire.objects.filter(
+        pk__in=selectors.index_questionnaire_ids(index)).order_by("code"))
+    provinces = list(index.province_set.provinces.order_by("code"))
+    weights: list[SurveyWeight] = []
+    precision: dict[int, tuple[int, float, float]] = {}
+    for questionnaire in questionnaires:
+        margins = _margins(questionnaire)
+        for province in provinces:
+            ids = np.array(list(Submission.objects.filter(
+                questionnaire=questionnaire, province=province, excluded=False,
+                counted_at__isnull=False).order_by("pk").values_list("pk", flat=True)),
+                dtype=np.int64)
+            w = np.ones(len(ids))
+            given = margins.get(province.pk)
+            if given and len(ids):
+                questions = sorted(given)
+                try:
+                    w = weighting.rake(_categories(questionnaire, province.pk, ids, questions),
+                                       [given[q] for q in questions])
+                except weighting.MarginsUnreachable as exc:
+                    raise ValueError(f"province {province.code}: {exc}") from exc
+                rounded = [Decimal(repr(float(x))).quantize(WEIGHT_PLACES) for x in w]
+                weights.extend(SurveyWeight(submission_id=int(s), weight=r)
+                               for s, r in zip(ids, rounded, strict=True))
+                w = np.array([float(r) for r in rounded])
+            strata = _strata(plan, [questionnaire], province.pk)
+            scores = uncertainty.evaluate(plan, strata[0].answers)[""] if len(ids) else \
+                np.zeros(0)
+            precision[province.pk] = (len(ids), weighting.kish_effective_size(w),
+                                      weighting.weighted_sd(scores, w))
+    with transaction.atomic():
+        SurveyWeight.objects.filter(submission__questionnaire__in=questionnaires).delete()
+        SurveyWeight.objects.bulk_create(weights, batch_size=5000)
+        question_ids = sorted({s.question for n in tree for s in n.sources})
+        tallies = _weighted_tallies([q.pk for q in questionnaires], question_ids)
+        unweighted = dict(NodeResult.objects.filter(index=index, node__level=0)
+                          .values_list("province_id", "percent"))
+        now = timezone.now()
+        rows = []
+        for province in provinces:
+            scores = engine.score_tree(index.kind, tree, tallies.get(province.pk, {}))
+            n, n_eff, sd = precision.get(province.pk, (0, 0.0, float("nan")))
+            moe = weighting.margin_of_error(sd, n_eff)
+            rows.append(WeightedResult(
+                index=index, province=province,
+                weighted=engine.stored_decimal(scores[""].percent),
+                unweighted=unweighted.get(province.pk), respondents=n,
+                effective_size=Decimal(f"{n_eff:.2f}"),
+                sd=None if np.isnan(sd) else Decimal(f"{sd:.6f}"),
+                margin_of_error=None if np.isnan(moe) else Decimal(f"{moe:.6f}"),
+                computed_at=now))
+        WeightedResult.objects.filter(index=index).delete()
+        WeightedResult.objects.bulk_create(rows)
+    record_event(user=user, action=AuditEvent.Action.WEIGHTS, index=index.code,
+                 weighted_submissions=len(weights))
+    return len(rows)
