@@ -15,8 +15,13 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_definitions
-	$(BIN)/python manage.py seed_demo --scale $(DEMO_SCALE) --if-empty
+	$(BIN)/python manage.py seed_demo --scale $(DEMO_SCALE) --issues 0.02 --if-empty
 	$(BIN)/python manage.py compute_scores --all
+	$(BIN)/python manage.py flag_submissions --all
+	$(BIN)/python manage.py compute_intervals --index sipas-2024
+	$(BIN)/python manage.py compute_intervals --index par-2024
+	$(BIN)/python manage.py load_margins data/margins/sipas-2024-demo.csv --questionnaire sipas-2024
+	$(BIN)/python manage.py compute_weights --index sipas-2024
 	$(BIN)/python manage.py ensure_demo_users
 
 run: setup

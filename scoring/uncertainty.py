@@ -172,7 +172,7 @@ class Stratum:
 def answer_matrix(
     plan: Plan, respondents: int, rows: np.ndarray, questions: np.ndarray, values: np.ndarray
 ) -> np.ndarray:
-    """Build a respondents × columns matrix from answer triples (respondent row, question, value)."""
+    """A respondents × columns matrix from answer triples (respondent row, question, value)."""
     matrix = np.zeros((respondents, len(plan.columns)))
     if len(rows):
         keys = [plan.columns.get((int(q), int(v)), -1) for q, v in zip(questions, values,
@@ -242,22 +242,21 @@ def rank_intervals(values: np.ndarray) -> list[RankInterval]:
 
 def indistinguishable_groups(order: Sequence[str], intervals: Mapping[str, RankInterval]
                              ) -> dict[str, int]:
-    """Number runs of provinces (in rank order) whose rank intervals overlap their neighbour's.
+    """Number tiers of provinces, in rank order, that cannot be told apart from the tier's first.
 
-    Provinces in the same group cannot be told apart at this sample size; a new
-    group starts where a province's interval no longer overlaps the previous one's.
+    A tier starts with the best-ranked province not yet placed; every following
+    province whose rank interval overlaps that first province's joins the tier.
+    So within a tier, no province is distinguishable from the tier's leader.
     """
     groups: dict[str, int] = {}
-    group, previous = 0, None
+    group, leader = 0, None
     for code in order:
         current = intervals.get(code)
         if current is None:
             continue
-        if previous is None or current.low > previous.high:
-            group += 1
+        if leader is None or not overlaps(leader, current):
+            group, leader = group + 1, current
         groups[code] = group
-        previous = current if previous is None else RankInterval(
-            previous.median, previous.low, max(previous.high, current.high))
     return groups
 
 

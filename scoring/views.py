@@ -18,10 +18,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from scoring import charts, lockout, review
+from scoring import charts, lockout, precision, review, selectors, sensitivity
+from scoring import quality as quality_rules
 from scoring.exports import write_xlsx
 from scoring.models import (
     LEVEL_LABELS,
@@ -31,8 +35,10 @@ from scoring.models import (
     AuditEvent,
     Index,
     Publication,
+    QualityFlag,
     Recompute,
     Role,
+    UncertaintyRun,
 )
 from scoring.permissions import (
     ALL_STAFF,
@@ -45,10 +51,18 @@ from scoring.selectors import export_rows, latest_publication
 from scoring.services.assessments import apply_scores
 from scoring.services.audit import record_event
 from scoring.services.publishing import NothingToPublish, publish_index
+from scoring.services.quality import set_excluded
 from scoring.services.results import recompute_provinces, start_recompute
-from scoring.tasks import recompute_index_task
+from scoring.services.uncertainty import latest_run
+from scoring.services.uncertainty import start_run as start_bootstrap
+from scoring.tasks import (
+    bootstrap_index_task,
+    check_quality_task,
+    compute_weights_task,
+    recompute_index_task,
+)
 from surveys.exports import submission_rows
-from surveys.models import Province, Questionnaire
+from surveys.models import Province, Questionnaire, Submission
 
 
 def home(request):
@@ -160,6 +174,7 @@ def ranking(request: HttpRequest, index: str) -> HttpResponse:
     return render(request, "scoring/ranking_reviewer.html", {
         "index": idx, "page": page, "region": region, "sort": sort, "descending": descending,
         "publication": publication, "publications": publications,
+        "spans": precision.rank_spans(idx),
         "recompute": idx.recomputes.filter(full=True).first(),
     })
 
@@ -341,3 +356,172 @@ def download_submissions(request: HttpRequest, questionnaire: str) -> StreamingH
     response = StreamingHttpResponse(submission_rows(qn), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{qn.code}-submissions.csv"'
     return response
+
+
+# --- numbers you can defend: data quality, intervals, weights, sensitivity ----------------------
+
+def _back(request: HttpRequest, fallback: str) -> str:
+    """Where a form came from, if it is a page of this site; else the fallback."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@staff_required(*REVIEWERS)
+def quality(request: HttpRequest, index: str) -> HttpResponse:
+    """Flagged submissions per province, by reason, and answers that stand out."""
+    idx = _index(index)
+    rows = precision.quality_rows(idx)
+    totals = {"submissions": sum(r.submissions for r in rows),
+              "flagged": sum(r.flagged for r in rows),
+              "excluded": sum(r.excluded for r in rows)}
+    return render(request, "scoring/quality_reviewer.html", {
+        "index": idx, "rows": rows, "totals": totals, "reasons": QualityFlag.Reason.choices,
+        "rules": {"speeder": int(quality_rules.SPEEDER_SHARE * 100),
+                  "run": quality_rules.STRAIGHT_MIN_RUN,
+                  "share": int(quality_rules.STRAIGHT_MIN_SHARE * 100),
+                  "window": int(quality_rules.DUPLICATE_WINDOW.total_seconds() // 60),
+                  "z": quality_rules.OUTLIER_Z},
+    })
+
+
+@require_POST
+@staff_required(*REVIEWERS)
+def quality_check(request: HttpRequest, index: str) -> HttpResponse:
+    idx = _index(index)
+    check_quality_task.delay(sorted(selectors.index_questionnaire_ids(idx)))
+    messages.success(request, _("The checks are running; the counts update when they finish."))
+    return redirect("scoring:quality", index=idx.code)
+
+
+@staff_required(*REVIEWERS)
+def quality_province(request: HttpRequest, index: str, province: str) -> HttpResponse:
+    """One province's flagged or excluded submissions, to exclude or restore."""
+    idx = _index(index)
+    prov = _province(idx, province)
+    submissions = (Submission.objects.filter(
+        questionnaire_id__in=selectors.index_questionnaire_ids(idx), province=prov)
+        .filter(Q(quality_flags__isnull=False) | Q(excluded=True)).distinct()
+        .select_related("questionnaire").prefetch_related("quality_flags")
+        .order_by("questionnaire__code", "submitted_at", "pk"))
+    return render(request, "scoring/quality_province_reviewer.html", {
+        "index": idx, "province": prov, "submissions": submissions})
+
+
+@require_POST
+@staff_required(*REVIEWERS)
+def exclusion(request: HttpRequest, pk: int) -> HttpResponse:
+    """Exclude a submission from every count, or restore it; the decision is audited."""
+    submission = get_object_or_404(Submission.objects.select_related("questionnaire",
+                                                                     "province"), pk=pk)
+    action = request.POST.get("action")
+    if action not in ("exclude", "restore"):
+        return HttpResponse(_("Choose exclude or restore."), status=400)
+    changed = set_excluded(submission=submission, excluded=action == "exclude",
+                           user=request.user, note=request.POST.get("note", ""))
+    if changed:
+        messages.success(request, (_("Submission %(key)s is excluded and no longer counts.")
+                                   if action == "exclude" else
+                                   _("Submission %(key)s counts again.")) % {
+            "key": submission.key})
+    return redirect(_back(request, reverse("scoring:review")))
+
+
+@staff_required(*REVIEWERS)
+def quality_download(request: HttpRequest, index: str) -> HttpResponse:
+    """Every flag of the index's questionnaires as CSV (audited)."""
+    idx = _index(index)
+    flags = (QualityFlag.objects.filter(
+        submission__questionnaire_id__in=selectors.index_questionnaire_ids(idx))
+        .order_by("submission__questionnaire__code", "submission__province__code",
+                  "submission_id", "reason")
+        .values_list("submission__key", "submission__questionnaire__code",
+                     "submission__province__code", "reason", "detail", "submission__excluded"))
+    rows = [[key, q, p, reason, detail, "yes" if excluded else "no"]
+            for key, q, p, reason, detail, excluded in flags]
+    record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD, index=idx.code,
+                 level="quality", format="csv", version="current", rows=len(rows),
+                 provinces="all")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(response, lineterminator="\n")
+    writer.writerow(["submission_id", "questionnaire", "province_code", "reason", "detail",
+                     "excluded"])
+    writer.writerows(rows)
+    response["Content-Disposition"] = f'attachment; filename="{idx.code}-quality-flags.csv"'
+    return response
+
+
+class PlannerForm(forms.Form):
+    target = forms.DecimalField(label=gettext_lazy("Margin of error wanted (± points)"),
+                                min_value=0.1, max_value=50, decimal_places=2, initial=3)
+
+
+@staff_required(*REVIEWERS)
+def precision_page(request: HttpRequest, index: str) -> HttpResponse:
+    """Each province's interval, rank interval, weighted total and sample-size plan."""
+    idx = _index(index)
+    form = PlannerForm(request.GET or None)
+    target = float(form.cleaned_data["target"]) if form.is_valid() else 3.0
+    run = latest_run(idx)
+    return render(request, "scoring/precision_reviewer.html", {
+        "index": idx, "form": form, "target": target, "run": run,
+        "rows": precision.precision_rows(idx, target=target),
+        "running": idx.uncertainty_runs.filter(status=UncertaintyRun.Status.RUNNING).first(),
+    })
+
+
+@require_POST
+@staff_required(*REVIEWERS)
+def start_intervals(request: HttpRequest, index: str) -> HttpResponse:
+    idx = _index(index)
+    if not idx.results.exists():
+        messages.error(request, _("There are no computed results yet: recompute first."))
+        return redirect("scoring:precision", index=idx.code)
+    run = start_bootstrap(index=idx, user=request.user)
+    bootstrap_index_task.delay(run.pk)
+    messages.success(request, _("The bootstrap (%(n)s replicates) is running on the workers.")
+                     % {"n": run.replicates})
+    return redirect("scoring:precision", index=idx.code)
+
+
+@require_POST
+@staff_required(*REVIEWERS)
+def start_weights(request: HttpRequest, index: str) -> HttpResponse:
+    idx = _index(index)
+    if idx.kind != "sipas":
+        messages.error(request, _("Survey weights apply to SIPAS indices."))
+        return redirect("scoring:precision", index=idx.code)
+    compute_weights_task.delay(idx.pk)
+    messages.success(request, _("The survey weights are being computed."))
+    return redirect("scoring:precision", index=idx.code)
+
+
+class SensitivityForm(forms.Form):
+    variation = forms.IntegerField(label=gettext_lazy("Vary each area's weight by ± (%)"),
+                                   min_value=0, max_value=90, initial=20)
+    draws = forms.IntegerField(label=gettext_lazy("Draws"), min_value=10,
+                               max_value=sensitivity.MAX_DRAWS, initial=1000)
+    seed = forms.IntegerField(label=gettext_lazy("Seed"), min_value=0, max_value=2**31 - 1,
+                              initial=1)
+
+
+@staff_required(*REVIEWERS)
+def sensitivity_page(request: HttpRequest, index: str) -> HttpResponse:
+    """How far the ranks move when the area weights vary (Monte Carlo, as COINr does)."""
+    idx = _index(index)
+    form = SensitivityForm(request.GET or None)
+    result = rows = None
+    provinces, areas, matrix, weights = precision.area_percents(idx)
+    if form.is_valid() and len(provinces) > 1:
+        result = sensitivity.weight_sensitivity(
+            matrix, weights, variation=form.cleaned_data["variation"] / 100,
+            draws=form.cleaned_data["draws"], seed=form.cleaned_data["seed"], scale=1.0)
+        names = dict(idx.province_set.provinces.values_list("code", "name_vi"))
+        rows = sorted(zip(provinces, result.provinces, strict=True),
+                      key=lambda pair: (pair[1].nominal_rank, pair[0]))
+        rows = [(code, names[code], s) for code, s in rows]
+    return render(request, "scoring/sensitivity_reviewer.html", {
+        "index": idx, "form": form, "result": result, "rows": rows, "areas": areas,
+        "weights": weights})

@@ -22,10 +22,12 @@ from scoring.models import (
     Index,
     Node,
     NodeResult,
+    QualityFlag,
+    RankInterval,
     Role,
     StaffRole,
 )
-from surveys.models import Answer, Province
+from surveys.models import Answer, Province, Submission
 from tests.browser.conftest import DESKTOP
 from tests.browser.test_screenshots import shoot
 
@@ -319,3 +321,45 @@ def test_a_province_officer_self_assesses_with_evidence_and_is_refused_another_p
                  f"/review/{INDEX}/ranking/"):
         response = page.goto(f"{base}{path}")
         assert response.status == 403, path
+
+
+def test_the_ranking_shows_intervals_and_groups_and_a_reviewer_excludes_a_flagged_answer(
+        demo, new_context):
+    """Bootstrap intervals on the ranking page; a flagged submission excluded from the counts."""
+    call_command("compute_intervals", "--index", INDEX, "--replicates", "60",
+                 stdout=io.StringIO())
+    page = new_context(DESKTOP).new_page()
+    sign_in(page, demo["url"], "reviewer")
+    page.goto(f"{demo['url']}/review/{INDEX}/ranking/")
+    header = page.eval_on_selector_all("#ranking thead th", "ths => ths.map(t => t.innerText)")
+    assert header[-3:] == ["Khoảng tin cậy 95%", "Khoảng hạng", "Không phân biệt được"]
+    run = RankInterval.objects.filter(run__index=demo["index"]).select_related("province")
+    shown = ranking_rows(page)
+    for interval in run:
+        row = shown[interval.province.code]
+        assert row[-2] == f"{interval.low}–{interval.high}"
+        assert row[-1] == f"nhóm {interval.group}"
+        assert row[-3] == f"{two(interval.total_low)}–{two(interval.total_high)}"
+    shoot(page, "ranking-intervals-vi.png")
+
+    # A straight-liner, flagged, then excluded from the page: the province's results change.
+    submission = Submission.objects.filter(province__code=OFFICER_PROVINCE,
+                                           questionnaire__code="sipas-2024").order_by("pk").first()
+    QualityFlag.objects.create(submission=submission, reason="straight_liner",
+                               detail="same answer to 30 of 31 scale questions in a row")
+    before = NodeResult.objects.get(index__code="sipas-2024", province__code=OFFICER_PROVINCE,
+                                    node__level=0).percent_exact
+    page.goto(f"{demo['url']}/review/sipas-2024/quality/{OFFICER_PROVINCE}/")
+    row = page.locator(f"tr[data-submission='{submission.key}']")
+    row.locator("input[name=note]").fill("cùng một đáp án")
+    with page.expect_navigation():
+        row.locator("button[value=exclude]").click()
+    assert "Đã loại" in page.locator(f"tr[data-submission='{submission.key}']").inner_text()
+    submission.refresh_from_db()
+    assert submission.excluded
+    after = NodeResult.objects.get(index__code="sipas-2024", province__code=OFFICER_PROVINCE,
+                                   node__level=0).percent_exact
+    assert after != before
+    event = AuditEvent.objects.get(action="excluded")
+    assert event.detail["reasons"] == ["straight_liner"] and event.detail["note"] == \
+        "cùng một đáp án"

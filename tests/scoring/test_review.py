@@ -83,6 +83,27 @@ MATRIX = {
     "assessments": [(OWN, "get", {"anonymous": 302, "no_role": 403, "officer74": 200,
                                   "officer01": 403, "reviewer": 200, "administrator": 200}),
                     (OTHER, "post", {"officer74": 403, "officer01": 302, "reviewer": 302})],
+    "quality": [(("mini-par",), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                       "reviewer": 200, "administrator": 200})],
+    "quality-check": [(("mini-par",), "post", {"anonymous": 302, "no_role": 403,
+                                              "officer74": 403, "reviewer": 302})],
+    "quality-download": [(("mini-sipas",), "get", {"anonymous": 302, "no_role": 403,
+                                                  "officer74": 403, "reviewer": 200})],
+    "quality-province": [(OWN, "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                       "reviewer": 200, "administrator": 200})],
+    # without an action the request is refused as bad, after the role check
+    "exclusion": [(("SUBMISSION",), "post", {"anonymous": 302, "no_role": 403,
+                                            "officer74": 403, "reviewer": 400,
+                                            "administrator": 400})],
+    "precision": [(("mini-sipas",), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                           "reviewer": 200, "administrator": 200}),
+                  (("mini-par",), "get", {"reviewer": 200})],
+    "intervals": [(("mini-sipas",), "post", {"anonymous": 302, "no_role": 403,
+                                            "officer74": 403, "reviewer": 302})],
+    "weights": [(("mini-sipas",), "post", {"anonymous": 302, "no_role": 403,
+                                          "officer74": 403, "reviewer": 302})],
+    "sensitivity": [(("mini-par",), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                           "reviewer": 200, "administrator": 200})],
 }
 
 
@@ -99,7 +120,11 @@ def test_permission_matrix(review, client, name):
             client.logout()
             if review[role] is not None:
                 client.force_login(review[role])
-            real_args = [Recompute.objects.first().pk if a == "RECOMPUTE" else a for a in args]
+            from surveys.models import Submission
+
+            real_args = [Recompute.objects.first().pk if a == "RECOMPUTE" else
+                         Submission.objects.order_by("pk").first().pk if a == "SUBMISSION"
+                         else a for a in args]
             url = reverse(f"scoring:{name}", args=real_args)
             response = getattr(client, method)(url)
             assert response.status_code == status, (role, method, url)

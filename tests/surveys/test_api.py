@@ -169,3 +169,15 @@ def test_openapi_document_validates(client):
     validate(document)
     assert set(document["paths"]["/api/v1/submissions"]["post"]["responses"]) == {
         "200", "201", "400", "403", "404", "405", "409", "410", "413", "415", "429"}
+
+
+def test_completion_time_is_kept_and_checked(client, mini_questionnaire):
+    assert post(client, payload(duration_seconds=312)).status_code == 201
+    assert Submission.objects.get().duration_seconds == 312
+    for bad in (-1, 604801, "312", 3.5, True):
+        response = post(client, payload(submission_id=f"k-{bad}", duration_seconds=bad))
+        assert response.status_code == 400, bad
+        assert response.json() == {"errors": [{
+            "field": "duration_seconds", "code": "invalid_answers",
+            "message": "must be a whole number from 0 to 604800"}]}
+    assert Submission.objects.count() == 1

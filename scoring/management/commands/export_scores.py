@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from scoring.exports import write_xlsx
 from scoring.models import Index
+from scoring.precision import with_intervals
 from scoring.selectors import export_rows
 
 
@@ -21,6 +22,9 @@ class Command(BaseCommand):
                                  "sipas: total, part, element, item")
         parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         parser.add_argument("-o", "--output", help="file to write (stdout when absent)")
+        parser.add_argument("--with-intervals", action="store_true",
+                            help="add the latest bootstrap's 95 %% intervals (compute_intervals)"
+                                 "; totals also get rank intervals and data-quality counts")
 
     def handle(self, *args, **options):
         index = Index.objects.filter(code=options["index"]).first()
@@ -30,6 +34,8 @@ class Command(BaseCommand):
             header, rows = export_rows(index, options["level"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if options["with_intervals"]:
+            header, rows = with_intervals(index, options["level"], header, rows)
         if options["format"] == "xlsx":
             data = write_xlsx(header, rows, title=f"{index.code} {options['level']}")
             if options["output"]:

@@ -1,0 +1,180 @@
+"""Read side of the intervals, flags and weights: what the pages and downloads show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Subquery
+
+from scoring import engine
+from scoring.models import LEVEL_NAMES, Index, Interval, RankInterval, UncertaintyRun
+from scoring.selectors import index_questionnaire_ids
+from scoring.services.quality import flag_counts
+from surveys.models import Question
+
+TOTAL_EXTRA = ["ci_low", "ci_high", "rank_median", "rank_low", "rank_high", "rank_group",
+               "flagged_submissions", "excluded_submissions"]
+NODE_EXTRA = ["ci_low", "ci_high"]
+
+
+def _latest_run_id(index: Index):
+    return Subquery(UncertaintyRun.objects.filter(index=index, status=UncertaintyRun.Status.DONE)
+                    .order_by("-finished_at", "-pk").values("pk")[:1])
+
+
+@dataclass(frozen=True)
+class RankSpan:
+    median: int
+    low: int
+    high: int
+    group: int
+    total_low: Decimal | None
+    total_high: Decimal | None
+
+
+def rank_spans(index: Index) -> dict[str, RankSpan]:
+    """Province code -> its rank interval and total's interval, from the latest bootstrap run.
+
+    One query (the latest run is a subquery), so the ranking page stays bounded.
+    """
+    rows = RankInterval.objects.filter(run_id=_latest_run_id(index)).values_list(
+        "province__code", "median", "low", "high", "group", "total_low", "total_high")
+    return {code: RankSpan(*rest) for code, *rest in rows}
+
+
+def node_intervals(index: Index, level: int) -> dict[tuple[str, str], tuple]:
+    """(province code, node code) -> (low, high) of one level, from the latest run."""
+    rows = Interval.objects.filter(run_id=_latest_run_id(index), node__level=level).values_list(
+        "province__code", "node__code", "low", "high")
+    return {(p, n): (low, high) for p, n, low, high in rows}
+
+
+def _fmt(value: Decimal | None) -> str:
+    rounded = engine.round2(value)
+    return "" if rounded is None else f"{rounded:.2f}"
+
+
+def with_intervals(index: Index, level: str, header: list[str], rows: list[list]
+                   ) -> tuple[list[str], list[list]]:
+    """Add the latest bootstrap intervals (and, for totals, the data-quality counts) to an export.
+
+    Columns stay empty where no bootstrap has been run or a node has no survey data.
+    """
+    depth = {v: k for k, v in LEVEL_NAMES[index.kind].items()}[level]
+    intervals = node_intervals(index, depth)
+    if depth:
+        return header + NODE_EXTRA, [
+            row + [_fmt(v) for v in intervals.get((row[0], row[1]), (None, None))]
+            for row in rows]
+    spans = rank_spans(index)
+    flags = flag_counts(sorted(index_questionnaire_ids(index)))
+    by_code = dict(index.province_set.provinces.values_list("code", "pk"))
+    out = []
+    for row in rows:
+        code = row[0]
+        low, high = intervals.get((code, ""), (None, None))
+        span = spans.get(code)
+        counted = flags.get(by_code.get(code))
+        out.append(row + [
+            _fmt(low), _fmt(high),
+            *((span.median, span.low, span.high, span.group) if span else ("", "", "", "")),
+            counted.flagged if counted else 0, counted.excluded if counted else 0,
+        ])
+    return header + TOTAL_EXTRA, out
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+@dataclass
+class QualityRow:
+    code: str
+    name: str
+    submissions: int
+    flagged: int
+    excluded: int
+    by_reason: dict[str, int]
+    outliers: list
+
+
+def quality_rows(index: Index) -> list[QualityRow]:
+    """Per province: flag counts by reason, exclusions, and answer-distribution outliers."""
+    from scoring import quality
+    from scoring.selectors import index_tree, tally_map
+
+    questionnaires = sorted(index_questionnaire_ids(index))
+    counts = flag_counts(questionnaires)
+    scales = {s.question: s.substantive for n in index_tree(index) for s in n.sources
+              if len(s.substantive) >= 3}
+    names = dict(Question.objects.filter(pk__in=list(scales)).values_list("pk", "code"))
+    outliers: dict[int, list] = {}
+    for o in quality.distribution_outliers(tally_map(question_ids=scales), scales):
+        outliers.setdefault(o.province, []).append(
+            {"question_code": names[o.question], "z": o.z, "mean": o.mean, "median": o.median})
+    out = []
+    for province in index.province_set.provinces.order_by("code"):
+        c = counts.get(province.pk)
+        out.append(QualityRow(province.code, province.name, c.submissions if c else 0,
+                              c.flagged if c else 0, c.excluded if c else 0,
+                              c.by_reason if c else {}, outliers.get(province.pk, [])))
+    return out
+
+
+@dataclass
+class PrecisionRow:
+    code: str
+    name: str
+    value: Decimal | None
+    rank: int | None
+    span: RankSpan | None
+    ci: tuple
+    weighted: object | None  # WeightedResult
+    required: int | None
+
+
+def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
+    """Per province: total, its 95 % interval, rank interval, weighted total and the planner."""
+    from scoring import weighting
+    from scoring.models import NodeResult, WeightedResult
+
+    results = {r.province.code: r for r in NodeResult.objects.filter(
+        index=index, node__level=0).select_related("province")}
+    field = "points" if index.kind == "par" else "percent"
+    ranks = engine.competition_ranks({c: r.percent for c, r in results.items()})
+    spans = rank_spans(index)
+    intervals = node_intervals(index, 0)
+    weighted = {w.province.code: w for w in WeightedResult.objects.filter(index=index)
+                .select_related("province")}
+    rows = []
+    for code, r in results.items():
+        w = weighted.get(code)
+        required = None
+        if w is not None and w.sd is not None and w.effective_size:
+            required = weighting.required_sample(
+                float(w.sd), target, w.respondents / float(w.effective_size))
+        rows.append(PrecisionRow(code, r.province.name, getattr(r, field), ranks.get(code),
+                                 spans.get(code), intervals.get((code, ""), (None, None)), w,
+                                 required))
+    rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.code))
+    return rows
+
+
+def area_percents(index: Index):
+    """Province codes, area codes, a provinces × areas array of percents, and area weights."""
+    import numpy as np
+
+    from scoring.models import Node, NodeResult
+
+    areas = list(Node.objects.filter(index=index, level=1).order_by("position")
+                 .values_list("code", "max_points"))
+    codes = [a for a, _ in areas]
+    values: dict[str, dict[str, float]] = {}
+    for province, area, percent in NodeResult.objects.filter(
+            index=index, node__level=1).values_list("province__code", "node__code", "percent"):
+        if percent is not None:
+            values.setdefault(province, {})[area] = float(percent)
+    provinces = sorted(p for p, v in values.items() if len(v) == len(codes))
+    matrix = np.array([[values[p][a] for a in codes] for p in provinces]) if provinces else \
+        np.zeros((0, len(codes)))
+    weights = [float(m) if index.kind == "par" and m else 1.0 for _, m in areas]
+    return provinces, codes, matrix, weights

@@ -1,0 +1,281 @@
+"""Data-quality flags, exclusions, bootstrap runs and survey weights on a database."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from scoring.models import (
+    AnswerTally,
+    AuditEvent,
+    Index,
+    Interval,
+    NodeResult,
+    QualityFlag,
+    RankInterval,
+    Replicate,
+    WeightedResult,
+)
+from scoring.services import uncertainty as runs
+from scoring.services.quality import median_duration, set_excluded
+from scoring.services.tallies import rebuild_tallies
+from surveys.models import Questionnaire, Submission
+from tests.scoring.test_review import make_user
+
+KINDS = {"speeder": "speeder", "straight": "straight_liner", "duplicate": "duplicate"}
+
+
+def quiet(*args):
+    call_command(*args, stdout=io.StringIO())
+
+
+@pytest.fixture
+def demo_with_issues(db):
+    """3 % of 5 % of the 2024 survey made suspect on purpose, then checked."""
+    quiet("seed_demo", "--scale", "0.05", "--issues", "0.03")
+    quiet("compute_scores", "--all")
+    quiet("flag_submissions", "--all")
+
+
+def test_injected_problems_are_found_and_clean_submissions_rarely_flagged(demo_with_issues):
+    flags: dict[int, set[str]] = {}
+    for pk, reason in QualityFlag.objects.values_list("submission_id", "reason"):
+        flags.setdefault(pk, set()).add(reason)
+    injected = {k: 0 for k in KINDS}
+    found = {k: 0 for k in KINDS}
+    clean = clean_flagged = 0
+    for pk, key in Submission.objects.values_list("pk", "key"):
+        kind = next((k for k in KINDS if key.endswith(f"-{k}")), None)
+        if kind:
+            injected[kind] += 1
+            found[kind] += KINDS[kind] in flags.get(pk, set())
+        else:
+            clean += 1
+            clean_flagged += pk in flags
+    assert injected == {"speeder": 27, "straight": 55, "duplicate": 60}
+    assert found == injected  # recall 1.0 for each kind
+    assert (clean_flagged, clean) == (5, 5213)  # 0.10 % of clean submissions
+    assert clean_flagged / clean < 0.02
+
+
+def test_flag_details_say_why(demo_with_issues):
+    sipas = Questionnaire.objects.get(code="sipas-2024")
+    assert median_duration(sipas) == 518  # 43 questions × 12 s, give or take
+    speeder = QualityFlag.objects.filter(reason="speeder", submission__questionnaire=sipas,
+                                         submission__duration_seconds=114).get()
+    assert speeder.detail == "114 s; median 518 s"
+    straight = QualityFlag.objects.filter(reason="straight_liner").first()
+    assert straight.detail.startswith("same answer to ")
+    assert QualityFlag.objects.filter(reason="duplicate").first().detail == \
+        "same answers as an earlier submission within 60 minutes"
+
+
+def test_checking_twice_gives_the_same_flags(demo_with_issues):
+    before = sorted(QualityFlag.objects.values_list("submission_id", "reason", "detail"))
+    quiet("flag_submissions", "--questionnaire", "sipas-2024")
+    assert sorted(QualityFlag.objects.values_list("submission_id", "reason", "detail")) == before
+
+
+def tally_rows():
+    return sorted(AnswerTally.objects.filter(count__gt=0).values_list(
+        "province_id", "question_id", "value", "count"))
+
+
+def total(index_code, province="74"):
+    return NodeResult.objects.get(index__code=index_code, province__code=province,
+                                  node__level=0).percent
+
+
+def test_excluding_takes_a_submission_out_of_every_count_and_restoring_puts_it_back(
+        review, client):
+    before_tallies, before = tally_rows(), total("mini-sipas")
+    s1 = Submission.objects.get(key="s1")  # 74: Q01 = 5, Q02 = 4 (top box), Q03 "don't know"
+    client.force_login(review["reviewer"])
+    response = client.post(reverse("scoring:exclusion", args=[s1.pk]),
+                           {"action": "exclude", "note": "kiosk test entry",
+                            "next": "https://elsewhere.example/"})
+    assert response.status_code == 302 and response.url == "/review/"  # no open redirect
+    s1.refresh_from_db()
+    assert s1.excluded
+    # SIPAS 74 without s1: SP01 1/2 top (3, 4) = 50; SS01 1/2 (2, 5) = 50; SS02 1/2 = 50
+    assert before == Decimal("62.500000000000")
+    assert total("mini-sipas") == Decimal("50.000000000000")
+    excluded_tallies = tally_rows()
+    rebuild_tallies(questionnaire_ids=[s1.questionnaire_id])
+    assert tally_rows() == excluded_tallies  # the same as counting from scratch
+    event = AuditEvent.objects.filter(action="excluded").get()
+    assert event.detail == {"submission": "s1", "questionnaire": "mini-citizens",
+                            "province": "74", "reasons": [], "note": "kiosk test entry"}
+    assert event.user == review["reviewer"]
+    client.post(reverse("scoring:exclusion", args=[s1.pk]), {"action": "restore"})
+    assert tally_rows() == before_tallies
+    assert total("mini-sipas") == before
+    assert AuditEvent.objects.filter(action="restored").count() == 1
+    assert not set_excluded(submission=s1, excluded=False, user=None)  # nothing to change
+
+
+def test_an_excluded_submission_is_not_counted_by_a_full_recompute_either(review):
+    set_excluded(submission=Submission.objects.get(key="s1"), excluded=True, user=None)
+    quiet("compute_scores", "--index", "mini-sipas")
+    assert total("mini-sipas") == Decimal("50.000000000000")
+
+
+def test_quality_pages_show_counts_and_the_flagged_submissions(review, client):
+    s2 = Submission.objects.get(key="s2")
+    QualityFlag.objects.create(submission=s2, reason="speeder", detail="40 s; median 600 s")
+    client.force_login(review["reviewer"])
+    page = client.get(reverse("scoring:quality", args=["mini-sipas"])).content.decode()
+    assert 'id="total-flagged">1<' in page
+    detail = client.get(reverse("scoring:quality-province", args=["mini-sipas", "74"]))
+    assert "40 s; median 600 s" in detail.content.decode()
+    csv_text = client.get(reverse("scoring:quality-download", args=["mini-sipas"]))
+    assert csv_text.content.decode() == (
+        "submission_id,questionnaire,province_code,reason,detail,excluded\n"
+        "s2,mini-citizens,74,speeder,40 s; median 600 s,no\n")
+
+
+# --- bootstrap runs -------------------------------------------------------------------------
+
+def run_values(run):
+    intervals = sorted(Interval.objects.filter(run=run).values_list(
+        "province__code", "node__code", "low", "high"))
+    ranks = sorted(RankInterval.objects.filter(run=run).values_list(
+        "province__code", "median", "low", "high", "group", "total_low", "total_high"))
+    return intervals, ranks
+
+
+@pytest.fixture
+def small_demo(db):
+    quiet("seed_demo", "--scale", "0.01")
+    quiet("compute_scores", "--index", "sipas-2024")
+    return Index.objects.get(code="sipas-2024")
+
+
+def test_the_same_seed_gives_the_same_intervals_whatever_the_chunks(small_demo):
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "5",
+          "--chunk-replicates", "24", "--chunk-provinces", "63")
+    first = runs.latest_run(small_demo)
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "5",
+          "--chunk-replicates", "5", "--chunk-provinces", "7")
+    second = runs.latest_run(small_demo)
+    assert first.pk != second.pk
+    assert run_values(first) == run_values(second)
+    intervals, ranks = run_values(second)
+    assert len(intervals) == 63 * 43 and len(ranks) == 63  # every node of sipas-2024
+    # replicates of older runs are dropped once a newer run is done
+    assert set(Replicate.objects.values_list("run_id", flat=True)) == {second.pk}
+    # a chunk run again (a retried task) writes the same replicates
+    stored = dict(Replicate.objects.filter(run=second, number__lt=3).values_list("pk", "values"))
+    pieces = runs.chunks(second, replicates_per_chunk=3, provinces_per_chunk=63)
+    runs.compute_chunk(second, *pieces[0])
+    again = dict(Replicate.objects.filter(run=second, number__lt=3).values_list("pk", "values"))
+    assert {k: bytes(v) for k, v in again.items()} == {k: bytes(v) for k, v in stored.items()}
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "6")
+    assert run_values(runs.latest_run(small_demo)) != run_values(second)
+
+
+def test_each_interval_holds_its_point_estimate_and_ranks_hold_the_point_rank(small_demo):
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "100")
+    run = runs.latest_run(small_demo)
+    points = dict(NodeResult.objects.filter(index=small_demo, node__level=0)
+                  .values_list("province__code", "percent"))
+    inside = sum(r.total_low <= points[r.province.code] <= r.total_high
+                 for r in RankInterval.objects.filter(run=run).select_related("province"))
+    assert inside == 63
+    for r in RankInterval.objects.filter(run=run):
+        assert r.low <= r.median <= r.high
+
+
+def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, client):
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "40")
+    run = runs.latest_run(small_demo)
+    top = RankInterval.objects.filter(run=run).order_by("group", "median").first()
+    client.force_login(make_user("r", "reviewer"))
+    page = client.get(reverse("scoring:ranking", args=["sipas-2024"])).content.decode()
+    assert "Not distinguishable" in page and 'data-group="1"' in page
+    assert f"{top.low}–{top.high}" in page
+    out = io.StringIO()
+    call_command("export_scores", "--index", "sipas-2024", "--level", "total",
+                 "--with-intervals", stdout=out)
+    header, first = out.getvalue().splitlines()[:2]
+    assert header == ("province_code,province_name,percent,rank,delta_percent,delta_rank,"
+                      "ci_low,ci_high,rank_median,rank_low,rank_high,rank_group,"
+                      "flagged_submissions,excluded_submissions")
+    cells = first.split(",")
+    mine = RankInterval.objects.get(run=run, province__code=cells[0])
+    assert cells[8:12] == [str(mine.median), str(mine.low), str(mine.high), str(mine.group)]
+    assert cells[6] == f"{mine.total_low.quantize(Decimal('0.01'))}"
+
+
+def test_compute_intervals_refuses_bad_requests(small_demo):
+    with pytest.raises(CommandError, match="replicates must be between 1 and 5000"):
+        quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "0")
+    with pytest.raises(CommandError, match="unknown index 'nope'"):
+        quiet("compute_intervals", "--index", "nope")
+
+
+# --- survey weights -------------------------------------------------------------------------
+
+MARGINS_HALF = "province_code,question_code,value,share\n74,U01,1,0.5\n74,U01,2,0.5\n"
+
+
+def load_margins(tmp_path, text):
+    path = tmp_path / "margins.csv"
+    path.write_text(text, encoding="utf-8")
+    quiet("load_margins", str(path), "--questionnaire", "mini-citizens")
+
+
+def test_a_hand_worked_weighted_sipas(review, tmp_path):
+    # 74: s1, s2, s4 used a service (U01 = 1), s3 did not; the population is half and half,
+    # so s1, s2, s4 weigh 2/3 and s3 weighs 2.
+    # SP01 (Q01 ≥ 4): s1 5 (2/3), s2 3 (2/3), s3 4 (2); s4 "don't know" → (2/3 + 2) / (10/3)
+    #   = 80 %. SS01 (Q02): s1 4, s2 2, s4 5, all 2/3 → 66.67 %. SS02 (Q03): s2 4, s4 2 → 50 %.
+    # SIPAS = (80 + (66.67 + 50) / 2) / 2 = 69.17 (unweighted 62.50).
+    load_margins(tmp_path, MARGINS_HALF)
+    quiet("compute_weights", "--index", "mini-sipas")
+    result = WeightedResult.objects.get(index__code="mini-sipas", province__code="74")
+    assert (round(result.weighted, 2), round(result.unweighted, 2)) == \
+        (Decimal("69.17"), Decimal("62.50"))
+    assert result.respondents == 4
+    assert result.effective_size == Decimal("3.00")  # (Σw)² / Σw² = 16 / (16/3)
+    weights = dict(Submission.objects.filter(province__code="74").values_list(
+        "key", "survey_weight__weight"))
+    assert weights == {"s1": Decimal("0.666666667"), "s2": Decimal("0.666666667"),
+                       "s3": Decimal("2.000000000"), "s4": Decimal("0.666666667")}
+    other = WeightedResult.objects.get(index__code="mini-sipas", province__code="01")
+    assert other.weighted == other.unweighted  # no margins: weight 1
+
+
+def test_weighted_equals_unweighted_when_the_sample_matches_the_margins(review, tmp_path):
+    load_margins(tmp_path, MARGINS_HALF.replace("0.5\n74,U01,2,0.5", "0.75\n74,U01,2,0.25"))
+    quiet("compute_weights", "--index", "mini-sipas")
+    result = WeightedResult.objects.get(index__code="mini-sipas", province__code="74")
+    assert result.weighted == result.unweighted == Decimal("62.500000000000")
+    assert result.effective_size == Decimal("4.00")
+
+
+def test_bad_margins_are_refused_whole(review, tmp_path, capsys):
+    bad = ("province_code,question_code,value,share\n74,U01,1,0.5\n74,U01,2,0.4\n"
+           "74,Q01,1,1\n99,U01,1,1\n74,U01,3,0\n")
+    path = tmp_path / "bad.csv"
+    path.write_text(bad, encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="rejected: 4 problems; nothing was written"):
+        call_command("load_margins", str(path), "--questionnaire", "mini-citizens",
+                     stdout=io.StringIO(), stderr=err)
+    assert err.getvalue().splitlines() == [
+        f"{path}: line 4: Q01 is a scale question; margins need a single-choice question",
+        f"{path}: line 5: unknown province_code '99'",
+        f"{path}: line 6: 3 is not an option of U01",
+        f"{path}: line 2: the shares of U01 in province 74 add up to 0.9, not 1",
+    ]
+    assert not Questionnaire.objects.get(code="mini-citizens").margins.exists()
+
+
+def test_weights_are_for_sipas_only(review):
+    with pytest.raises(CommandError, match="mini-par is a par index; survey weights apply to "
+                                           "SIPAS"):
+        quiet("compute_weights", "--index", "mini-par")
