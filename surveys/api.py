@@ -69,11 +69,15 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str, str]]:
             problems.append((name, "required", "is required, as a non-empty string"))
         elif len(value) > 64:
             problems.append((name, "too_long", "must be at most 64 characters"))
+        elif "\x00" in value:
+            problems.append((name, "invalid", "must not contain NUL characters"))
     if not isinstance(data.get("answers"), dict):
         problems.append(("answers", "required", "is required, as an object of question codes"))
     for name in ("token", "code"):
         if name in data and not isinstance(data[name], str):
             problems.append((name, "invalid", "must be a string"))
+        elif "\x00" in data.get(name, ""):
+            problems.append((name, "invalid", "must not contain NUL characters"))
     return problems
 
 

@@ -120,3 +120,29 @@ def test_submissions_made_while_the_broker_is_down_are_counted_by_the_sweep(work
     full = all_exports()
     for key, rows in swept.items():
         assert rows[1:] == [r for r in full[key][1:] if r[0] in ("74", "01")], key
+
+
+def test_a_bootstrap_on_the_worker_gives_the_same_intervals_however_it_is_chunked(
+        worker, indices, tmp_path):
+    """compute_intervals queues chunks for the real worker; chunking never changes a number."""
+    from scoring.models import Index, Interval, RankInterval
+    from scoring.services.uncertainty import latest_run
+
+    import_file(tmp_path)
+    call_command("compute_scores", "--index", "mini-sipas", stdout=io.StringIO())
+    index = Index.objects.get(code="mini-sipas")
+
+    def run_with(*chunking):
+        call_command("compute_intervals", "--index", "mini-sipas", "--replicates", "30",
+                     "--seed", "9", *chunking, stdout=io.StringIO())
+        run = latest_run(index)
+        return run, (sorted(Interval.objects.filter(run=run).values_list(
+            "province__code", "node__code", "low", "high")),
+            sorted(RankInterval.objects.filter(run=run).values_list(
+                "province__code", "median", "low", "high", "group")))
+
+    first_run, first = run_with("--chunk-replicates", "30", "--chunk-provinces", "63")
+    second_run, second = run_with("--chunk-replicates", "4", "--chunk-provinces", "10")
+    assert first_run.pk != second_run.pk and first == second
+    assert len(first[1]) == 63 and len(first[0]) == 63 * 6
+    assert run_with("--chunk-replicates", "7")[1] == first

@@ -81,9 +81,12 @@ def test_same_id_with_other_answers_is_refused(client, mini_questionnaire):
      [("questionnaire", "not_found", "no such questionnaire")]),
     (payload(province="99"), 404,
      [("province", "not_found", "no such province in mini-citizens's year")]),
+    (payload(questionnaire="\x00", code="a\x00"), 400,
+     [("questionnaire", "invalid", "must not contain NUL characters"),
+      ("code", "invalid", "must not contain NUL characters")]),
 ], ids=["broken json", "not an object", "empty id", "long id", "answers not an object",
         "unknown field", "out of scale", "boolean", "unknown question", "required and hidden",
-        "not a number", "text too long", "unknown questionnaire", "wrong province"])
+        "not a number", "text too long", "unknown questionnaire", "wrong province", "NUL"])
 def test_malformed_payloads_are_refused_and_write_nothing(client, mini_questionnaire, body,
                                                           status, errors):
     response = post(client, body)
