@@ -274,9 +274,12 @@ def download(request: HttpRequest, index: str, level: str, fmt: str) -> HttpResp
         scope = {request.staff_role.province.code}
     header, rows = export_rows(idx, level, publication=publication, province_codes=scope)
     version = f"v{publication.version}" if publication else "current"
-    name = f"{idx.code}-{level}-{version}.{fmt}"
+    intervals = request.GET.get("intervals") == "1" and publication is None
+    if intervals:  # the latest bootstrap, which belongs to the current computation
+        header, rows = precision.with_intervals(idx, level, header, rows)
+    name = f"{idx.code}-{level}-{version}{'-intervals' if intervals else ''}.{fmt}"
     record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD, index=idx.code,
-                 level=level, format=fmt, version=version, rows=len(rows),
+                 level=level, format=fmt, version=version, rows=len(rows), intervals=intervals,
                  provinces=sorted(scope) if scope else "all")
     if fmt == "xlsx":
         response = HttpResponse(
@@ -465,8 +468,10 @@ def precision_page(request: HttpRequest, index: str) -> HttpResponse:
     form = PlannerForm(request.GET or None)
     target = float(form.cleaned_data["target"]) if form.is_valid() else 3.0
     run = latest_run(idx)
+    latest = idx.recomputes.filter(status=Recompute.Status.DONE).order_by("-finished_at").first()
     return render(request, "scoring/precision_reviewer.html", {
         "index": idx, "form": form, "target": target, "run": run,
+        "stale": run is not None and latest is not None and latest.finished_at > run.finished_at,
         "rows": precision.precision_rows(idx, target=target),
         "running": idx.uncertainty_runs.filter(status=UncertaintyRun.Status.RUNNING).first(),
     })

@@ -195,7 +195,7 @@ def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, clien
     top = RankInterval.objects.filter(run=run).order_by("group", "median").first()
     client.force_login(make_user("r", "reviewer"))
     page = client.get(reverse("scoring:ranking", args=["sipas-2024"])).content.decode()
-    assert "Not distinguishable" in page and 'data-group="1"' in page
+    assert "Không phân biệt được" in page and 'data-group="1"' in page
     assert f"{top.low}–{top.high}" in page
     out = io.StringIO()
     call_command("export_scores", "--index", "sipas-2024", "--level", "total",
@@ -208,6 +208,12 @@ def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, clien
     mine = RankInterval.objects.get(run=run, province__code=cells[0])
     assert cells[8:12] == [str(mine.median), str(mine.low), str(mine.high), str(mine.group)]
     assert cells[6] == f"{mine.total_low.quantize(Decimal('0.01'))}"
+    download = client.get(reverse("scoring:download", args=["sipas-2024", "total", "csv"]),
+                          {"version": "current", "intervals": "1"})
+    assert download["Content-Disposition"] == \
+        'attachment; filename="sipas-2024-total-current-intervals.csv"'
+    assert download.content.decode().splitlines()[:2] == [header, first]
+    assert AuditEvent.objects.get(action="download").detail["intervals"] is True
 
 
 def test_compute_intervals_refuses_bad_requests(small_demo):
