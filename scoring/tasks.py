@@ -72,7 +72,7 @@ def check_quality_task(questionnaire_ids: list[int]) -> dict[str, int]:
 
 
 @shared_task(name="scoring.compute_weights", acks_late=True, **RETRY)
-def compute_weights_task(index_id: int) -> int:
+def compute_weights_task(index_id: int) -> list[str]:
     """Survey weights and the weighted totals of one SIPAS index."""
     from scoring.models import Index
     from scoring.services.weights import compute_weights

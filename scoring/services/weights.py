@@ -145,12 +145,32 @@ def _weighted_tallies(questionnaire_ids: list[int], question_ids: list[int]
     return out
 
 
-def compute_weights(*, index: Index, user=None) -> int:
+def reachable_margins(categories: np.ndarray, margins: list[dict[int, float]]
+                      ) -> tuple[list[dict[int, float]], dict[int, list[int]]]:
+    """Margins without the categories no respondent is in, the others scaled to add up to 1.
+
+    Returns the margins to rake to, and the dropped categories by variable. A
+    small sample may miss a category (no one over 65 among 29 respondents);
+    its population share is then spread over the categories that are there.
+    """
+    out, dropped = [], {}
+    for j, margin in enumerate(margins):
+        present = set(np.unique(categories[:, j]).tolist())
+        missing = sorted(v for v, share in margin.items() if share > 0 and v not in present)
+        if missing:
+            dropped[j] = missing
+        kept = {v: share for v, share in margin.items() if v in present}
+        total = sum(kept.values())
+        out.append({v: share / total for v, share in kept.items()} if total else {})
+    return out, dropped
+
+
+def compute_weights(*, index: Index, user=None) -> list[str]:
     """Rake each province's respondents to its margins, then store weighted totals and precision.
 
     Provinces without margins keep weight 1 (their weighted total is the
-    unweighted one). Returns the provinces stored. Raises ValueError for an
-    index that is not a citizen survey index, or margins the sample cannot reach.
+    unweighted one). Returns notes on categories no respondent was in. Raises
+    ValueError for an index that is not a citizen survey index.
     """
     if index.kind != "sipas":
         raise ValueError(f"{index.code} is a {index.kind} index; survey weights apply to SIPAS")
@@ -161,6 +181,9 @@ def compute_weights(*, index: Index, user=None) -> int:
     provinces = list(index.province_set.provinces.order_by("code"))
     weights: list[SurveyWeight] = []
     precision: dict[int, tuple[int, float, float]] = {}
+    notes: list[str] = []
+    codes = dict(Margin.objects.filter(questionnaire__in=questionnaires)
+                 .values_list("question_id", "question__code").distinct())
     for questionnaire in questionnaires:
         margins = _margins(questionnaire)
         for province in provinces:
@@ -172,11 +195,13 @@ def compute_weights(*, index: Index, user=None) -> int:
             given = margins.get(province.pk)
             if given and len(ids):
                 questions = sorted(given)
-                try:
-                    w = weighting.rake(_categories(questionnaire, province.pk, ids, questions),
-                                       [given[q] for q in questions])
-                except weighting.MarginsUnreachable as exc:
-                    raise ValueError(f"province {province.code}: {exc}") from exc
+                categories = _categories(questionnaire, province.pk, ids, questions)
+                targets, dropped = reachable_margins(categories, [given[q] for q in questions])
+                for j, values in dropped.items():
+                    notes.append(f"province {province.code}: no respondent in "
+                                 f"{codes[questions[j]]} = {', '.join(map(str, values))}; "
+                                 "its share is spread over the other categories")
+                w = weighting.rake(categories, targets)
                 rounded = [Decimal(repr(float(x))).quantize(WEIGHT_PLACES) for x in w]
                 weights.extend(SurveyWeight(submission_id=int(s), weight=r)
                                for s, r in zip(ids, rounded, strict=True))
@@ -210,5 +235,5 @@ def compute_weights(*, index: Index, user=None) -> int:
         WeightedResult.objects.filter(index=index).delete()
         WeightedResult.objects.bulk_create(rows)
     record_event(user=user, action=AuditEvent.Action.WEIGHTS, index=index.code,
-                 weighted_submissions=len(weights))
-    return len(rows)
+                 weighted_submissions=len(weights), notes=len(notes))
+    return notes

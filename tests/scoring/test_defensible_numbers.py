@@ -285,3 +285,15 @@ def test_weights_are_for_sipas_only(review):
     with pytest.raises(CommandError, match="mini-par is a par index; survey weights apply to "
                                            "SIPAS"):
         quiet("compute_weights", "--index", "mini-par")
+
+
+def test_a_category_nobody_in_the_sample_is_in_has_its_share_spread(review, tmp_path):
+    # 01: s5 and s6 both said U01 = 2; nobody in category 1, so U01 = 2 takes its share.
+    load_margins(tmp_path, MARGINS_HALF + "01,U01,1,0.3\n01,U01,2,0.7\n")
+    out = io.StringIO()
+    call_command("compute_weights", "--index", "mini-sipas", stdout=out)
+    assert "  province 01: no respondent in U01 = 1; its share is spread over the other " \
+        "categories" in out.getvalue().splitlines()
+    weights = dict(Submission.objects.filter(province__code="01").values_list(
+        "key", "survey_weight__weight"))
+    assert weights == {"s5": Decimal("1.000000000"), "s6": Decimal("1.000000000")}

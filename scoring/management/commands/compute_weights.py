@@ -23,13 +23,16 @@ class Command(BaseCommand):
         if index is None:
             raise CommandError(f"unknown index {options['index']!r}")
         try:
-            n = compute_weights(index=index)
+            notes = compute_weights(index=index)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        for note in notes:
+            self.stdout.write(f"  {note}")
         shown = WeightedResult.objects.filter(index=index).order_by("province__code")
         for r in shown[:3]:
             self.stdout.write(
                 f"  {r.province.code}: weighted {_two(r.weighted)} (unweighted "
                 f"{_two(r.unweighted)}), n {r.respondents}, n_eff {r.effective_size}, "
                 f"±{_two(r.margin_of_error)}")
-        self.stdout.write(self.style.SUCCESS(f"{index.code}: {n} provinces"))
+        self.stdout.write(self.style.SUCCESS(
+            f"{index.code}: {shown.count()} provinces weighted"))
