@@ -62,8 +62,8 @@ def chunks(run: UncertaintyRun, *, replicates_per_chunk: int = CHUNK_REPLICATES,
     return out
 
 
-def _strata(plan: uncertainty.Plan, questionnaires: list[Questionnaire], province_id: int
-            ) -> list[uncertainty.Stratum]:
+def province_strata(plan: uncertainty.Plan, questionnaires: list[Questionnaire],
+                    province_id: int) -> list[uncertainty.Stratum]:
     """Each questionnaire's counted, not excluded respondents of a province, with their answers."""
     questions = sorted({q for q, _ in plan.columns})
     answer, submission = Answer._meta.db_table, Submission._meta.db_table
@@ -107,7 +107,7 @@ def compute_chunk(run: UncertaintyRun, province_ids: Iterable[int], first: int, 
     numbers = list(range(first, last))
     rows = []
     for province_id in province_ids:
-        strata = _strata(plan, questionnaires, province_id)
+        strata = province_strata(plan, questionnaires, province_id)
         tallies = uncertainty.replicate_tallies(strata, province=codes[province_id],
                                                 seed=run.seed, replicates=numbers)
         values = uncertainty.evaluate(plan, tallies, uncertainty.appraisal_values(

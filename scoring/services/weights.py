@@ -20,7 +20,7 @@ from django.utils import timezone
 from scoring import engine, selectors, uncertainty, weighting
 from scoring.models import AuditEvent, Index, Margin, NodeResult, SurveyWeight, WeightedResult
 from scoring.services.audit import record_event
-from scoring.services.uncertainty import _strata
+from scoring.services.uncertainty import province_strata
 from surveys.imports import FileInvalid, read_csv
 from surveys.models import Answer, Questionnaire, Submission
 from surveys.services import provinces_by_code
@@ -206,7 +206,7 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
                 weights.extend(SurveyWeight(submission_id=int(s), weight=r)
                                for s, r in zip(ids, rounded, strict=True))
                 w = np.array([float(r) for r in rounded])
-            strata = _strata(plan, [questionnaire], province.pk)
+            strata = province_strata(plan, [questionnaire], province.pk)
             scores = uncertainty.evaluate(plan, strata[0].answers)[""] if len(ids) else \
                 np.zeros(0)
             precision[province.pk] = (len(ids), weighting.kish_effective_size(w),
