@@ -21,6 +21,7 @@ from surveys.models import Answer, Question, Submission
 
 LOCK_KEY = 72_024_001  # PostgreSQL advisory lock guarding the tallies
 SWEEP_BATCH = 1000
+ANALYZE_AFTER = 10_000  # submissions marked counted by a recount at once
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,12 @@ def rebuild_tallies(*, questionnaire_ids: Iterable[int]) -> Folded:
                        .values_list("pk", "questionnaire_id", "province_id"))
         Submission.objects.filter(pk__in=[p[0] for p in pending]).update(
             counted_at=timezone.now())
+        if len(pending) >= ANALYZE_AFTER and connection.vendor == "postgresql":
+            # After a bulk load the planner still believes no submission is counted and
+            # would count by index lookups, one submission at a time (17 s instead of 7 s
+            # over 30 M answers), until autovacuum next analyzes the table.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {Submission._meta.db_table}")
         where, params = _in("s.questionnaire_id", ids)
         if connection.vendor == "postgresql":
             _recount_in_parallel(f"{where} AND s.counted_at IS NOT NULL", params, ids)
