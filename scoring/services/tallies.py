@@ -1,6 +1,7 @@
 """Folding submissions into per-province answer tallies, incrementally or from scratch.
 
-The database counts: every statement here is one grouped INSERT … SELECT.
+The database counts: every count here is one grouped INSERT … SELECT (or, for a
+recount on PostgreSQL, CREATE TABLE … AS SELECT).
 A submission is folded at most once — its `counted_at` is set in the same
 transaction that adds its answers — so a task run twice or redelivered after
 a crash counts nothing twice. A full rebuild takes an exclusive lock that
@@ -16,10 +17,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from scoring.models import AnswerTally
-from surveys.models import Answer, Submission
+from surveys.models import Answer, Question, Submission
 
 LOCK_KEY = 72_024_001  # PostgreSQL advisory lock guarding the tallies
 SWEEP_BATCH = 1000
+ANALYZE_AFTER = 10_000  # submissions marked counted by a recount at once
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,22 @@ def _upsert_tallies(where: str, params: list) -> None:
         cursor.execute(sql, params)
 
 
-def _recount_in_parallel(where: str, params: list) -> None:
-    """The same count as _upsert_tallies, on an empty slate, for PostgreSQL.
+def _recount_in_parallel(where: str, params: list, questionnaire_ids: list[int]) -> None:
+    """Recount the tallies of some questionnaires on PostgreSQL, writing only what changed.
 
     PostgreSQL does not run INSERT … SELECT in parallel, but it does run
     CREATE TABLE … AS SELECT in parallel: counting into a temporary table first
-    takes about a third of the time over millions of answers.
+    takes about a third of the time over millions of answers. The stored cells are
+    then brought level with the count — cells no longer counted deleted, changed
+    counts updated, new cells inserted — so a recount that finds what the folds
+    already counted writes nothing, instead of deleting and inserting every cell.
     """
     tally, answer, submission = (AnswerTally._meta.db_table, Answer._meta.db_table,
                                  Submission._meta.db_table)
+    question = Question._meta.db_table
+    ids, id_params = _in("q.questionnaire_id", questionnaire_ids)
+    same_cell = ("r.province_id = t.province_id AND r.question_id = t.question_id "
+                 "AND r.value = t.value")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS recount")  # several rebuilds in one transaction
         cursor.execute(f"""
@@ -103,8 +112,19 @@ def _recount_in_parallel(where: str, params: list) -> None:
             WHERE a.option_value IS NOT NULL AND NOT s.excluded AND {where}
             GROUP BY s.province_id, a.question_id, a.option_value
         """, params)  # noqa: S608 - table names come from models, values are parameters
-        cursor.execute(f"INSERT INTO {tally} (province_id, question_id, value, count) "
-                       "SELECT province_id, question_id, value, count FROM recount")
+        cursor.execute("ANALYZE recount")
+        cursor.execute(f"""
+            DELETE FROM {tally} t USING {question} q
+            WHERE q.id = t.question_id AND {ids}
+              AND NOT EXISTS (SELECT 1 FROM recount r WHERE {same_cell})
+        """, id_params)  # noqa: S608
+        cursor.execute(f"UPDATE {tally} t SET count = r.count FROM recount r "
+                       f"WHERE {same_cell} AND t.count <> r.count")  # noqa: S608
+        cursor.execute(f"""
+            INSERT INTO {tally} (province_id, question_id, value, count)
+            SELECT r.province_id, r.question_id, r.value, r.count FROM recount r
+            WHERE NOT EXISTS (SELECT 1 FROM {tally} t WHERE {same_cell})
+        """)  # noqa: S608
         cursor.execute("DROP TABLE recount")
 
 
@@ -164,11 +184,17 @@ def rebuild_tallies(*, questionnaire_ids: Iterable[int]) -> Folded:
                        .values_list("pk", "questionnaire_id", "province_id"))
         Submission.objects.filter(pk__in=[p[0] for p in pending]).update(
             counted_at=timezone.now())
-        AnswerTally.objects.filter(question__questionnaire_id__in=ids).delete()
+        if len(pending) >= ANALYZE_AFTER and connection.vendor == "postgresql":
+            # After a bulk load the planner still believes no submission is counted and
+            # would count by index lookups, one submission at a time (17 s instead of 7 s
+            # over 30 M answers), until autovacuum next analyzes the table.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {Submission._meta.db_table}")
         where, params = _in("s.questionnaire_id", ids)
         if connection.vendor == "postgresql":
-            _recount_in_parallel(f"{where} AND s.counted_at IS NOT NULL", params)
+            _recount_in_parallel(f"{where} AND s.counted_at IS NOT NULL", params, ids)
         else:
+            AnswerTally.objects.filter(question__questionnaire_id__in=ids).delete()
             _upsert_tallies(f"{where} AND s.counted_at IS NOT NULL", params)
     provinces: dict[int, set[int]] = {}
     for _, questionnaire_id, province_id in pending:
