@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -163,7 +163,11 @@ def review_home(request: HttpRequest) -> HttpResponse:
 @staff_required(*REVIEWERS)
 def ranking(request: HttpRequest, index: str) -> HttpResponse:
     """The national ranking of one index, with region filter and sortable columns."""
-    idx = _index(index)
+    # The index and its last full recompute in one query: the page stays within 10.
+    full = Recompute.objects.filter(index=OuterRef("pk"), full=True).order_by("-started_at")
+    idx = get_object_or_404(Index.objects.annotate(
+        last_full_at=Subquery(full.values("started_at")[:1]),
+        last_full_status=Subquery(full.values("status")[:1])), code=index)
     publications = list(idx.publications.order_by("-version"))
     publication = _publication(request, idx, publications)
     sort = request.GET.get("sort", "rank")
@@ -175,7 +179,9 @@ def ranking(request: HttpRequest, index: str) -> HttpResponse:
         "index": idx, "page": page, "region": region, "sort": sort, "descending": descending,
         "publication": publication, "publications": publications,
         "spans": precision.rank_spans(idx),
-        "recompute": idx.recomputes.filter(full=True).first(),
+        "recompute": {"started_at": idx.last_full_at,
+                      "status": Recompute.Status(idx.last_full_status).label}
+        if idx.last_full_at else None,
     })
 
 
