@@ -14,14 +14,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from scoring import charts, lockout, precision, review, selectors, sensitivity
@@ -63,6 +65,8 @@ from scoring.tasks import (
 )
 from surveys.exports import submission_rows
 from surveys.models import Province, Questionnaire, Submission
+
+PROFILE_CACHE_SECONDS = 3600
 
 
 def home(request):
@@ -188,12 +192,24 @@ def ranking(request: HttpRequest, index: str) -> HttpResponse:
 @staff_required(*ALL_STAFF)
 def province_profile(request: HttpRequest, index: str, province: str) -> HttpResponse:
     """A province's areas against the national average, and the drill-down tree."""
-    idx = _index(index)
+    # The newest result of the index, read with the index, stamps the cached tree: any
+    # recompute, fold, exclusion or appraisal rewrites results and so renews it.
+    idx = get_object_or_404(Index.objects.annotate(results_at=Max("results__computed_at")),
+                            code=index)
     prov = _province(idx, province)
     _check_province(request, prov)
     publications = list(idx.publications.order_by("-version"))
     publication = _publication(request, idx, publications)
-    root = review.province_profile(idx, prov, publication=publication)
+    stamp = idx.results_at.timestamp() if idx.results_at else "none"
+    key = (f"profile:{idx.pk}:{idx.checksum}:{prov.pk}:"
+           f"{publication.pk if publication else 'current'}:{stamp}:{get_language()}")
+    cached = cache.get(key)
+    if cached is None:
+        root = review.province_profile(idx, prov, publication=publication)
+        tree = render_to_string("scoring/_profile_tree.html", {"root": root}) if root else ""
+        cache.set(key, (root, str(tree)), PROFILE_CACHE_SECONDS)
+    else:
+        root, tree = cached
     chart = None
     if root is not None:
         chart = charts.bars(
@@ -203,7 +219,7 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
                 "level": LEVEL_NAMES[idx.kind][1]},
             value_label=prov.name, reference_label=_("National average"))
     return render(request, "scoring/province_reviewer.html", {
-        "index": idx, "province": prov, "root": root, "chart": chart,
+        "index": idx, "province": prov, "root": root, "chart": chart, "tree": tree,
         "publication": publication, "publications": publications,
         "level_labels": [(name, LEVEL_LABELS[name]) for depth, name in
                          sorted(LEVEL_NAMES[idx.kind].items()) if depth],

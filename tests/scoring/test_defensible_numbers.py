@@ -94,6 +94,8 @@ def test_excluding_takes_a_submission_out_of_every_count_and_restoring_puts_it_b
     before_tallies, before = tally_rows(), total("mini-sipas")
     s1 = Submission.objects.get(key="s1")  # 74: Q01 = 5, Q02 = 4 (top box), Q03 "don't know"
     client.force_login(review["reviewer"])
+    profile = reverse("scoring:province", args=["mini-sipas", "74"])
+    assert 'id="province-total">62.50<' in client.get(profile).content.decode()
     response = client.post(reverse("scoring:exclusion", args=[s1.pk]),
                            {"action": "exclude", "note": "kiosk test entry",
                             "next": "https://elsewhere.example/"})
@@ -103,6 +105,9 @@ def test_excluding_takes_a_submission_out_of_every_count_and_restoring_puts_it_b
     # SIPAS 74 without s1: SP01 1/2 top (3, 4) = 50; SS01 1/2 (2, 5) = 50; SS02 1/2 = 50
     assert before == Decimal("62.500000000000")
     assert total("mini-sipas") == Decimal("50.000000000000")
+    # the profile page, cached per state of the results, shows the new numbers at once
+    page = client.get(profile).content.decode()
+    assert 'id="province-total">50.00<' in page and 'id="node-SS01"' in page
     excluded_tallies = tally_rows()
     rebuild_tallies(questionnaire_ids=[s1.questionnaire_id])
     assert tally_rows() == excluded_tallies  # the same as counting from scratch
