@@ -172,14 +172,27 @@ class Stratum:
 def answer_matrix(
     plan: Plan, respondents: int, rows: np.ndarray, questions: np.ndarray, values: np.ndarray
 ) -> np.ndarray:
-    """A respondents × columns matrix from answer triples (respondent row, question, value)."""
+    """A respondents × columns matrix from answer triples (respondent row, question, value).
+
+    Answers outside the plan's columns (other questions, non-substantive values) are
+    left out. Vectorised: each (question, value) pair becomes one integer key, looked
+    up by binary search among the plan's keys.
+    """
     matrix = np.zeros((respondents, len(plan.columns)))
-    if len(rows):
-        keys = [plan.columns.get((int(q), int(v)), -1) for q, v in zip(questions, values,
-                                                                        strict=True)]
-        cols = np.array(keys, dtype=int)
-        keep = cols >= 0
-        np.add.at(matrix, (rows[keep], cols[keep]), 1.0)
+    if not len(rows) or not plan.columns:
+        return matrix
+    pairs = np.array(list(plan.columns), dtype=np.int64)
+    columns = np.fromiter(plan.columns.values(), dtype=np.int64, count=len(plan.columns))
+    q, v = np.asarray(questions, dtype=np.int64), np.asarray(values, dtype=np.int64)
+    lo = min(int(pairs[:, 1].min()), int(v.min()))
+    span = max(int(pairs[:, 1].max()), int(v.max())) - lo + 1
+    keys = pairs[:, 0] * span + (pairs[:, 1] - lo)
+    order = np.argsort(keys)
+    keys, columns = keys[order], columns[order]
+    wanted = q * span + (v - lo)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    hit = keys[at] == wanted
+    np.add.at(matrix, (np.asarray(rows, dtype=np.int64)[hit], columns[at[hit]]), 1.0)
     return matrix
 
 

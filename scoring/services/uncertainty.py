@@ -62,34 +62,57 @@ def chunks(run: UncertaintyRun, *, replicates_per_chunk: int = CHUNK_REPLICATES,
     return out
 
 
+def chunk_strata(plan: uncertainty.Plan, questionnaires: list[Questionnaire],
+                 province_ids: list[int]) -> dict[int, list[uncertainty.Stratum]]:
+    """Each questionnaire's counted, not excluded respondents of some provinces, with answers.
+
+    Two queries for the whole chunk (its submissions, then their option answers), so
+    the database scans the answers once rather than once per province and questionnaire.
+    """
+    qids = [q.pk for q in questionnaires]
+    subs = np.array(list(Submission.objects.filter(
+        questionnaire_id__in=qids, province_id__in=province_ids, excluded=False,
+        counted_at__isnull=False).order_by("province_id", "questionnaire_id", "pk")
+        .values_list("pk", "province_id", "questionnaire_id")), dtype=np.int64).reshape(-1, 3)
+    answers = np.zeros((0, 3), dtype=np.int64)
+    if len(subs) and qids and province_ids:
+        answer, submission = Answer._meta.db_table, Submission._meta.db_table
+        qmarks, pmarks = ", ".join(["%s"] * len(qids)), ", ".join(["%s"] * len(province_ids))
+        with connection.cursor() as cursor:
+            cursor.execute(f"""
+                SELECT a.submission_id, a.question_id, a.option_value
+                FROM {answer} a JOIN {submission} s ON s.id = a.submission_id
+                WHERE s.questionnaire_id IN ({qmarks}) AND s.province_id IN ({pmarks})
+                  AND NOT s.excluded AND s.counted_at IS NOT NULL
+                  AND a.option_value IS NOT NULL
+            """, [*qids, *province_ids])  # noqa: S608 - table names come from models
+            fetched = cursor.fetchall()
+        if fetched:
+            answers = np.array(fetched, dtype=np.int64)
+    # Row of each answer's submission in `subs` (ordered by province, questionnaire, id).
+    by_id = np.argsort(subs[:, 0], kind="stable")
+    rows = by_id[np.searchsorted(subs[by_id, 0], answers[:, 0])] if len(answers) else \
+        np.zeros(0, dtype=np.int64)
+    order = np.argsort(rows, kind="stable")
+    rows, answers = rows[order], answers[order]
+    out: dict[int, list[uncertainty.Stratum]] = {}
+    for province_id in province_ids:
+        strata = []
+        for questionnaire in questionnaires:
+            members = np.flatnonzero((subs[:, 1] == province_id) & (subs[:, 2] == questionnaire.pk))
+            first, last = (members[0], members[-1] + 1) if len(members) else (0, 0)
+            a, b = np.searchsorted(rows, first), np.searchsorted(rows, last)
+            matrix = uncertainty.answer_matrix(plan, last - first, rows[a:b] - first,
+                                               answers[a:b, 1], answers[a:b, 2])
+            strata.append(uncertainty.Stratum(questionnaire.code, matrix))
+        out[province_id] = strata
+    return out
+
+
 def province_strata(plan: uncertainty.Plan, questionnaires: list[Questionnaire],
                     province_id: int) -> list[uncertainty.Stratum]:
     """Each questionnaire's counted, not excluded respondents of a province, with their answers."""
-    questions = sorted({q for q, _ in plan.columns})
-    answer, submission = Answer._meta.db_table, Submission._meta.db_table
-    out = []
-    for questionnaire in questionnaires:
-        ids = np.array(list(Submission.objects.filter(
-            questionnaire=questionnaire, province_id=province_id, excluded=False,
-            counted_at__isnull=False).order_by("pk").values_list("pk", flat=True)), dtype=np.int64)
-        rows = np.zeros((0, 3), dtype=np.int64)
-        if len(ids) and questions:
-            marks = ", ".join(["%s"] * len(questions))
-            with connection.cursor() as cursor:
-                cursor.execute(f"""
-                    SELECT a.submission_id, a.question_id, a.option_value
-                    FROM {answer} a JOIN {submission} s ON s.id = a.submission_id
-                    WHERE s.questionnaire_id = %s AND s.province_id = %s AND NOT s.excluded
-                      AND s.counted_at IS NOT NULL AND a.option_value IS NOT NULL
-                      AND a.question_id IN ({marks})
-                """, [questionnaire.pk, province_id, *questions])  # noqa: S608
-                fetched = cursor.fetchall()
-            if fetched:
-                rows = np.array(fetched, dtype=np.int64)
-        matrix = uncertainty.answer_matrix(plan, len(ids), np.searchsorted(ids, rows[:, 0]),
-                                           rows[:, 1], rows[:, 2])
-        out.append(uncertainty.Stratum(questionnaire.code, matrix))
-    return out
+    return chunk_strata(plan, questionnaires, [province_id])[province_id]
 
 
 def compute_chunk(run: UncertaintyRun, province_ids: Iterable[int], first: int, last: int
@@ -106,8 +129,9 @@ def compute_chunk(run: UncertaintyRun, province_ids: Iterable[int], first: int, 
                  .values_list("pk", "code"))
     numbers = list(range(first, last))
     rows = []
+    loaded = chunk_strata(plan, questionnaires, province_ids)
     for province_id in province_ids:
-        strata = province_strata(plan, questionnaires, province_id)
+        strata = loaded[province_id]
         tallies = uncertainty.replicate_tallies(strata, province=codes[province_id],
                                                 seed=run.seed, replicates=numbers)
         values = uncertainty.evaluate(plan, tallies, uncertainty.appraisal_values(
