@@ -99,7 +99,7 @@ def submissions(request: HttpRequest) -> JsonResponse:
     questionnaire = Questionnaire.objects.filter(code=data["questionnaire"]).first()
     if questionnaire is None:
         return _errors(404, ("questionnaire", "not_found", "no such questionnaire"))
-    province = Province.objects.filter(province_set=questionnaire.province_set,
+    province = Province.objects.filter(province_set_id=questionnaire.province_set_id,
                                        code=data["province"]).first()
     if province is None:
         return _errors(404, ("province", "not_found",

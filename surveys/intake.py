@@ -150,7 +150,9 @@ def submit(
             access.save(update_fields=["used_at"])
             if isinstance(access, Invitation):
                 Draft.objects.filter(invitation=access).delete()
-    return Receipt(key, _existing(key).receipt, bool(recorded.created))
+    if recorded.created:
+        return Receipt(key, recorded.receipts[key], True)
+    return Receipt(key, _existing(key).receipt, False)
 
 
 def _spend_access(questionnaire, province, code, invitation):

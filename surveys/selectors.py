@@ -27,3 +27,16 @@ def questionnaire_schema(questionnaire: Questionnaire) -> Schema:
     schema = Schema(code=questionnaire.code, questions=tuple(rules))
     _schemas[cache_key] = schema
     return schema
+
+
+_question_ids: dict[tuple[int, str], dict[str, int]] = {}
+
+
+def question_ids(questionnaire: Questionnaire) -> dict[str, int]:
+    """Question code -> id of a questionnaire (cached per loaded version, like the schema)."""
+    cache_key = (questionnaire.pk, questionnaire.checksum)
+    found = _question_ids.get(cache_key)
+    if found is None:
+        found = dict(questionnaire.questions.values_list("code", "pk"))
+        _question_ids[cache_key] = found
+    return found

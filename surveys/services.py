@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -25,6 +25,7 @@ from surveys.models import (
     Section,
     Submission,
 )
+from surveys.selectors import question_ids
 from surveys.tokens import new_receipt
 
 
@@ -160,6 +161,7 @@ class SubmissionConflict(Exception):
 class Recorded:
     created: list[int]  # new submission ids
     existing: dict[str, int]  # identical resends: key -> stored id
+    receipts: dict[str, str] = field(default_factory=dict)  # new submissions: key -> receipt
 
 
 def record_submissions(
@@ -173,7 +175,7 @@ def record_submissions(
     """
     if not submissions:
         return Recorded([], {})
-    questions = dict(questionnaire.questions.values_list("code", "pk"))
+    questions = question_ids(questionnaire)
     prints = {s.key: s.fingerprint(questionnaire.code) for s in submissions}
     try:
         return _record(questionnaire, submissions, channel, questions, prints)
@@ -209,7 +211,8 @@ def _record(
         created = [obj.pk for obj in objs]
         if created:
             transaction.on_commit(lambda: enqueue_fold(created))
-    return Recorded(created, {k: ids[k] for k in stored})
+    return Recorded(created, {k: ids[k] for k in stored},
+                    {obj.key: obj.receipt for obj in objs})
 
 
 def _answer_rows(submission_id: int, question_id: int, value: AnswerValue) -> list[Answer]:

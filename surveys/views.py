@@ -158,7 +158,7 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
 def _public_target(questionnaire_code: str, province_code: str) -> tuple[Questionnaire, Province]:
     questionnaire = get_object_or_404(Questionnaire, code=questionnaire_code,
                                       audience="citizen")
-    province = get_object_or_404(Province, province_set=questionnaire.province_set,
+    province = get_object_or_404(Province, province_set_id=questionnaire.province_set_id,
                                  code=province_code)
     return questionnaire, province
 

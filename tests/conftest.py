@@ -162,9 +162,15 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
+    """Rate limits, cached pages and per-process definition caches start empty in every test
+    (the database is rolled back between tests, so ids may come back for other rows)."""
     from django.core.cache import cache
 
+    from surveys import selectors
+
     cache.clear()
+    selectors._schemas.clear()
+    selectors._question_ids.clear()
 
 
 @pytest.fixture
