@@ -254,9 +254,11 @@ def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xls
                   .order_by("pk").values_list("user", "detail"))
     assert events == [
         (reviewer.pk, {"index": INDEX, "level": "component", "format": "xlsx",
-                       "version": "current", "rows": 63 * 88, "provinces": "all"}),
+                       "version": "current", "rows": 63 * 88, "intervals": False,
+                       "provinces": "all"}),
         (reviewer.pk, {"index": INDEX, "level": "total", "format": "xlsx",
-                       "version": "current", "rows": 63, "provinces": "all"}),
+                       "version": "current", "rows": 63, "intervals": False,
+                       "provinces": "all"}),
     ]
 
 
