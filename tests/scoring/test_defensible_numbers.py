@@ -1,6 +1,7 @@
 """Data-quality flags, exclusions, bootstrap runs and survey weights on a database."""
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -302,3 +303,14 @@ def test_a_category_nobody_in_the_sample_is_in_has_its_share_spread(review, tmp_
     weights = dict(Submission.objects.filter(province__code="01").values_list(
         "key", "survey_weight__weight"))
     assert weights == {"s5": Decimal("1.000000000"), "s6": Decimal("1.000000000")}
+
+
+def test_the_sensitivity_page_checks_its_form_and_moves_close_provinces(review, client):
+    client.force_login(review["reviewer"])
+    url = reverse("scoring:sensitivity", args=["mini-par"])
+    page = client.get(url, {"variation": "95", "draws": "5", "seed": "1"}).content.decode()
+    assert re.findall(r'invalid-feedback">([^<]*)', page) == [
+        "Đảm bảo giá trị này là nhỏ hơn hoặc bằng với 90 .",  # Django's own Vietnamese
+        "Đảm bảo giá trị này lớn hơn hoặc bằng với 10 ."]
+    page = client.get(url, {"variation": "20", "draws": "200", "seed": "3"}).content.decode()
+    assert 'id="mean-shift"' in page and 'data-province="74"' in page
