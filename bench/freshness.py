@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import http.client
 import json
 import random
 import subprocess
@@ -50,7 +49,7 @@ from _common import (
     stamp,
     table,
 )
-from load_intake import answers_for, django_query
+from load_intake import answers_for, django_query, post_submission
 
 TARGET_P95 = 2.0
 
@@ -123,18 +122,7 @@ def main() -> int:
             body = json.dumps({"submission_id": f"{run}-{i}", "questionnaire": "sipas-2024",
                                "province": provinces[i % len(provinces)],
                                "answers": answers_for(schema, random.Random(i))})
-            if not hasattr(local, "conn"):
-                local.conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-            try:
-                local.conn.request("POST", "/api/v1/submissions", body,
-                                   {"Content-Type": "application/json"})
-                response = local.conn.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                local.conn.close()
-                del local.conn
-                status = 0
+            status = post_submission(local, args.port, body)
             with lock:
                 statuses.append(status)
 

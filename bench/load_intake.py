@@ -62,6 +62,22 @@ def answers_for(schema: list[dict], rng: random.Random) -> dict:
     return out
 
 
+def post_submission(local: threading.local, port: int, body: str) -> int:
+    """POST one submission on this thread's keep-alive connection; 0 if the connection failed."""
+    if not hasattr(local, "conn"):
+        local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        local.conn.request("POST", "/api/v1/submissions", body,
+                           {"Content-Type": "application/json"})
+        response = local.conn.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        local.conn.close()
+        del local.conn
+        return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=50.0, help="submissions per second")
@@ -110,19 +126,8 @@ def main() -> int:
                                "questionnaire": "sipas-2024",
                                "province": provinces[i % len(provinces)],
                                "answers": answers_for(schema, random.Random(i))})
-            if not hasattr(local, "conn"):
-                local.conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
             started = time.perf_counter()
-            try:
-                local.conn.request("POST", "/api/v1/submissions", body,
-                                   {"Content-Type": "application/json"})
-                response = local.conn.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                local.conn.close()
-                del local.conn
-                status = 0
+            status = post_submission(local, args.port, body)
             with lock:
                 results.append((status, time.perf_counter() - started))
 
