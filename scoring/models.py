@@ -459,9 +459,6 @@ class RankInterval(models.Model):
     low = models.PositiveSmallIntegerField()
     high = models.PositiveSmallIntegerField()
     group = models.PositiveSmallIntegerField()
-    # the total's 95 % interval, as ranked (percent), kept here for the ranking page
-    total_low = models.DecimalField(max_digits=16, decimal_places=6, null=True)
-    total_high = models.DecimalField(max_digits=16, decimal_places=6, null=True)
 
     class Meta:
         constraints = [

@@ -5,11 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Subquery
+import numpy as np
+from django.db.models import OuterRef, Subquery
 
-from scoring import engine
-from scoring.models import LEVEL_NAMES, Index, Interval, RankInterval, UncertaintyRun
-from scoring.selectors import index_questionnaire_ids
+from scoring import engine, quality, weighting
+from scoring.models import (
+    LEVEL_NAMES,
+    Index,
+    Interval,
+    Node,
+    NodeResult,
+    RankInterval,
+    UncertaintyRun,
+    WeightedResult,
+)
+from scoring.selectors import index_questionnaire_ids, index_tree, tally_map
 from scoring.services.quality import flag_counts
 from surveys.models import Question
 
@@ -36,10 +46,17 @@ class RankSpan:
 def rank_spans(index: Index) -> dict[str, RankSpan]:
     """Province code -> its rank interval and total's interval, from the latest bootstrap run.
 
-    One query (the latest run is a subquery), so the ranking page stays bounded.
+    One query (the latest run and the total's interval are subqueries), so the
+    ranking page stays bounded. The total's interval is in the unit of the exported
+    total: points for PAR, percent for SIPAS.
     """
-    rows = RankInterval.objects.filter(run_id=_latest_run_id(index)).values_list(
-        "province__code", "median", "low", "high", "group", "total_low", "total_high")
+    total = Interval.objects.filter(run_id=OuterRef("run_id"), province_id=OuterRef("province_id"),
+                                    node__level=0)
+    rows = RankInterval.objects.filter(run_id=_latest_run_id(index)).annotate(
+        total_low=Subquery(total.values("low")[:1]),
+        total_high=Subquery(total.values("high")[:1]),
+    ).values_list("province__code", "median", "low", "high", "group", "total_low",
+                  "total_high")
     return {code: RankSpan(*rest) for code, *rest in rows}
 
 
@@ -99,9 +116,6 @@ class QualityRow:
 
 def quality_rows(index: Index) -> list[QualityRow]:
     """Per province: flag counts by reason, exclusions, and answer-distribution outliers."""
-    from scoring import quality
-    from scoring.selectors import index_tree, tally_map
-
     questionnaires = sorted(index_questionnaire_ids(index))
     counts = flag_counts(questionnaires)
     scales = {s.question: s.substantive for n in index_tree(index) for s in n.sources
@@ -134,9 +148,6 @@ class PrecisionRow:
 
 def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
     """Per province: total, its 95 % interval, rank interval, weighted total and the planner."""
-    from scoring import weighting
-    from scoring.models import NodeResult, WeightedResult
-
     results = {r.province.code: r for r in NodeResult.objects.filter(
         index=index, node__level=0).select_related("province")}
     field = "points" if index.kind == "par" else "percent"
@@ -161,10 +172,6 @@ def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
 
 def area_percents(index: Index):
     """Province codes, area codes, a provinces × areas array of percents, and area weights."""
-    import numpy as np
-
-    from scoring.models import Node, NodeResult
-
     areas = list(Node.objects.filter(index=index, level=1).order_by("position")
                  .values_list("code", "max_points"))
     codes = [a for a, _ in areas]

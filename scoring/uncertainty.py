@@ -167,6 +167,7 @@ class Stratum:
 
     label: str  # the questionnaire's code
     answers: np.ndarray  # respondents × plan columns: 1 where the respondent gave that answer
+    ids: np.ndarray | None = None  # the respondents' submission ids, in row order
 
 
 def answer_matrix(

@@ -92,8 +92,6 @@ class Migration(migrations.Migration):
                 ('low', models.PositiveSmallIntegerField()),
                 ('high', models.PositiveSmallIntegerField()),
                 ('group', models.PositiveSmallIntegerField()),
-                ('total_low', models.DecimalField(decimal_places=6, max_digits=16, null=True)),
-                ('total_high', models.DecimalField(decimal_places=6, max_digits=16, null=True)),
                 ('province', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='surveys.province')),
                 ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ranks', to='scoring.uncertaintyrun')),
             ],

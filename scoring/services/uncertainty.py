@@ -104,15 +104,9 @@ def chunk_strata(plan: uncertainty.Plan, questionnaires: list[Questionnaire],
             a, b = np.searchsorted(rows, first), np.searchsorted(rows, last)
             matrix = uncertainty.answer_matrix(plan, last - first, rows[a:b] - first,
                                                answers[a:b, 1], answers[a:b, 2])
-            strata.append(uncertainty.Stratum(questionnaire.code, matrix))
+            strata.append(uncertainty.Stratum(questionnaire.code, matrix, subs[first:last, 0]))
         out[province_id] = strata
     return out
-
-
-def province_strata(plan: uncertainty.Plan, questionnaires: list[Questionnaire],
-                    province_id: int) -> list[uncertainty.Stratum]:
-    """Each questionnaire's counted, not excluded respondents of a province, with their answers."""
-    return chunk_strata(plan, questionnaires, [province_id])[province_id]
 
 
 def compute_chunk(run: UncertaintyRun, province_ids: Iterable[int], first: int, last: int
@@ -204,11 +198,9 @@ def _store_intervals(run: UncertaintyRun) -> None:
     ranks = engine.competition_ranks(point)
     order = sorted(intervals, key=lambda p: (ranks.get(p) is None, ranks.get(p, 0), p))
     groups = uncertainty.indistinguishable_groups(order, intervals)
-    spans = {p: uncertainty.percentile_interval(totals[:, i]) for i, p in enumerate(provinces)}
     RankInterval.objects.bulk_create([
         RankInterval(run=run, province_id=p, median=i.median, low=i.low, high=i.high,
-                     group=groups[p], total_low=_decimal(spans[p][0]),
-                     total_high=_decimal(spans[p][1]))
+                     group=groups[p])
         for p, i in intervals.items()])
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from scoring import engine, selectors, uncertainty, weighting
 from scoring.models import AuditEvent, Index, Margin, NodeResult, SurveyWeight, WeightedResult
 from scoring.services.audit import record_event
-from scoring.services.uncertainty import province_strata
+from scoring.services.uncertainty import CHUNK_PROVINCES, chunk_strata
 from surveys.imports import FileInvalid, read_csv
 from surveys.models import Answer, Questionnaire, Submission
 from surveys.services import provinces_by_code
@@ -107,17 +107,25 @@ def _margins(questionnaire: Questionnaire) -> dict[int, dict[int, dict[int, floa
     return out
 
 
-def _categories(questionnaire: Questionnaire, province_id: int, ids: np.ndarray,
-                questions: list[int]) -> np.ndarray:
-    """Respondents × margin questions: each respondent's answer (0 when none)."""
+def _margin_answers(questionnaire: Questionnaire, question_ids: list[int]) -> np.ndarray:
+    """(submission id, question id, value) of every counted answer to the margin questions."""
+    rows = list(Answer.objects.filter(
+        submission__questionnaire=questionnaire, submission__excluded=False,
+        submission__counted_at__isnull=False, question_id__in=question_ids,
+        option_value__isnull=False).values_list("submission_id", "question_id", "option_value"))
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def _categories(answers: np.ndarray, ids: np.ndarray, questions: list[int]) -> np.ndarray:
+    """Respondents (sorted `ids`) × margin questions: each one's answer (0 when none)."""
     out = np.zeros((len(ids), len(questions)), dtype=np.int64)
-    column = {q: j for j, q in enumerate(questions)}
-    for sid, qid, value in Answer.objects.filter(
-            submission__questionnaire=questionnaire, submission__province_id=province_id,
-            submission__excluded=False, submission__counted_at__isnull=False,
-            question_id__in=questions, option_value__isnull=False).values_list(
-            "submission_id", "question_id", "option_value"):
-        out[np.searchsorted(ids, sid), column[qid]] = value
+    if not len(ids) or not len(answers):
+        return out
+    at = np.minimum(np.searchsorted(ids, answers[:, 0]), len(ids) - 1)
+    ordered = np.array(questions, dtype=np.int64)
+    column = np.minimum(np.searchsorted(ordered, answers[:, 1]), len(ordered) - 1)
+    keep = (ids[at] == answers[:, 0]) & (ordered[column] == answers[:, 1])
+    out[at[keep], column[keep]] = answers[keep, 2]
     return out
 
 
@@ -180,37 +188,42 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
         pk__in=selectors.index_questionnaire_ids(index)).order_by("code"))
     provinces = list(index.province_set.provinces.order_by("code"))
     weights: list[SurveyWeight] = []
-    precision: dict[int, tuple[int, float, float]] = {}
+    per_province: dict[int, tuple[list, list]] = {p.pk: ([], []) for p in provinces}
     notes: list[str] = []
     codes = dict(Margin.objects.filter(questionnaire__in=questionnaires)
                  .values_list("question_id", "question__code").distinct())
     for questionnaire in questionnaires:
         margins = _margins(questionnaire)
-        for province in provinces:
-            ids = np.array(list(Submission.objects.filter(
-                questionnaire=questionnaire, province=province, excluded=False,
-                counted_at__isnull=False).order_by("pk").values_list("pk", flat=True)),
-                dtype=np.int64)
-            w = np.ones(len(ids))
-            given = margins.get(province.pk)
-            if given and len(ids):
-                questions = sorted(given)
-                categories = _categories(questionnaire, province.pk, ids, questions)
-                targets, dropped = reachable_margins(categories, [given[q] for q in questions])
-                for j, values in dropped.items():
-                    notes.append(f"province {province.code}: no respondent in "
-                                 f"{codes[questions[j]]} = {', '.join(map(str, values))}; "
-                                 "its share is spread over the other categories")
-                w = weighting.rake(categories, targets)
-                rounded = [Decimal(repr(float(x))).quantize(WEIGHT_PLACES) for x in w]
-                weights.extend(SurveyWeight(submission_id=int(s), weight=r)
-                               for s, r in zip(ids, rounded, strict=True))
-                w = np.array([float(r) for r in rounded])
-            strata = province_strata(plan, [questionnaire], province.pk)
-            scores = uncertainty.evaluate(plan, strata[0].answers)[""] if len(ids) else \
-                np.zeros(0)
-            precision[province.pk] = (len(ids), weighting.kish_effective_size(w),
-                                      weighting.weighted_sd(scores, w))
+        answers = _margin_answers(questionnaire, sorted(codes))
+        for start in range(0, len(provinces), CHUNK_PROVINCES):
+            chunk = provinces[start:start + CHUNK_PROVINCES]
+            loaded = chunk_strata(plan, [questionnaire], [p.pk for p in chunk])
+            for province in chunk:
+                stratum = loaded[province.pk][0]
+                ids, w = stratum.ids, np.ones(len(stratum.ids))
+                given = margins.get(province.pk)
+                if given and len(ids):
+                    questions = sorted(given)
+                    categories = _categories(answers, ids, questions)
+                    targets, dropped = reachable_margins(categories,
+                                                         [given[q] for q in questions])
+                    for j, values in dropped.items():
+                        notes.append(f"province {province.code}: no respondent in "
+                                     f"{codes[questions[j]]} = {', '.join(map(str, values))}; "
+                                     "its share is spread over the other categories")
+                    rounded = [Decimal(repr(float(x))).quantize(WEIGHT_PLACES)
+                               for x in weighting.rake(categories, targets)]
+                    weights.extend(SurveyWeight(submission_id=int(s), weight=r)
+                                   for s, r in zip(ids, rounded, strict=True))
+                    w = np.array([float(r) for r in rounded])
+                per_province[province.pk][0].append(w)
+                per_province[province.pk][1].append(
+                    uncertainty.evaluate(plan, stratum.answers)[""])
+    precision = {}
+    for province_id, (ws, scores) in per_province.items():
+        w, y = np.concatenate(ws), np.concatenate(scores)
+        precision[province_id] = (len(w), weighting.kish_effective_size(w),
+                                  weighting.weighted_sd(y, w))
     with transaction.atomic():
         SurveyWeight.objects.filter(submission__questionnaire__in=questionnaires).delete()
         SurveyWeight.objects.bulk_create(weights, batch_size=5000)

@@ -20,6 +20,7 @@ from scoring.models import (
     AssessmentChange,
     AuditEvent,
     Index,
+    Interval,
     Node,
     NodeResult,
     QualityFlag,
@@ -334,14 +335,17 @@ def test_the_ranking_shows_intervals_and_groups_and_a_reviewer_excludes_a_flagge
     sign_in(page, demo["url"], "reviewer")
     page.goto(f"{demo['url']}/review/{INDEX}/ranking/")
     header = page.eval_on_selector_all("#ranking thead th", "ths => ths.map(t => t.innerText)")
-    assert header[-3:] == ["Khoảng tin cậy 95%", "Khoảng hạng", "Không phân biệt được"]
+    assert header[-3:] == ["Khoảng tin cậy 95% (điểm)", "Khoảng hạng", "Không phân biệt được"]
     run = RankInterval.objects.filter(run__index=demo["index"]).select_related("province")
+    totals = {i.province_id: i for i in Interval.objects.filter(
+        run__index=demo["index"], node__level=0)}
     shown = ranking_rows(page)
     for interval in run:
         row = shown[interval.province.code]
+        total = totals[interval.province_id]
         assert row[-2] == f"{interval.low}–{interval.high}"
         assert row[-1] == f"nhóm {interval.group}"
-        assert row[-3] == f"{two(interval.total_low)}–{two(interval.total_high)}"
+        assert row[-3] == f"{two(total.low)}–{two(total.high)}"
     shoot(page, "ranking-intervals-vi.png")
 
     # A straight-liner, flagged, then excluded from the page: the province's results change.

@@ -149,7 +149,7 @@ def run_values(run):
     intervals = sorted(Interval.objects.filter(run=run).values_list(
         "province__code", "node__code", "low", "high"))
     ranks = sorted(RankInterval.objects.filter(run=run).values_list(
-        "province__code", "median", "low", "high", "group", "total_low", "total_high"))
+        "province__code", "median", "low", "high", "group"))
     return intervals, ranks
 
 
@@ -188,8 +188,9 @@ def test_each_interval_holds_its_point_estimate_and_ranks_hold_the_point_rank(sm
     run = runs.latest_run(small_demo)
     points = dict(NodeResult.objects.filter(index=small_demo, node__level=0)
                   .values_list("province__code", "percent"))
-    inside = sum(r.total_low <= points[r.province.code] <= r.total_high
-                 for r in RankInterval.objects.filter(run=run).select_related("province"))
+    inside = sum(i.low <= points[i.province.code] <= i.high
+                 for i in Interval.objects.filter(run=run, node__level=0)
+                 .select_related("province"))
     assert inside == 63
     for r in RankInterval.objects.filter(run=run):
         assert r.low <= r.median <= r.high
@@ -213,7 +214,11 @@ def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, clien
     cells = first.split(",")
     mine = RankInterval.objects.get(run=run, province__code=cells[0])
     assert cells[8:12] == [str(mine.median), str(mine.low), str(mine.high), str(mine.group)]
-    assert cells[6] == f"{mine.total_low.quantize(Decimal('0.01'))}"
+    total = Interval.objects.get(run=run, province__code=cells[0], node__level=0)
+    assert cells[6:8] == [f"{total.low.quantize(Decimal('0.01'))}",
+                          f"{total.high.quantize(Decimal('0.01'))}"]
+    assert f"{total.low.quantize(Decimal('0.01'))}–{total.high.quantize(Decimal('0.01'))}" \
+        in page  # the ranking shows the same interval as the export
     download = client.get(reverse("scoring:download", args=["sipas-2024", "total", "csv"]),
                           {"version": "current", "intervals": "1"})
     assert download["Content-Disposition"] == \
