@@ -19,6 +19,16 @@ def quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def unfuzzy(line: str) -> str | None:
+    """A line without the "fuzzy" flag (a fuzzy entry is left out when compiled), or None."""
+    if line.startswith("#|"):  # the earlier msgid a fuzzy match came from
+        return None
+    if not line.startswith("#,"):
+        return line
+    flags = [f.strip() for f in line[2:].split(",") if f.strip() != "fuzzy"]
+    return "#, " + ", ".join(flags) if flags else None
+
+
 def main() -> int:
     with TABLE.open(encoding="utf-8", newline="") as fh:
         table = {row[0]: row[1] for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -26,7 +36,7 @@ def main() -> int:
     entries = PO.read_text(encoding="utf-8").split("\n\n")
     missing, out = [], []
     for entry in entries:
-        lines = [ln for ln in entry.splitlines() if ln != "#, fuzzy"]
+        lines = [ln for ln in map(unfuzzy, entry.splitlines()) if ln is not None]
         ids = [i for i, ln in enumerate(lines) if ln.startswith("msgid ")]
         plural = [i for i, ln in enumerate(lines) if ln.startswith("msgid_plural ")]
         strs = [i for i, ln in enumerate(lines) if ln.startswith("msgstr")]
