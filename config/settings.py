@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "scoring.auth.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
@@ -172,9 +173,20 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# Staff log-in: after this many failures for one user name or one client, wait.
+# Staff log-in, on every log-in form (scoring.auth; docs/security.md): after this many
+# failures of one account from one client, that client waits LOGIN_LOCKOUT_SECONDS; after
+# LOGIN_CLIENT_FAILURE_LIMIT failures from one client on any accounts, so does the client;
+# after LOGIN_ACCOUNT_CEILING failures of one account from anywhere, browsers never signed in
+# to it may try it once per LOGIN_SLOW_SECONDS between them.
+AUTHENTICATION_BACKENDS = ["scoring.auth.ThrottledModelBackend"]
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+LOGIN_CLIENT_FAILURE_LIMIT = env.int("LOGIN_CLIENT_FAILURE_LIMIT", default=20)
+LOGIN_ACCOUNT_CEILING = env.int("LOGIN_ACCOUNT_CEILING", default=20)
+LOGIN_SLOW_SECONDS = env.int("LOGIN_SLOW_SECONDS", default=30)
+# A signed-in session ends after this long without a request (a working day); sessions of
+# people who can enter the admin also end when the browser closes.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=8 * 3600)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)

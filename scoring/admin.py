@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count, Q, Sum
 
+from scoring.auth import StaffAdminAuthenticationForm
 from scoring.models import (
     Assessment,
     AssessmentChange,
@@ -14,6 +15,9 @@ from scoring.models import (
     StaffRole,
 )
 from scoring.services.audit import record_event
+
+# The admin's log-in passes the same lock-outs and audit as the site's (scoring.auth).
+admin.site.login_form = StaffAdminAuthenticationForm
 
 
 @admin.register(Index)

@@ -10,5 +10,6 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the tasks in every process (web too), so that other apps can enqueue them
-        # by name; Celery's autodiscovery alone runs only when a worker starts.
-        from scoring import tasks  # noqa: F401
+        # by name; Celery's autodiscovery alone runs only when a worker starts. Every log-in
+        # (site, admin, any other) is audited where Django logs a person in (scoring.auth).
+        from scoring import auth, tasks  # noqa: F401

@@ -335,6 +335,7 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Failed log-in")
+        LOGIN_LOCKED = "login_locked", _("Log-in refused while locked out")
         ROLE_CHANGED = "role_changed", _("Role changed")
         SCORE_CHANGED = "score_changed", _("Score changed")
         PUBLISHED = "published", _("Results published")
@@ -352,6 +353,8 @@ class AuditEvent(models.Model):
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     detail = models.JSONField(default=dict)
+    count = models.PositiveIntegerField(
+        default=1, help_text=_("How many times it happened (refused log-ins of one lock-out)"))
 
     class Meta:
         ordering = ["-at", "-id"]

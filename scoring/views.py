@@ -10,10 +10,8 @@ import csv
 from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, OuterRef, Q, Subquery
@@ -26,8 +24,9 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from scoring import charts, lockout, precision, review, selectors, sensitivity
+from scoring import charts, precision, review, selectors, sensitivity
 from scoring import quality as quality_rules
+from scoring.auth import StaffAuthenticationForm
 from scoring.exports import write_xlsx
 from scoring.models import (
     LEVEL_LABELS,
@@ -82,39 +81,13 @@ def home(request):
                    "provinces": provinces})
 
 
-class LockoutAuthenticationForm(AuthenticationForm):
-    """Refuses to even check the password while a user name or client is locked out."""
-
-    def clean(self):
-        username = self.data.get("username", "")
-        if lockout.is_locked(self.request, username):
-            raise forms.ValidationError(
-                _("Too many failed attempts. Please wait %(minutes)s minutes and try again.")
-                % {"minutes": settings.LOGIN_LOCKOUT_SECONDS // 60}, code="locked")
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            lockout.note_failure(self.request, username)
-            raise
-
-
 class LoginView(auth_views.LoginView):
-    """Staff log-in with brute-force protection; every success and failure is audited."""
+    """Staff log-in; the lock-outs and the audit are the authentication backend's (scoring.auth),
+    so the admin's log-in passes the same checks."""
 
     template_name = "scoring/login_public.html"
     redirect_authenticated_user = True
-    authentication_form = LockoutAuthenticationForm
-
-    def form_valid(self, form):
-        lockout.clear(self.request, form.cleaned_data.get("username", ""))
-        response = super().form_valid(form)
-        record_event(user=form.get_user(), action=AuditEvent.Action.LOGIN)
-        return response
-
-    def form_invalid(self, form):
-        record_event(user=None, action=AuditEvent.Action.LOGIN_FAILED,
-                     username=form.data.get("username", "")[:150])
-        return super().form_invalid(form)
+    authentication_form = StaffAuthenticationForm
 
 
 def _index(code: str) -> Index:

@@ -30,7 +30,8 @@ def test_staff_login_locks_after_repeated_failures(client, db, settings):
                                               "password": "the-right-password-2024"})
     assert locked.status_code == 200  # even the right password waits out the lock
     assert "15" in locked.content.decode() and "_auth_user_id" not in client.session
-    assert AuditEvent.objects.filter(action="login_failed").count() == 4
+    assert AuditEvent.objects.filter(action="login_failed").count() == 3
+    assert AuditEvent.objects.get(action="login_locked").count == 1
 
 
 def test_production_settings_refuse_the_development_secret_key():
