@@ -198,13 +198,18 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
-# Hits per client per minute; 0 turns a limit off (e.g. for a load test from one address).
+# Per client per minute: page views of the survey and invitation pages, API requests, and
+# wrong one-time codes / unknown invitation tokens (counted together for the web and the API);
+# 0 turns a limit off (e.g. for a load test from one address).
 RATE_LIMITS = {
     "survey": env.int("RATE_LIMIT_SURVEY", default=120),
     "code": env.int("RATE_LIMIT_CODE", default=10),
     "token": env.int("RATE_LIMIT_TOKEN", default=60),
     "api": env.int("RATE_LIMIT_API", default=600),
 }
+# Behind a reverse proxy that appends the client's address to X-Forwarded-For, how many
+# proxies to trust (1 for one nginx); 0 uses the connection's own address.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 # Largest JSON body the intake API reads.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 # The address citizens and officials reach the site at, for links in distributed files.

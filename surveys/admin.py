@@ -148,10 +148,10 @@ class SubmissionAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["questionnaire", "province", "created_at", "expires_at", "used_at"]
-    list_filter = ["questionnaire", "used_at"]
+    list_display = ["questionnaire", "province", "created_at", "expires_at", "used"]
+    list_filter = ["questionnaire", "used"]
     list_select_related = ["questionnaire", "province"]
-    readonly_fields = ["questionnaire", "province", "created_at", "expires_at", "used_at"]
+    readonly_fields = ["questionnaire", "province", "created_at", "expires_at", "used"]
     exclude = ["token_hash"]
 
     def has_add_permission(self, request):
@@ -160,10 +160,10 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(AccessCode)
 class AccessCodeAdmin(admin.ModelAdmin):
-    list_display = ["questionnaire", "province", "created_at", "used_at"]
-    list_filter = ["questionnaire", "used_at"]
+    list_display = ["questionnaire", "province", "created_at", "used"]
+    list_filter = ["questionnaire", "used"]
     list_select_related = ["questionnaire", "province"]
-    readonly_fields = ["questionnaire", "province", "created_at", "used_at"]
+    readonly_fields = ["questionnaire", "province", "created_at", "used"]
     exclude = ["code_hash"]
 
     def has_add_permission(self, request):

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from surveys import intake
 from surveys.models import Province, Questionnaire, Submission
-from surveys.ratelimit import limited
+from surveys.ratelimit import WINDOW_SECONDS, client_id, limited
 
 FIELDS = {"submission_id", "questionnaire", "province", "answers", "token", "code",
           "duration_seconds"}
@@ -107,10 +107,11 @@ def submissions(request: HttpRequest) -> JsonResponse:
     invitation = None
     try:
         if data.get("token"):
-            invitation = intake.invitation_for(data["token"])
+            invitation = intake.invitation_for(data["token"], client=client_id(request))
         receipt = intake.submit(
             questionnaire=questionnaire, province=province, key=data["submission_id"],
             raw_answers=data["answers"], channel=Submission.Channel.API,
+            client=client_id(request),
             code=data.get("code") or None, invitation=invitation,
             duration_seconds=data.get("duration_seconds"))
     except intake.IntakeError as exc:
@@ -118,7 +119,10 @@ def submissions(request: HttpRequest) -> JsonResponse:
             return _errors(exc.status, *(
                 (code if code in TOP_LEVEL else f"answers.{code}", exc.code, message)
                 for code, message in exc.problems.items()))
-        return _errors(exc.status, (exc.field, exc.code, exc.message))
+        response = _errors(exc.status, (exc.field, exc.code, exc.message))
+        if exc.status == 429:
+            response["Retry-After"] = str(WINDOW_SECONDS)
+        return response
     body = {"submission_id": receipt.key, "receipt": receipt.receipt,
             "status": "created" if receipt.created else "duplicate"}
     return JsonResponse(body, status=201 if receipt.created else 200)
@@ -185,9 +189,10 @@ OPENAPI = {
             "405": _error_response("only POST is allowed"),
             "409": _error_response("the submission_id was already used with other answers"),
             "410": _error_response("closed questionnaire, used code, used or expired token"),
+            "429": _error_response("too many requests, wrong codes or unknown tokens from this "
+                                   "client; retry after a minute"),
             "413": _error_response("the body is too large"),
             "415": _error_response("the body is not application/json"),
-            "429": _error_response("too many requests from this client; retry after a minute"),
         },
     }}},
     "components": {"schemas": {

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from surveys import ratelimit
 from surveys.models import AccessCode, Draft, Invitation, Province, Questionnaire, Submission
 from surveys.selectors import questionnaire_schema
 from surveys.services import NewSubmission, SubmissionConflict, record_submissions
@@ -63,29 +64,45 @@ class Receipt:
     created: bool
 
 
+class Throttled(IntakeError):
+    status, code = 429, "rate_limited"
+
+
 def requires_code(questionnaire: Questionnaire, province: Province) -> bool:
     """Codes are required where staff generated some for this questionnaire and province."""
     return AccessCode.objects.filter(questionnaire=questionnaire, province=province).exists()
 
 
-def check_code(questionnaire: Questionnaire, province: Province, code: str) -> AccessCode:
-    """The unused code matching what the person typed, or an IntakeError saying why not."""
+def check_code(questionnaire: Questionnaire, province: Province, code: str, *, client: str
+               ) -> AccessCode:
+    """The unused code matching what the person typed, or an IntakeError saying why not.
+
+    Wrong codes count against the client (`ratelimit.client_id`) whatever the channel, web
+    or API; once it has used up its tries for the minute, no code is checked at all.
+    """
+    if ratelimit.failures_exhausted(client, "code"):
+        raise Throttled("too many wrong codes; try again in a minute", field="code")
     found = AccessCode.objects.filter(code_hash=digest(normalise_code(code)),
                                       questionnaire=questionnaire, province=province).first()
     if found is None:
+        ratelimit.note_failed_check(client, "code")
         raise AccessDenied("this code is not valid for this survey", field="code")
-    if found.used_at is not None:
+    if found.used:
         raise Gone("this code has already been used", field="code")
     return found
 
 
-def invitation_for(token: str) -> Invitation:
-    """The invitation behind a link, if it can still be answered."""
+def invitation_for(token: str, *, client: str) -> Invitation:
+    """The invitation behind a link, if it can still be answered (unknown tokens are
+    throttled per client like wrong codes)."""
+    if ratelimit.failures_exhausted(client, "token"):
+        raise Throttled("too many unknown links; try again in a minute", field="token")
     invitation = (Invitation.objects.select_related("questionnaire", "province")
                   .filter(token_hash=digest(token)).first())
     if invitation is None:
+        ratelimit.note_failed_check(client, "token")
         raise NotFound("this link is not known", field="token")
-    if invitation.used_at is not None:
+    if invitation.used:
         raise Gone("this link has already been used to submit the questionnaire",
                    field="token")
     now = timezone.now()
@@ -102,14 +119,17 @@ def _existing(key: str) -> Submission | None:
 
 def submit(
     *, questionnaire: Questionnaire, province: Province, key: str, raw_answers: dict[str, Any],
-    channel: str, code: str | None = None, invitation: Invitation | None = None,
+    channel: str, client: str, code: str | None = None, invitation: Invitation | None = None,
     duration_seconds: int | None = None,
 ) -> Receipt:
     """Validate and store one submission; an identical resend returns the first receipt.
 
     `duration_seconds` is the time the respondent took, from the first page to
-    the final submit, when the channel knows it. Raises an IntakeError subclass;
-    nothing is stored then.
+    the final submit, when the channel knows it; `client` identifies the caller for
+    the throttle of wrong codes. Raises an IntakeError subclass; nothing is stored then.
+
+    Anonymity: the code or invitation is spent in a transaction of its own, before the
+    submission's, and keeps no time: nothing stored joins it to the answers (docs/privacy.md).
     """
     key = (key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
@@ -134,50 +154,73 @@ def submit(
         return Receipt(key, existing.receipt, False)
     if not questionnaire.accepts_answers(timezone.now()):
         raise Gone("this questionnaire is closed", field="questionnaire")
-    with transaction.atomic():
-        access = _spend_access(questionnaire, province, code, invitation)
-        try:
-            recorded = record_submissions(questionnaire=questionnaire, submissions=[item],
-                                          channel=channel)
-        except SubmissionConflict as exc:
-            raise Conflict("this submission_id was already used with other answers",
-                           field="submission_id") from exc
-        if not recorded.created:
-            # the same submission won a race with this one: keep the access unspent
-            transaction.set_rollback(True)
-        elif access is not None:
-            access.used_at = timezone.now()
-            access.save(update_fields=["used_at"])
-            if isinstance(access, Invitation):
-                Draft.objects.filter(invitation=access).delete()
+    spent = _spend_access(questionnaire, province, code, invitation, client)
+    try:
+        recorded = record_submissions(questionnaire=questionnaire, submissions=[item],
+                                      channel=channel)
+    except SubmissionConflict as exc:
+        _restore_access(spent)
+        raise Conflict("this submission_id was already used with other answers",
+                       field="submission_id") from exc
+    except BaseException:
+        _restore_access(spent)
+        raise
     if recorded.created:
         return Receipt(key, recorded.receipts[key], True)
+    # the same submission won a race with this one: keep the access unspent
+    _restore_access(spent)
     return Receipt(key, _existing(key).receipt, False)
 
 
-def _spend_access(questionnaire, province, code, invitation):
-    if invitation is not None:
-        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if locked.used_at is not None:
-            raise Gone("this link has already been used to submit the questionnaire",
-                   field="token")
-        if locked.questionnaire_id != questionnaire.pk or locked.province_id != province.pk:
-            raise AccessDenied("this link is for another questionnaire or province",
-                               field="token")
-        return locked
-    if questionnaire.audience == "official":
-        raise AccessDenied("officials answer by invitation: a token is required",
+@dataclass(frozen=True)
+class _Spent:
+    """A code or invitation marked used, and an official's draft it took away."""
+
+    model: type[AccessCode] | type[Invitation]
+    pk: int
+    draft: dict | None = None
+
+
+def _spend_access(questionnaire, province, code, invitation, client) -> _Spent | None:
+    """Mark the code or invitation used (and drop the official's draft), committed at once."""
+    with transaction.atomic():
+        if invitation is not None:
+            locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+            if locked.used:
+                raise Gone("this link has already been used to submit the questionnaire",
                            field="token")
-    if requires_code(questionnaire, province):
+            if locked.questionnaire_id != questionnaire.pk or locked.province_id != province.pk:
+                raise AccessDenied("this link is for another questionnaire or province",
+                                   field="token")
+            draft = Draft.objects.filter(invitation=locked).first()
+            kept = None
+            if draft is not None:
+                kept = {"submission_key": draft.submission_key, "answers": draft.answers,
+                        "position": draft.position}
+                draft.delete()
+            Invitation.objects.filter(pk=locked.pk).update(used=True)
+            return _Spent(Invitation, locked.pk, kept)
+        if questionnaire.audience == "official":
+            raise AccessDenied("officials answer by invitation: a token is required",
+                               field="token")
+        if not requires_code(questionnaire, province):
+            return None
         if not code:
             raise AccessDenied("a one-time code is required for this survey", field="code")
-        found = check_code(questionnaire, province, code)
-        locked = AccessCode.objects.select_for_update().filter(pk=found.pk,
-                                                               used_at__isnull=True).first()
-        if locked is None:
+        found = check_code(questionnaire, province, code, client=client)
+        if not AccessCode.objects.filter(pk=found.pk, used=False).update(used=True):
             raise Gone("this code has already been used", field="code")
-        return locked
-    return None
+        return _Spent(AccessCode, found.pk)
+
+
+def _restore_access(spent: _Spent | None) -> None:
+    """Undo `_spend_access` when the submission was not stored after all."""
+    if spent is None:
+        return
+    with transaction.atomic():
+        spent.model.objects.filter(pk=spent.pk).update(used=False)
+        if spent.draft is not None:
+            Draft.objects.update_or_create(invitation_id=spent.pk, defaults=spent.draft)
 
 
 # --- staff: codes and invitations -----------------------------------------------------------

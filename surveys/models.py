@@ -284,7 +284,7 @@ class AccessCode(models.Model):
 
     Once staff generate codes for a questionnaire and province, its public link
     asks for one. Only the code's hash is kept, and nothing links a code to the
-    submission it admitted.
+    submission it admitted: it keeps whether it was used, never when (docs/privacy.md).
     """
 
     questionnaire = models.ForeignKey(
@@ -293,7 +293,7 @@ class AccessCode(models.Model):
     province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="access_codes")
     code_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    used = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -307,7 +307,8 @@ class AccessCode(models.Model):
 class Invitation(models.Model):
     """An official's link to a questionnaire: used up on final submit, expires on closing.
 
-    Only the token's hash is kept; the submission it produced is not linked.
+    Only the token's hash is kept; the submission it produced is not linked, and the
+    invitation keeps whether it was used, never when (docs/privacy.md).
     """
 
     questionnaire = models.ForeignKey(
@@ -317,7 +318,7 @@ class Invitation(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    used = models.BooleanField(default=False)
 
     class Meta:
         indexes = [

@@ -18,8 +18,21 @@ from django.utils.translation import gettext as _
 WINDOW_SECONDS = 60
 
 
-def client_id(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str:
+    """The client's address; behind TRUSTED_PROXY_HOPS proxies, the one the nearest saw."""
     address = request.META.get("REMOTE_ADDR", "")
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                     if a.strip()]
+        if len(forwarded) >= hops:
+            address = forwarded[-hops]
+    return address
+
+
+def client_id(request: HttpRequest) -> str:
+    """A keyed hash of the client's address: counted in the cache, never stored."""
+    address = client_address(request)
     return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:24]
 
 
@@ -37,6 +50,26 @@ def allow(request: HttpRequest, scope: str) -> bool:
     except ValueError:  # expired between add and incr
         cache.add(key, 1, WINDOW_SECONDS + 5)
         return True
+
+
+def _failure_key(client: str, scope: str) -> str:
+    return f"rl-fail:{scope}:{client}:{int(time.time() // WINDOW_SECONDS)}"
+
+
+def failures_exhausted(client: str, scope: str) -> bool:
+    """Has this client used up its failed checks of `scope` (codes, tokens) this minute?"""
+    limit = settings.RATE_LIMITS.get(scope)
+    return bool(limit) and (cache.get(_failure_key(client, scope)) or 0) >= limit
+
+
+def note_failed_check(client: str, scope: str) -> None:
+    """Count one wrong code or unknown token from this client, whatever the channel."""
+    key = _failure_key(client, scope)
+    if not cache.add(key, 1, WINDOW_SECONDS + 5):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, WINDOW_SECONDS + 5)
 
 
 def too_many(request: HttpRequest, *, api: bool = False) -> HttpResponse:

@@ -10,7 +10,7 @@ urlpatterns = [
     path("s/", views.survey_start, name="survey-start"),
     path("s/<slug:questionnaire>/<str:province>/", views.survey_public, name="survey"),
     path("i/<str:token>/", views.invitation_official, name="invitation"),
-    path("r/<str:receipt>/", views.receipt_public, name="receipt"),
+    path("r/", views.receipt_public, name="receipt"),
     path("api/v1/submissions", api.submissions, name="api-submissions"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
 ]

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from surveys import intake
 from surveys.forms import CodeForm, SectionForm
 from surveys.models import Province, Questionnaire, Section, Submission
-from surveys.ratelimit import limited
+from surveys.ratelimit import WINDOW_SECONDS, client_id, limited
 from surveys.selectors import questionnaire_schema
 from surveys.validation import is_visible, prune_hidden
 
@@ -35,6 +35,7 @@ def _error_page(request: HttpRequest, error: intake.IntakeError, **context) -> H
         403: _("Access refused"),
         409: _("These answers were already sent differently"),
         410: _("This survey can no longer be answered"),
+        429: _("Too many attempts"),
     }
     messages = {
         "this link is not known": _("Please check the address, or ask for a new link."),
@@ -46,11 +47,18 @@ def _error_page(request: HttpRequest, error: intake.IntakeError, **context) -> H
         "this code has already been used": _("This code has already been used."),
         "this submission_id was already used with other answers":
             _("This form was already sent with other answers; nothing more was stored."),
+        "too many wrong codes; try again in a minute":
+            _("Please wait a minute and try again."),
+        "too many unknown links; try again in a minute":
+            _("Please wait a minute and try again."),
     }
-    return render(request, ERROR_TEMPLATE, {
+    response = render(request, ERROR_TEMPLATE, {
         "title": titles.get(error.status, _("Something went wrong")),
         "message": messages.get(error.message, error.message), **context,
     }, status=error.status)
+    if error.status == 429:
+        response["Retry-After"] = str(WINDOW_SECONDS)
+    return response
 
 
 class Layout:
@@ -115,11 +123,8 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
     section = sections[position]
     if request.method == "POST":
         posted_key = request.POST.get("submission_id", "")
-        if posted_key and posted_key != flow.key:
-            # the page was served to another attempt; a resend of a finished one is harmless
-            done = Submission.objects.filter(key=posted_key).first()
-            if done is not None:
-                return redirect("surveys:receipt", receipt=done.receipt)
+        if posted_key and posted_key != flow.key and sent_here(request, posted_key):
+            return redirect("surveys:receipt")  # a resend of what this browser sent: harmless
         form = SectionForm(request.POST, section=section, schema=schema, prior=flow.answers)
         action = request.POST.get("action", "next")
         if action == "back":
@@ -136,7 +141,8 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
                     receipt = finish(answers, flow.key)
                 except intake.IntakeError as error:
                     return _error_page(request, error, **context)
-                return redirect("surveys:receipt", receipt=receipt.receipt)
+                remember_sent(request, receipt)
+                return redirect("surveys:receipt")
             save(Flow(answers, following if following is not None else position, flow.key))
             return redirect(request.path)
     else:
@@ -192,6 +198,7 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
                 if isinstance(started, (int, float)) else None)
         receipt = intake.submit(questionnaire=qn, province=pr, key=key, raw_answers=answers,
                                 channel=Submission.Channel.WEB, code=state.get("code"),
+                                client=client_id(request),
                                 duration_seconds=min(took, intake.MAX_DURATION_SECONDS)
                                 if took is not None else None)
         request.session.pop(session_key, None)
@@ -204,13 +211,15 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
                            context=context)
 
 
-@limited("code")
 def _code_entry(request, questionnaire, province, session_key, context):
     form = CodeForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            intake.check_code(questionnaire, province, form.cleaned_data["code"])
+            intake.check_code(questionnaire, province, form.cleaned_data["code"],
+                              client=client_id(request))
+        except intake.Throttled as error:
+            return _error_page(request, error, **context)
         except intake.IntakeError as error:
             form.add_error("code", _("This code has already been used.") if error.status == 410
                            else _("This code is not valid for this survey."))
@@ -222,9 +231,31 @@ def _code_entry(request, questionnaire, province, session_key, context):
                   {"questionnaire": questionnaire, "form": form, **context}, status=status)
 
 
-def receipt_public(request: HttpRequest, receipt: str) -> HttpResponse:
-    """The thank-you page with the receipt code."""
-    if not Submission.objects.filter(receipt=receipt).exists():
+SENT_KEY = "sent"
+RECEIPT_KEY = "receipt"
+SENT_KEPT = 10
+
+
+def remember_sent(request: HttpRequest, receipt: intake.Receipt) -> None:
+    """Keep, in this browser's session only, what it sent: the receipt until it is shown
+    once, and the submission ids, so that a resend from this browser is recognised."""
+    sent = [k for k in request.session.get(SENT_KEY, []) if k != receipt.key]
+    request.session[SENT_KEY] = [receipt.key, *sent][:SENT_KEPT]
+    request.session[RECEIPT_KEY] = receipt.receipt
+
+
+def sent_here(request: HttpRequest, key: str) -> bool:
+    return key in request.session.get(SENT_KEY, [])
+
+
+@never_cache
+def receipt_public(request: HttpRequest) -> HttpResponse:
+    """The thank-you page: the receipt code, shown once, read from the session.
+
+    The code is never in an address, so no access log joins it to a client.
+    """
+    receipt = request.session.pop(RECEIPT_KEY, None)
+    if receipt is None and not request.session.get(SENT_KEY):
         raise Http404
     return render(request, "surveys/receipt_public.html", {"receipt": receipt})
 
@@ -233,16 +264,15 @@ def receipt_public(request: HttpRequest, receipt: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@limited("token")
+@limited("survey")
 def invitation_official(request: HttpRequest, token: str) -> HttpResponse:
     """An official's questionnaire by invitation; opening the link never uses it up."""
     try:
-        invitation = intake.invitation_for(token)
+        invitation = intake.invitation_for(token, client=client_id(request))
     except intake.IntakeError as error:
         posted = request.POST.get("submission_id") if request.method == "POST" else None
-        done = Submission.objects.filter(key=posted).first() if posted else None
-        if done is not None:  # a resend of the final page
-            return redirect("surveys:receipt", receipt=done.receipt)
+        if posted and sent_here(request, posted):  # a resend of the final page
+            return redirect("surveys:receipt")
         return _error_page(request, error)
     qn = invitation.questionnaire
     draft = getattr(invitation, "draft", None)
@@ -257,7 +287,7 @@ def invitation_official(request: HttpRequest, token: str) -> HttpResponse:
     def finish(answers, key):
         return intake.submit(questionnaire=qn, province=invitation.province, key=key,
                              raw_answers=answers, channel=Submission.Channel.WEB,
-                             invitation=invitation)
+                             invitation=invitation, client=client_id(request))
 
     return _handle_section(request, questionnaire=qn, flow=flow, save=save, finish=finish,
                            context={"province": invitation.province, "official": True,

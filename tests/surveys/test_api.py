@@ -128,7 +128,7 @@ def test_one_time_codes(client, mini_questionnaire):
     assert (wrong.status_code, wrong.json()["errors"][0]["message"]) == (
         403, "this code is not valid for this survey")
     assert post(client, payload(code=code.lower().replace("-", " "))).status_code == 201
-    assert AccessCode.objects.get().used_at is not None
+    assert AccessCode.objects.get().used
     resend = post(client, payload(code=code))  # the same submission again: harmless
     assert resend.status_code == 200
     reuse = post(client, payload(submission_id="another", code=code))
@@ -150,7 +150,7 @@ def test_official_needs_a_valid_unused_unexpired_token(client, mini_officials):
     used = post(client, {**body, "submission_id": "second", "token": token})
     assert (used.status_code, used.json()["errors"][0]["field"]) == (410, "token")
     [late] = issue_invitations(questionnaire=mini_officials, province=province, count=1)
-    Invitation.objects.filter(used_at__isnull=True).update(
+    Invitation.objects.filter(used=False).update(
         expires_at=timezone.now() - timedelta(seconds=1))
     expired = post(client, {**body, "submission_id": "third", "token": late})
     assert (expired.status_code, expired.json()["errors"][0]["message"]) == (
