@@ -1,6 +1,7 @@
-"""Error pages are the site's own, in Vietnamese or English, with a way back."""
+"""Error pages are the site's own, in Vietnamese or English, with a way back; no 403 traceback."""
 
 import json
+import logging
 import re
 
 import pytest
@@ -161,3 +162,25 @@ def test_form_sent_without_a_valid_csrf_token_gives_the_expired_page(db, languag
     assert response.status_code == 403
     assert heading(response) == (title, title)
     assert links(response) == ["/"]
+
+
+def test_a_refused_page_logs_one_line_without_a_traceback(db, caplog):
+    client = client_in(None)
+    client.force_login(get_user_model().objects.create_user("visitor"))
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get("/review/").status_code == 403
+    logged = [(r.levelname, r.getMessage(), r.exc_info, r.exc_text)
+              for r in caplog.records if r.name == "django.request"]
+    assert logged == [("WARNING", "Forbidden (Permission denied): /review/", None, None)]
+    assert "Traceback" not in caplog.text
+
+
+@override_settings(ROOT_URLCONF="tests.error_urls")
+def test_a_500_still_logs_its_traceback(db, caplog):
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        assert client_in(None).get("/test-broken/").status_code == 500
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert (record.levelname, record.getMessage()) == (
+        "ERROR", "Internal Server Error: /test-broken/")
+    assert record.exc_info[0] is RuntimeError
+    assert "RuntimeError: a bug in a view" in caplog.text
