@@ -61,8 +61,9 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         from django.db import InterfaceError, OperationalError
-        from django.http import HttpResponse, JsonResponse
-        from django.template.loader import render_to_string
+        from django.http import JsonResponse
+
+        from config.views import render_without_database
 
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
@@ -73,6 +74,6 @@ class DatabaseUnavailableMiddleware:
                 "message": "the service is temporarily unavailable; nothing was stored, "
                            "please retry"}]}, status=503)
         else:
-            response = HttpResponse(render_to_string("503.html"), status=503)
+            response = render_without_database(request, "503.html", status=503)
         response["Retry-After"] = "30"
         return response

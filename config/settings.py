@@ -158,9 +158,14 @@ REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_traceback_for_403": {"()": "config.logging.NoTracebackFor403"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A refused page is routine (a bookmark, a wrong role): one line, not a traceback.
+    "loggers": {"django.request": {"filters": ["no_traceback_for_403"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -4,7 +4,12 @@ from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
+from config import views
 from scoring.views import LoginView, home
+
+handler403 = views.permission_denied
+handler404 = views.page_not_found
+handler500 = views.server_error
 
 urlpatterns = [
     path("", home, name="home"),

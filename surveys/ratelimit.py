@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 WINDOW_SECONDS = 60
 
@@ -78,10 +77,7 @@ def too_many(request: HttpRequest, *, api: bool = False) -> HttpResponse:
                                              "too many requests; try again in a minute"}]},
                                 status=429)
     else:
-        response = render(request, "surveys/link_error_public.html", {
-            "title": _("Too many attempts"),
-            "message": _("Please wait a minute and try again."),
-        }, status=429)
+        response = render(request, "429.html", status=429)
     response["Retry-After"] = str(WINDOW_SECONDS)
     return response
 
