@@ -32,13 +32,14 @@ import unicodedata
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model, logout
+from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
 from django.db.models import F
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -207,7 +208,10 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        signed_in = request.user.is_authenticated
+        try:  # only the session is read here, not the user
+            signed_in = SESSION_KEY in request.session
+        except DatabaseError:  # the view will meet the outage and answer 503
+            signed_in = False
         if signed_in:
             now = int(time.time())
             seen = request.session.get(SEEN_KEY)
@@ -216,7 +220,7 @@ class StaffSessionMiddleware:
                 signed_in = False
             elif now - seen >= SEEN_EVERY:
                 request.session[SEEN_KEY] = now
-                if request.session.get_expiry_at_browser_close() is False:
+                if not request.session.get_expire_at_browser_close():
                     request.session.set_expiry(settings.STAFF_SESSION_IDLE_SECONDS)
         response = self.get_response(request)
         if signed_in or request.path.startswith(self.PRIVATE):

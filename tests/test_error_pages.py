@@ -92,8 +92,9 @@ def test_a_bug_gives_the_500_page_without_touching_the_database(
         db, language, title, django_assert_num_queries):
     client = client_in(language)
     client.force_login(get_user_model().objects.create_user("reviewer"))
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1) as queries:  # the session, read before the view
         response = client.get("/test-broken/")
+    assert "django_session" in queries.captured_queries[0]["sql"]
     assert response.status_code == 500
     assert heading(response) == (title, title)
     assert links(response) == ["/"]
@@ -118,8 +119,9 @@ def test_the_500_page_falls_back_to_bare_html_when_its_template_fails(db, monkey
 def test_database_outage_gives_the_503_site_page(db, language, title, django_assert_num_queries):
     client = client_in(language)
     client.force_login(get_user_model().objects.create_user("reviewer"))
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1) as queries:  # the session, read before the view
         response = client.get("/test-database-down/")
+    assert "django_session" in queries.captured_queries[0]["sql"]
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert heading(response) == (title, title)

@@ -117,7 +117,12 @@ def test_staff_sessions_end_after_a_working_day_without_a_request(staff, setting
     assert client.get("/review/").status_code == 200
     assert client.session.get_expiry_age() == 8 * 3600
     now = time.time()
-    monkeypatch.setattr(time, "time", lambda: now + 8 * 3600 + 5)
+    monkeypatch.setattr(time, "time", lambda: now + 7 * 3600)
+    assert client.get("/review/").status_code == 200  # each request starts the day afresh
+    assert client.session.get_expiry_age() == 8 * 3600
+    monkeypatch.setattr(time, "time", lambda: now + 14 * 3600)
+    assert client.get("/review/").status_code == 200
+    monkeypatch.setattr(time, "time", lambda: now + 22 * 3600 + 5)
     response = client.get("/review/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
     assert not signed_in(client)
