@@ -1,6 +1,8 @@
 """Admin pages for index definitions, assessments and results."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Q, Sum
 
 from scoring.auth import StaffAdminAuthenticationForm
@@ -14,7 +16,8 @@ from scoring.models import (
     Recompute,
     StaffRole,
 )
-from scoring.services.audit import record_event
+from scoring.services import roles
+from surveys.admin import ViewOnlyAdmin
 
 # The admin's log-in passes the same lock-outs and audit as the site's (scoring.auth).
 admin.site.login_form = StaffAdminAuthenticationForm
@@ -60,7 +63,9 @@ class IndexAdmin(admin.ModelAdmin):
 
 
 @admin.register(Node)
-class NodeAdmin(admin.ModelAdmin):
+class NodeAdmin(ViewOnlyAdmin):
+    """Index trees come from the loaded file (load_index), never edited here."""
+
     list_display = ["code", "name_vi", "index", "level", "max_points", "method", "rule"]
     list_filter = ["index", "level", "method"]
     search_fields = ["code", "name_vi", "name_en"]
@@ -77,11 +82,12 @@ class AssessmentChangeInline(admin.TabularInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(ViewOnlyAdmin):
+    """Scores and notes change on the appraisal page or by import_assessments, with history."""
+
     list_display = ["index", "province", "node", "self_score", "appraised_score", "updated_at"]
     list_filter = ["index"]
     list_select_related = ["index", "province", "node"]
-    readonly_fields = ["index", "province", "node", "self_score", "appraised_score"]
     inlines = [AssessmentChangeInline]
 
 
@@ -95,21 +101,59 @@ class RecomputeAdmin(admin.ModelAdmin):
 
 @admin.register(StaffRole)
 class StaffRoleAdmin(admin.ModelAdmin):
+    """Roles change only through scoring.services.roles, so every change is audited."""
+
     list_display = ["user", "role", "province"]
     list_filter = ["role"]
     list_select_related = ["user", "province"]
     autocomplete_fields = ["user"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["user"] if obj is not None else []
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        record_event(user=request.user, action=AuditEvent.Action.ROLE_CHANGED,
-                     staff=obj.user.get_username(), role=obj.role,
-                     province=obj.province.code if obj.province else None)
+        saved = roles.set_staff_role(account=obj.user, role=obj.role, province=obj.province,
+                                     by=request.user)
+        obj.pk = saved.pk
 
     def delete_model(self, request, obj):
-        record_event(user=request.user, action=AuditEvent.Action.ROLE_CHANGED,
-                     staff=obj.user.get_username(), role=None, province=None)
-        super().delete_model(request, obj)
+        roles.remove_staff_role(staff_role=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for staff_role in queryset.select_related("user", "province"):
+            roles.remove_staff_role(staff_role=staff_role, by=request.user)
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class AccountAdmin(UserAdmin):
+    """Django's account pages, with every access change, password change and deletion
+    going through scoring.services.roles (and so into the audit log)."""
+
+    def save_model(self, request, obj, form, change):
+        roles.save_account(account=obj, by=request.user,
+                           password_changed=not change and bool(obj.password))
+
+    def save_related(self, request, form, formsets, change):
+        before = roles.permission_names(form.instance)
+        super().save_related(request, form, formsets, change)
+        roles.record_permissions(account=form.instance, by=request.user, before=before)
+
+    def delete_model(self, request, obj):
+        roles.delete_account(account=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for account in queryset:
+            roles.delete_account(account=account, by=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            account = self.get_object(request, id)
+            roles.save_account(account=account, by=request.user, password_changed=True)
+        return response
 
 
 @admin.register(Publication)

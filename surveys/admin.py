@@ -23,6 +23,19 @@ from surveys.models import (
 )
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Shown in the admin, changed only by the services that keep tallies and audit right."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ProvinceSet)
 class ProvinceSetAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "first_year", "last_year", "province_count"]
@@ -127,7 +140,9 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(ViewOnlyAdmin):
+    """Questions come from the loaded file (load_questionnaire), frozen once answered."""
+
     list_display = ["code", "questionnaire", "section", "type", "scale", "required",
                     "show_if_question"]
     list_filter = ["questionnaire", "type"]
@@ -136,13 +151,14 @@ class QuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(ViewOnlyAdmin):
+    """Submissions are never edited here: an exclusion goes through the review pages'
+    service, which takes the answers out of the tallies and audits the decision."""
+
     list_display = ["key", "questionnaire", "province", "channel", "submitted_at", "counted_at",
                     "excluded"]
     list_filter = ["questionnaire", "channel", "excluded"]
     list_select_related = ["questionnaire", "province"]
-    readonly_fields = ["key", "questionnaire", "province", "channel", "submitted_at",
-                       "received_at", "content_hash", "counted_at"]
     show_full_result_count = False
 
 

@@ -77,5 +77,6 @@ def test_role_changes_in_the_admin_are_audited(admin_client, db):
         "user": official.pk, "role": "reviewer", "province": ""})
     assert response.status_code == 302 and StaffRole.objects.get().role == "reviewer"
     event = AuditEvent.objects.get(action="role_changed")
-    assert event.detail == {"staff": "officer", "role": "reviewer", "province": None}
+    assert event.detail == {"staff": "officer", "role": "reviewer", "province": None,
+                            "previous_role": None, "previous_province": None}
     assert admin_client.get("/review/audit/").status_code == 200

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.models import Role, StaffRole
+from scoring.models import Role
+from scoring.services import roles
 from surveys.models import Province
 
 DEMO_USERS = [
@@ -23,17 +24,16 @@ class Command(BaseCommand):
             raise CommandError("demo log-ins are only made when DJANGO_DEBUG is on")
         User = get_user_model()  # noqa: N806
         for username, password, role, province_code in DEMO_USERS:
-            user, _ = User.objects.get_or_create(username=username)
+            user = User.objects.filter(username=username).first() or User(username=username)
             user.is_staff = role == Role.ADMINISTRATOR
             user.is_superuser = role == Role.ADMINISTRATOR
             user.set_password(password)
-            user.save()
+            roles.save_account(account=user, by=None, password_changed=True)
             province = None
             if province_code:
                 province = Province.objects.filter(code=province_code).order_by(
                     "-province_set__first_year").first()
-            StaffRole.objects.update_or_create(user=user, defaults={"role": role,
-                                                                    "province": province})
+            roles.set_staff_role(account=user, role=role, province=province, by=None)
             where = f" ({province.name_vi})" if province else ""
             self.stdout.write(f"{role.label}{where}: {username} / {password}")
         self.stdout.write("sign in at http://127.0.0.1:8000/accounts/login/")
