@@ -518,6 +518,9 @@ class WeightedResult(models.Model):
     effective_size = models.DecimalField(max_digits=14, decimal_places=2)
     sd = models.DecimalField(max_digits=14, decimal_places=6, null=True)
     margin_of_error = models.DecimalField(max_digits=14, decimal_places=6, null=True)
+    # Margin categories raked as one because the sample was too sparse to meet them apart:
+    # [{"questionnaire", "question", "values", "respondents", "share"}] (scoring.weighting).
+    collapsed = models.JSONField(default=list, blank=True)
     computed_at = models.DateTimeField()
 
     class Meta:

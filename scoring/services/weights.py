@@ -173,12 +173,41 @@ def reachable_margins(categories: np.ndarray, margins: list[dict[int, float]]
     return out, dropped
 
 
+def _label(questions: list[str], variable: int, values) -> str:
+    return f"{questions[variable]} = {', '.join(map(str, values))}"
+
+
+def _rake(categories: np.ndarray, targets: list[dict[int, float]], *, where: str,
+          questions: list[str]) -> weighting.Raking:
+    """Rake one province's respondents, merging sparse categories if need be; or refuse.
+
+    Raises RakingDidNotConverge naming the province, the questionnaire, the
+    margin category furthest off and its share against the margin's.
+    """
+    try:
+        return weighting.rake_collapsing_sparse(categories, targets)
+    except weighting.RakingDidNotConverge as exc:
+        miss = exc.miss
+        values = next((c.values for c in exc.collapsed if c.variable == miss.variable
+                       and c.values[0] == miss.value), (miss.value,))
+        raise weighting.RakingDidNotConverge(miss, (
+            f"{where}: the margins cannot be met, even with categories of fewer than "
+            f"{weighting.MIN_CELL} respondents merged into an adjacent one: "
+            f"{miss.describe(_label(questions, miss.variable, values))}; no weights were "
+            "stored"), collapsed=exc.collapsed) from exc
+
+
 def compute_weights(*, index: Index, user=None) -> list[str]:
     """Rake each province's respondents to its margins, then store weighted totals and precision.
 
     Provinces without margins keep weight 1 (their weighted total is the
-    unweighted one). Returns notes on categories no respondent was in. Raises
-    ValueError for an index that is not a citizen survey index.
+    unweighted one). Where the margins cannot be met as given, categories with
+    fewer than `weighting.MIN_CELL` respondents are merged into an adjacent one
+    and the merge is stored on the province's WeightedResult (`collapsed`).
+    Returns notes on categories no respondent was in and on merged ones.
+    Raises ValueError for an index that is not a citizen survey index, and
+    weighting.RakingDidNotConverge when a province's margins cannot be met even
+    merged; nothing is written then.
     """
     if index.kind != "sipas":
         raise ValueError(f"{index.code} is a {index.kind} index; survey weights apply to SIPAS")
@@ -189,6 +218,7 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
     provinces = list(index.province_set.provinces.order_by("code"))
     weights: list[SurveyWeight] = []
     per_province: dict[int, tuple[list, list]] = {p.pk: ([], []) for p in provinces}
+    collapsed: dict[int, list[dict]] = defaultdict(list)
     notes: list[str] = []
     codes = dict(Margin.objects.filter(questionnaire__in=questionnaires)
                  .values_list("question_id", "question__code").distinct())
@@ -207,12 +237,26 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
                     categories = _categories(answers, ids, questions)
                     targets, dropped = reachable_margins(categories,
                                                          [given[q] for q in questions])
+                    names = [codes[q] for q in questions]
                     for j, values in dropped.items():
                         notes.append(f"province {province.code}: no respondent in "
-                                     f"{codes[questions[j]]} = {', '.join(map(str, values))}; "
-                                     "its share is spread over the other categories")
+                                     f"{_label(names, j, values)}; its share is spread over "
+                                     "the other categories")
+                    raking = _rake(categories, targets, questions=names,
+                                   where=f"province {province.code}, {questionnaire.code}")
+                    for cell in raking.collapsed:
+                        label = _label(names, cell.variable, cell.values)
+                        notes.append(f"province {province.code}: {label} raked as one "
+                                     f"category ({cell.respondents} respondents, share "
+                                     f"{cell.share:.4f}): the margins could not be met with "
+                                     f"categories of fewer than {weighting.MIN_CELL} "
+                                     "respondents apart")
+                        collapsed[province.pk].append({
+                            "questionnaire": questionnaire.code, "question": names[cell.variable],
+                            "values": list(cell.values), "respondents": cell.respondents,
+                            "share": round(cell.share, 6)})
                     rounded = [Decimal(repr(float(x))).quantize(WEIGHT_PLACES)
-                               for x in weighting.rake(categories, targets)]
+                               for x in raking.weights]
                     weights.extend(SurveyWeight(submission_id=int(s), weight=r)
                                    for s, r in zip(ids, rounded, strict=True))
                     w = np.array([float(r) for r in rounded])
@@ -244,9 +288,10 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
                 effective_size=Decimal(f"{n_eff:.2f}"),
                 sd=None if np.isnan(sd) else Decimal(f"{sd:.6f}"),
                 margin_of_error=None if np.isnan(moe) else Decimal(f"{moe:.6f}"),
-                computed_at=now))
+                collapsed=collapsed.get(province.pk, []), computed_at=now))
         WeightedResult.objects.filter(index=index).delete()
         WeightedResult.objects.bulk_create(rows)
     record_event(user=user, action=AuditEvent.Action.WEIGHTS, index=index.code,
-                 weighted_submissions=len(weights), notes=len(notes))
+                 weighted_submissions=len(weights), notes=len(notes),
+                 collapsed=sum(len(c) for c in collapsed.values()))
     return notes

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from scoring import weighting
 from scoring.models import (
     AnswerTally,
     AuditEvent,
@@ -18,12 +19,17 @@ from scoring.models import (
     QualityFlag,
     RankInterval,
     Replicate,
+    SurveyWeight,
     WeightedResult,
 )
 from scoring.services import uncertainty as runs
+from scoring.services.definitions import load_index
 from scoring.services.quality import median_duration, set_excluded
 from scoring.services.tallies import rebuild_tallies
-from surveys.models import Questionnaire, Submission
+from scoring.services.weights import compute_weights
+from surveys.models import Answer, Questionnaire, Submission
+from surveys.services import load_questionnaire
+from tests.conftest import dump, fixture_data, fixture_text
 from tests.scoring.test_review import make_user
 
 KINDS = {"speeder": "speeder", "straight": "straight_liner", "duplicate": "duplicate"}
@@ -308,6 +314,94 @@ def test_a_category_nobody_in_the_sample_is_in_has_its_share_spread(review, tmp_
     weights = dict(Submission.objects.filter(province__code="01").values_list(
         "key", "survey_weight__weight"))
     assert weights == {"s5": Decimal("1.000000000"), "s6": Decimal("1.000000000")}
+
+
+# Age band A02 beside U01. 74: band 3 has two respondents, both U01 = 1. 01: the same, but
+# band 1 is all U01 = 1 and band 2 all U01 = 2, so merging band 3 into band 2 cannot help.
+BANDED_CELLS = {"74": {(1, 1): 5, (1, 2): 5, (2, 2): 10, (3, 1): 2},
+                "01": {(1, 1): 10, (2, 2): 10, (3, 1): 2}}
+
+
+def sparse_margins(*provinces):
+    """A02 a quarter, a quarter, a half; U01 = 1 a fifth."""
+    return "province_code,question_code,value,share\n" + "".join(
+        f"{p},A02,1,0.25\n{p},A02,2,0.25\n{p},A02,3,0.5\n{p},U01,1,0.2\n{p},U01,2,0.8\n"
+        for p in provinces)
+
+
+@pytest.fixture
+def banded(db, tmp_path):
+    """mini-citizens with an age band A02 (1–3), and mini-sipas scored on BANDED_CELLS."""
+    data = fixture_data("mini-citizens.yaml")
+    data["scales"]["band"] = {"options": [
+        {"value": v, "label": {"vi": f"Nhóm {v}", "en": f"Band {v}"}} for v in (1, 2, 3)]}
+    data["sections"][0]["questions"].insert(1, {
+        "code": "A02", "text": {"vi": "Nhóm tuổi?", "en": "Age band?"},
+        "type": "single_choice", "scale": "band", "required": True})
+    load_questionnaire(text=dump(data))
+    load_index(text=fixture_text("mini-sipas.yaml"))
+    lines = ["submission_id,province_code,submitted_at,U01,A02,Q01,Q02"]
+    for province, cells in BANDED_CELLS.items():
+        for (band, used), count in cells.items():
+            lines += [f"{province}-{band}{used}-{k},{province},,{used},{band},{1 + k % 5},"
+                      f"{4 if used == 1 else ''}" for k in range(count)]
+    (tmp_path / "banded.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    quiet("import_submissions", str(tmp_path / "banded.csv"), "--questionnaire", "mini-citizens")
+    quiet("compute_scores", "--index", "mini-sipas")
+
+
+def weighted_share(province, question, values):
+    weights = Answer.objects.filter(
+        submission__province__code=province, question__code=question).values_list(
+        "option_value", "submission__survey_weight__weight")
+    total = sum(w for _, w in weights)
+    return sum(w for v, w in weights if v in values) / total
+
+
+def test_margins_met_only_by_merging_a_sparse_band_store_and_report_the_merge(banded, tmp_path):
+    load_margins(tmp_path, sparse_margins("74"))
+    out = io.StringIO()
+    call_command("compute_weights", "--index", "mini-sipas", stdout=out)
+    assert "  province 74: A02 = 2, 3 raked as one category (12 respondents, share 0.7500): " \
+        "the margins could not be met with categories of fewer than 5 respondents apart" \
+        in out.getvalue().splitlines()
+    result = WeightedResult.objects.get(index__code="mini-sipas", province__code="74")
+    assert result.collapsed == [{"questionnaire": "mini-citizens", "question": "A02",
+                                 "values": [2, 3], "respondents": 12, "share": 0.75}]
+    assert WeightedResult.objects.get(index__code="mini-sipas", province__code="01").collapsed \
+        == []
+    # the merged margins are met (to the 9 decimals weights are stored with)
+    for question, values, share in (("A02", {1}, "0.25"), ("A02", {2, 3}, "0.75"),
+                                    ("U01", {1}, "0.2"), ("U01", {2}, "0.8")):
+        assert abs(weighted_share("74", question, values) - Decimal(share)) < Decimal("1e-8")
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.WEIGHTS).latest("pk")
+    assert event.detail == {"index": "mini-sipas", "weighted_submissions": 22, "notes": 1,
+                            "collapsed": 1}
+
+
+def test_margins_no_merge_can_meet_are_refused_and_nothing_is_stored(banded, tmp_path):
+    load_margins(tmp_path, sparse_margins("74"))
+    quiet("compute_weights", "--index", "mini-sipas")
+    stored = (list(SurveyWeight.objects.order_by("submission_id").values_list(
+                  "submission_id", "weight")),
+              list(WeightedResult.objects.order_by("pk").values()))
+    events = AuditEvent.objects.count()
+    load_margins(tmp_path, sparse_margins("74", "01"))
+    index = Index.objects.get(code="mini-sipas")
+    message = ("province 01, mini-citizens: the margins cannot be met, even with categories of "
+               "fewer than 5 respondents merged into an adjacent one: U01 = 1 reached a "
+               "weighted share of 0.250000 against its margin of 0.200000; no weights were "
+               "stored")
+    with pytest.raises(weighting.RakingDidNotConverge) as caught:
+        compute_weights(index=index)
+    assert str(caught.value) == message
+    with pytest.raises(CommandError) as caught:
+        quiet("compute_weights", "--index", "mini-sipas")
+    assert str(caught.value) == message
+    assert (list(SurveyWeight.objects.order_by("submission_id").values_list(
+                "submission_id", "weight")),
+            list(WeightedResult.objects.order_by("pk").values())) == stored
+    assert AuditEvent.objects.count() == events + 1  # the margins loaded; no weights event
 
 
 def test_the_sensitivity_page_checks_its_form_and_moves_close_provinces(review, client):
