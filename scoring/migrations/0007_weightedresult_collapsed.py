@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0004_quality_uncertainty_weights'),
+        ('scoring', '0006_audit_account_and_note_changes'),
     ]
 
     operations = [
