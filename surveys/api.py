@@ -4,10 +4,10 @@ Same rules as the web form: a client-made submission_id makes a resend
 harmless (200 with the first receipt), other answers under the same id are
 refused (409), and every refusal names each problem.
 
-The body is read more strictly than `json.loads` alone would: NaN or Infinity,
-a number out of range, an integer too long to convert, an unpaired surrogate
-and deep nesting are refused with a 400 naming the field, before anything
-reaches the database.
+The body is read more strictly than `json.loads` alone would: a key given twice,
+NaN or Infinity, a number out of range, an integer too long to convert, an
+unpaired surrogate and deep nesting are refused with a 400 naming the field,
+before anything reaches the database.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from typing import Any
 
 from django.conf import settings
@@ -59,8 +60,8 @@ def _body(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
         return None, _errors(413, ("", "too_large", f"the body is over "
                                                     f"{settings.API_MAX_BODY_BYTES} bytes"))
     try:
-        data = json.loads(raw.decode("utf-8"), parse_int=_integer, parse_float=_float,
-                          parse_constant=_constant)
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_object,
+                          parse_int=_integer, parse_float=_float, parse_constant=_constant)
     except UnicodeDecodeError:
         return None, _errors(400, ("", "malformed", "the body is not UTF-8"))
     except json.JSONDecodeError as exc:
@@ -81,6 +82,22 @@ class _Refused:
 
     def __init__(self, code: str, message: str):
         self.code, self.message = code, message
+
+
+class _Duplicated(dict):
+    """A JSON object in which some keys were given more than once (the last value is kept)."""
+
+    def __init__(self, pairs: list[tuple[str, Any]], duplicates: list[str]):
+        super().__init__(pairs)
+        self.duplicates = frozenset(duplicates)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    data = dict(pairs)
+    if len(data) == len(pairs):
+        return data
+    counts = Counter(key for key, _ in pairs)
+    return _Duplicated(pairs, [key for key, n in counts.items() if n > 1])
 
 
 def _integer(text: str) -> int | _Refused:
@@ -104,7 +121,7 @@ def _content_problems(data: Any) -> list[tuple[str, str, str]]:
     """What the parsed body holds that the API refuses, by field (a dotted path of keys).
 
     Walks without recursion, so that a deep body is refused rather than crashing
-    the walk.
+    the walk; duplicated keys are reported before the values under their object.
     """
     problems = []
     stack = [(data, "", 1)]
@@ -121,6 +138,7 @@ def _content_problems(data: Any) -> list[tuple[str, str, str]]:
         elif isinstance(value, list):
             stack.extend((item, field, depth + 1) for item in reversed(value))
         elif isinstance(value, dict):
+            duplicates = getattr(value, "duplicates", frozenset())
             children = []
             for key, item in value.items():
                 if SURROGATE.search(key):
@@ -129,6 +147,8 @@ def _content_problems(data: Any) -> list[tuple[str, str, str]]:
                                                                "unpaired surrogate"))
                     continue
                 path = f"{field}.{key}" if field else key
+                if key in duplicates:
+                    problems.append((path, "duplicate_key", "is given more than once"))
                 children.append((item, path, depth + 1))
             stack.extend(reversed(children))
     return problems
@@ -262,6 +282,7 @@ OPENAPI = {
                 "path such as answers.Q01, empty for the whole body) and one of these codes: "
                 "malformed (not UTF-8, not JSON, or not an object), "
                 f"too_deep (nested more than {MAX_DEPTH} levels), "
+                "duplicate_key (a key given twice in one object), "
                 "invalid_number (NaN, Infinity, a number too large to be finite, or an "
                 f"integer of more than {MAX_INTEGER_DIGITS} digits), "
                 "invalid_unicode (a string or key with an unpaired surrogate), "

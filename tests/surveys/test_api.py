@@ -151,6 +151,26 @@ def test_bodies_json_parses_but_the_api_cannot_store_are_refused(client, mini_qu
     assert Submission.objects.count() == 0
 
 
+@pytest.mark.parametrize(("body", "errors"), [
+    (json.dumps(payload()).replace('"province": "74"', '"province": "01", "province": "74"'),
+     [("province", "duplicate_key", "is given more than once")]),
+    (json.dumps(payload()).replace('"Q01": 5', '"Q01": 5, "Q01": 4'),
+     [("answers.Q01", "duplicate_key", "is given more than once")]),
+    (json.dumps(payload()).replace('"Q01": 5', '"Q01": 5, "Q01": 5'),
+     [("answers.Q01", "duplicate_key", "is given more than once")]),
+    (json.dumps(payload()).replace('"answers": {', '"answers": {"N01": NaN, "T01": "a", '),
+     [("answers.N01", "duplicate_key", "is given more than once"),
+      ("answers.T01", "duplicate_key", "is given more than once")]),
+    ('{"a": {"b": 1, "b": 2}, "a": 3}', [("a", "duplicate_key", "is given more than once")]),
+], ids=["top level", "an answer", "the same value twice", "two answers", "nested"])
+def test_body_with_a_duplicated_key_is_refused(client, mini_questionnaire, body, errors):
+    response = post(client, body.encode())
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert [(e["field"], e["code"], e["message"]) for e in response.json()["errors"]] == errors
+    assert Submission.objects.count() == 0
+
+
 def test_values_within_the_limits_reach_the_answer_checks(client, mini_questionnaire):
     """Ten levels and twenty digits are still read, and refused for what they say."""
     response = post(client, with_answer("Z01", nested(8), duration_seconds=10**19))
@@ -248,6 +268,7 @@ def test_openapi_document_validates(client):
         "200", "201", "400", "403", "404", "405", "409", "410", "413", "415", "429"}
     refused = document["paths"]["/api/v1/submissions"]["post"]["responses"]["400"]
     for code in ("malformed", "too_deep (nested more than 10 levels)",
+                 "duplicate_key (a key given twice in one object)",
                  "invalid_number (NaN, Infinity, a number too large to be finite, or an "
                  "integer of more than 20 digits)",
                  "invalid_unicode (a string or key with an unpaired surrogate)",

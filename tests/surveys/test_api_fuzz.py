@@ -47,7 +47,7 @@ def _with(literal: str, question: str = "N01") -> bytes:
     return json.dumps(body).replace('"@"', literal).encode()
 
 
-# Bodies that once crashed the API or slipped past it (issue 12, item 14), sent on
+# Bodies that once crashed the API or slipped past it (issue 12, items 14 and 16), sent on
 # every run whatever the fuzzer happens to generate.
 MALICIOUS = {
     "nested 100k lists": b"[" * 100_000 + b"]" * 100_000,
@@ -67,6 +67,9 @@ MALICIOUS = {
     "1e400": _with("1e400"),
     "NaN": _with("NaN"),
     "Infinity": _with("-Infinity"),
+    "duplicate field": _with("1").replace(b'"province": "74"',
+                                         b'"province": "74", "province": "01"'),
+    "duplicate answer": _with("1").replace(b'"Q01": 5', b'"Q01": 5, "Q01": 4'),
     "not JSON": b"{\"submission_id\": ",
 }
 
