@@ -3,11 +3,19 @@
 Same rules as the web form: a client-made submission_id makes a resend
 harmless (200 with the first receipt), other answers under the same id are
 refused (409), and every refusal names each problem.
+
+The body is read more strictly than `json.loads` alone would: a key given twice,
+NaN or Infinity, a number out of range, an integer too long to convert, an
+unpaired surrogate and deep nesting are refused with a 400 naming the field,
+before anything reaches the database.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections import Counter
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +29,13 @@ from surveys.ratelimit import WINDOW_SECONDS, client_id, limited
 
 FIELDS = {"submission_id", "questionnaire", "province", "answers", "token", "code",
           "duration_seconds"}
+# A submission is an object of answers whose values are at most lists: three levels.
+# The limits leave room while keeping every check below far from Python's recursion limit
+# and from its 4,300-digit limit on converting integers; no valid answer needs more.
+MAX_DEPTH = 10
+MAX_INTEGER_DIGITS = 20
+SURROGATE = re.compile("[\ud800-\udfff]")
+TOO_DEEP = ("", "too_deep", f"the body is nested more than {MAX_DEPTH} levels deep")
 
 
 def _errors(status: int, *problems: tuple[str, str, str]) -> JsonResponse:
@@ -45,15 +60,98 @@ def _body(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
         return None, _errors(413, ("", "too_large", f"the body is over "
                                                     f"{settings.API_MAX_BODY_BYTES} bytes"))
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_object,
+                          parse_int=_integer, parse_float=_float, parse_constant=_constant)
     except UnicodeDecodeError:
         return None, _errors(400, ("", "malformed", "the body is not UTF-8"))
     except json.JSONDecodeError as exc:
         return None, _errors(400, ("", "malformed", f"the body is not valid JSON: {exc.msg} "
                                                     f"at line {exc.lineno} column {exc.colno}"))
+    except RecursionError:
+        return None, _errors(400, TOO_DEEP)
+    problems = _content_problems(data)
+    if problems:
+        return None, _errors(400, *problems)
     if not isinstance(data, dict):
         return None, _errors(400, ("", "malformed", "the body must be a JSON object"))
     return data, None
+
+
+class _Refused:
+    """A value JSON allows but the API does not, left in place so its field can be named."""
+
+    def __init__(self, code: str, message: str):
+        self.code, self.message = code, message
+
+
+class _Duplicated(dict):
+    """A JSON object in which some keys were given more than once (the last value is kept)."""
+
+    def __init__(self, pairs: list[tuple[str, Any]], duplicates: list[str]):
+        super().__init__(pairs)
+        self.duplicates = frozenset(duplicates)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    data = dict(pairs)
+    if len(data) == len(pairs):
+        return data
+    counts = Counter(key for key, _ in pairs)
+    return _Duplicated(pairs, [key for key, n in counts.items() if n > 1])
+
+
+def _integer(text: str) -> int | _Refused:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        return _Refused("invalid_number", f"has more than {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
+def _float(text: str) -> float | _Refused:
+    number = float(text)
+    if not math.isfinite(number):
+        return _Refused("invalid_number", "is too large to be a number")
+    return number
+
+
+def _constant(text: str) -> _Refused:
+    return _Refused("invalid_number", f"{text} is not a JSON number")
+
+
+def _content_problems(data: Any) -> list[tuple[str, str, str]]:
+    """What the parsed body holds that the API refuses, by field (a dotted path of keys).
+
+    Walks without recursion, so that a deep body is refused rather than crashing
+    the walk; duplicated keys are reported before the values under their object.
+    """
+    problems = []
+    stack = [(data, "", 1)]
+    while stack:
+        value, field, depth = stack.pop()
+        if isinstance(value, _Refused):
+            problems.append((field, value.code, value.message))
+        elif isinstance(value, str):
+            if SURROGATE.search(value):
+                problems.append((field, "invalid_unicode",
+                                 "is not valid Unicode: it contains an unpaired surrogate"))
+        elif isinstance(value, list | dict) and depth > MAX_DEPTH:
+            return [TOO_DEEP]
+        elif isinstance(value, list):
+            stack.extend((item, field, depth + 1) for item in reversed(value))
+        elif isinstance(value, dict):
+            duplicates = getattr(value, "duplicates", frozenset())
+            children = []
+            for key, item in value.items():
+                if SURROGATE.search(key):
+                    problems.append((field, "invalid_unicode", "has a key that is not valid "
+                                                               "Unicode: it contains an "
+                                                               "unpaired surrogate"))
+                    continue
+                path = f"{field}.{key}" if field else key
+                if key in duplicates:
+                    problems.append((path, "duplicate_key", "is given more than once"))
+                children.append((item, path, depth + 1))
+            stack.extend(reversed(children))
+    return problems
 
 
 TOP_LEVEL = {"submission_id", "duration_seconds"}
@@ -183,7 +281,17 @@ OPENAPI = {
             "200": {"description": "an identical resend: nothing new stored",
                     "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Receipt"}}}},
-            "400": _error_response("malformed body or invalid answers"),
+            "400": _error_response(
+                "the body or its answers are refused; each error names its field (a dotted "
+                "path such as answers.Q01, empty for the whole body) and one of these codes: "
+                "malformed (not UTF-8, not JSON, or not an object), "
+                f"too_deep (nested more than {MAX_DEPTH} levels), "
+                "duplicate_key (a key given twice in one object), "
+                "invalid_number (NaN, Infinity, a number too large to be finite, or an "
+                f"integer of more than {MAX_INTEGER_DIGITS} digits), "
+                "invalid_unicode (a string or key with an unpaired surrogate), "
+                "unknown_field, required, too_long, invalid (a wrong type or a NUL "
+                "character), invalid_answers (an answer the questionnaire does not accept)"),
             "403": _error_response("a one-time code or invitation token is required or wrong"),
             "404": _error_response("unknown questionnaire, province or token"),
             "405": _error_response("only POST is allowed"),

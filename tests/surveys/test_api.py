@@ -95,6 +95,100 @@ def test_malformed_payloads_are_refused_and_write_nothing(client, mini_questionn
     assert counts() == (0, 0)
 
 
+def with_answer(code, literal, **changes):
+    """The payload as JSON text, with one answer written as the given JSON literal."""
+    return json.dumps(payload(answers={**ANSWERS, code: "@"}, **changes)).replace('"@"', literal)
+
+
+def nested(depth):
+    return "[" * depth + "1" + "]" * depth
+
+
+SURROGATE = "is not valid Unicode: it contains an unpaired surrogate"
+TOO_LARGE = "is too large to be a number"
+SURROGATE_KEY = "has a key that is not valid Unicode: it contains an unpaired surrogate"
+TOO_DEEP = "the body is nested more than 10 levels deep"
+
+
+@pytest.mark.parametrize(("body", "errors"), [
+    ("[" * 100_000 + "]" * 100_000, [("", "too_deep", TOO_DEEP)]),
+    ('{"a":' * 30_000 + "1" + "}" * 30_000, [("", "too_deep", TOO_DEEP)]),
+    (with_answer("Z01", nested(9)), [("", "too_deep", TOO_DEEP)]),
+    (json.dumps(payload(submission_id="kiosk-\ud800")),
+     [("submission_id", "invalid_unicode", SURROGATE)]),
+    (json.dumps(payload(province="\ud800")), [("province", "invalid_unicode", SURROGATE)]),
+    (json.dumps(payload(questionnaire="\udfff")),
+     [("questionnaire", "invalid_unicode", SURROGATE)]),
+    (json.dumps(payload(token="\ud800")), [("token", "invalid_unicode", SURROGATE)]),
+    (json.dumps(payload(code="AB\udc00CD")), [("code", "invalid_unicode", SURROGATE)]),
+    (json.dumps(payload(answers={**ANSWERS, "T01": "Tốt \ud83d"})),
+     [("answers.T01", "invalid_unicode", SURROGATE)]),
+    (json.dumps(payload(answers={**ANSWERS, "Q01\ud800": 5})),
+     [("answers", "invalid_unicode", SURROGATE_KEY)]),
+    (json.dumps({**payload(), "\ud800": 1}), [("", "invalid_unicode", SURROGATE_KEY)]),
+    (with_answer("N01", "9" * 5000),
+     [("answers.N01", "invalid_number", "has more than 20 digits")]),
+    (json.dumps(payload()).replace("{", '{"duration_seconds": -' + "1" * 5000 + ", ", 1),
+     [("duration_seconds", "invalid_number", "has more than 20 digits")]),
+    (with_answer("N01", "1e400"), [("answers.N01", "invalid_number", TOO_LARGE)]),
+    (with_answer("N01", "-1e400"), [("answers.N01", "invalid_number", TOO_LARGE)]),
+    (with_answer("N01", "NaN"), [("answers.N01", "invalid_number", "NaN is not a JSON number")]),
+    (with_answer("N01", "Infinity"),
+     [("answers.N01", "invalid_number", "Infinity is not a JSON number")]),
+    (with_answer("Z01", "[1, -Infinity]"),
+     [("answers.Z01", "invalid_number", "-Infinity is not a JSON number")]),
+], ids=["nested 100k lists", "nested 30k objects", "nested 11 levels", "surrogate in id",
+        "surrogate in province", "surrogate in questionnaire", "surrogate in token",
+        "surrogate in code", "surrogate in text answer", "surrogate in question code",
+        "surrogate in field name", "5000-digit answer", "5000-digit duration", "1e400",
+        "-1e400", "NaN", "Infinity", "-Infinity in a list"])
+def test_bodies_json_parses_but_the_api_cannot_store_are_refused(client, mini_questionnaire,
+                                                                  body, errors):
+    response = post(client, body.encode())
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert [(e["field"], e["code"], e["message"]) for e in response.json()["errors"]] == errors
+    assert Submission.objects.count() == 0
+
+
+@pytest.mark.parametrize(("body", "errors"), [
+    (json.dumps(payload()).replace('"province": "74"', '"province": "01", "province": "74"'),
+     [("province", "duplicate_key", "is given more than once")]),
+    (json.dumps(payload()).replace('"Q01": 5', '"Q01": 5, "Q01": 4'),
+     [("answers.Q01", "duplicate_key", "is given more than once")]),
+    (json.dumps(payload()).replace('"Q01": 5', '"Q01": 5, "Q01": 5'),
+     [("answers.Q01", "duplicate_key", "is given more than once")]),
+    (json.dumps(payload()).replace('"answers": {', '"answers": {"N01": NaN, "T01": "a", '),
+     [("answers.N01", "duplicate_key", "is given more than once"),
+      ("answers.T01", "duplicate_key", "is given more than once")]),
+    ('{"a": {"b": 1, "b": 2}, "a": 3}', [("a", "duplicate_key", "is given more than once")]),
+], ids=["top level", "an answer", "the same value twice", "two answers", "nested"])
+def test_body_with_a_duplicated_key_is_refused(client, mini_questionnaire, body, errors):
+    response = post(client, body.encode())
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert [(e["field"], e["code"], e["message"]) for e in response.json()["errors"]] == errors
+    assert Submission.objects.count() == 0
+
+
+def test_values_within_the_limits_reach_the_answer_checks(client, mini_questionnaire):
+    """Ten levels and twenty digits are still read, and refused for what they say."""
+    response = post(client, with_answer("Z01", nested(8), duration_seconds=10**19))
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "duration_seconds", "code": "invalid_answers",
+         "message": "must be a whole number from 0 to 604800"}]
+    response = post(client, with_answer("Z01", nested(8)))
+    assert response.json()["errors"] == [
+        {"field": "answers.Z01", "code": "invalid_answers",
+         "message": "[[[[[[[1]]]]]]] is not an option value"}]
+    response = post(client, with_answer("N01", "1e308"))
+    assert response.json()["errors"] == [
+        {"field": "answers.N01", "code": "invalid_answers",
+         "message": "1E+308 is above the maximum 20"}]
+    assert Submission.objects.count() == 0
+
+
 def test_oversize_body_is_refused_with_413(client, mini_questionnaire, settings):
     settings.API_MAX_BODY_BYTES = 1000
     response = post(client, payload(answers={**ANSWERS, "T01": "x" * 2000}))
@@ -172,6 +266,14 @@ def test_openapi_document_validates(client):
     validate(document)
     assert set(document["paths"]["/api/v1/submissions"]["post"]["responses"]) == {
         "200", "201", "400", "403", "404", "405", "409", "410", "413", "415", "429"}
+    refused = document["paths"]["/api/v1/submissions"]["post"]["responses"]["400"]
+    for code in ("malformed", "too_deep (nested more than 10 levels)",
+                 "duplicate_key (a key given twice in one object)",
+                 "invalid_number (NaN, Infinity, a number too large to be finite, or an "
+                 "integer of more than 20 digits)",
+                 "invalid_unicode (a string or key with an unpaired surrogate)",
+                 "unknown_field", "invalid_answers"):
+        assert code in refused["description"]
 
 
 def test_completion_time_is_kept_and_checked(client, mini_questionnaire):
