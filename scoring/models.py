@@ -220,6 +220,28 @@ class Recompute(models.Model):
         return f"{self.index_id} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
 
 
+class PendingRefresh(models.Model):
+    """An index's results for one province that a change has made stale.
+
+    Written in the same transaction as the change (a fold, an exclusion, a score),
+    cleared in the same transaction as the refresh that brings them up to date, so a
+    failure between the two leaves the row behind for the next refresh or the sweep.
+    `version` goes up with every change, so a refresh clears only what it has seen.
+    """
+
+    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="pending_refreshes")
+    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["index", "province"], name="pendingrefresh_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index_id}:{self.province_id} v{self.version}"
+
+
 class NodeResult(models.Model):
     """The stored result of one node for one province.
 

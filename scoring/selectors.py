@@ -82,12 +82,6 @@ def assessment_map(
     return out
 
 
-def indices_using(questionnaire_ids: Iterable[int]) -> list[Index]:
-    """Indices with a source question in any of these questionnaires."""
-    return list(Index.objects.filter(
-        nodes__sources__question__questionnaire_id__in=list(questionnaire_ids)).distinct())
-
-
 def index_questionnaire_ids(index: Index) -> set[int]:
     return set(Source.objects.filter(node__index=index)
                .values_list("question__questionnaire_id", flat=True))

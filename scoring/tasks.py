@@ -19,13 +19,14 @@ def fold_submissions_task(submission_ids: list[int]) -> int:
     tasks queued behind it then find nothing left and return at once.
     """
     folded = tallies.fold_submissions(submission_ids).merge(tallies.fold_pending())
-    results.refresh_after_fold(folded)
+    results.refresh_pending()  # also whatever an earlier run left stale
     return folded.submissions
 
 
 @shared_task(name="scoring.sweep_uncounted", acks_late=True, **RETRY)
 def sweep_uncounted_task() -> int:
-    """Count whatever was not counted (the broker was down, a worker died)."""
+    """Count whatever was not counted, and refresh whatever is stale (the broker was down,
+    a worker died between a fold and its refresh)."""
     return results.sweep().submissions
 
 

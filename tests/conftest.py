@@ -75,8 +75,12 @@ def broker_url():
     return settings.CELERY_BROKER_URL
 
 
-def start_worker(broker: str, *, log_name: str = "test-worker.log", **extra_env: str):
-    """Start `celery -A config worker` (solo pool) on the test database; returns the process."""
+def start_worker(broker: str, *, log_name: str = "test-worker.log", program: str | None = None,
+                 **extra_env: str):
+    """Start `celery -A config worker` (solo pool) on the test database; returns the process.
+
+    `program` runs another script in place of `python -m celery` (tests/fault_worker.py).
+    """
     import os
     import subprocess
     import sys
@@ -88,7 +92,8 @@ def start_worker(broker: str, *, log_name: str = "test-worker.log", **extra_env:
     env.update(extra_env)
     log = open(Path(settings.BASE_DIR) / "var" / log_name, "a")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+        [sys.executable, *([program] if program else ["-m", "celery"]), "-A", "config",
+         "worker", "--pool", "solo",
          "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "--hostname", f"test-{os.getpid()}-{len(extra_env)}@%h"],
         cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,

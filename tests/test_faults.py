@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -213,3 +214,46 @@ def test_worker_killed_mid_recompute_is_redelivered_and_results_equal_a_clean_ru
         if survivor is not None:
             stop_worker(survivor)
     assert exports("mini-par") == clean
+
+
+def test_worker_killed_between_a_fold_and_its_refresh_leaves_nothing_stale(
+        private_redis, mini_questionnaire, settings):
+    from scoring.models import NodeResult, PendingRefresh
+    from scoring.services.definitions import load_index
+    from tests.conftest import fixture_text
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api": 0}
+    load_index(text=fixture_text("mini-sipas.yaml"))
+    compute("mini-sipas")
+    doomed = start_worker(private_redis.url, log_name="test-faults.log",
+                          program=str(Path(__file__).parent / "fault_worker.py"),
+                          CELERY_VISIBILITY_TIMEOUT="3")
+    survivor = None
+    client = Client()
+    try:
+        wait_for_worker(doomed, private_redis.url)
+        with publishing_to(private_redis.url):
+            assert post(client, "only-one", 5).status_code == 201
+        doomed.wait(timeout=60)  # it folds, commits, and dies before refreshing
+        assert doomed.returncode == 1
+        submission = Submission.objects.get(key="only-one")
+        assert submission.counted_at is not None
+        stale = list(PendingRefresh.objects.values_list("index__code", "province__code"))
+        assert stale == [("mini-sipas", "74")]
+        before = NodeResult.objects.get(index__code="mini-sipas", province__code="74",
+                                        node__level=0)
+        assert before.valid_answers == 0  # the province's results were never refreshed
+        # No new submission arrives: the unacknowledged fold comes back to a new worker.
+        survivor = start_worker(private_redis.url, log_name="test-faults.log",
+                                CELERY_VISIBILITY_TIMEOUT="3", CELERY_RESTORE_INTERVAL="1",
+                                CELERY_RESTORE_THROTTLE="1")
+        wait_for_worker(survivor, private_redis.url)
+        wait_for(lambda: not PendingRefresh.objects.exists(), timeout=60)
+    finally:
+        stop_worker(doomed)
+        if survivor is not None:
+            stop_worker(survivor)
+    refreshed = exports("mini-sipas")
+    compute("mini-sipas")
+    assert exports("mini-sipas") == refreshed
+    assert refreshed[("mini-sipas", "total")][1][:3] == ["74", "Tỉnh Bình Dương", "50.00"]

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from scoring import quality
 from scoring.models import AnswerTally, AuditEvent, QualityFlag
+from scoring.services import outbox
 from scoring.services.audit import record_event
-from scoring.services.tallies import Folded, adjust_tallies, lock_tallies
+from scoring.services.tallies import adjust_tallies, lock_tallies
 from surveys.models import Answer, Question, Questionnaire, Submission
 
 
@@ -139,7 +140,7 @@ def set_excluded(*, submission: Submission, excluded: bool, user, note: str = ""
     Its answers leave (or rejoin) the tallies in the same transaction, the
     decision goes to the audit log, and the province's results are refreshed.
     """
-    from scoring.services.results import refresh_after_fold
+    from scoring.services.results import refresh_pending
 
     with transaction.atomic():
         lock_tallies()
@@ -149,6 +150,7 @@ def set_excluded(*, submission: Submission, excluded: bool, user, note: str = ""
         if locked.counted_at is not None:
             adjust_tallies(locked.pk, -1 if excluded else 1)
             AnswerTally.objects.filter(province_id=locked.province_id, count=0).delete()
+            outbox.mark_answers_stale({locked.questionnaire_id: {locked.province_id}})
         locked.excluded = excluded
         locked.save(update_fields=["excluded"])
         record_event(user=user, action=AuditEvent.Action.EXCLUDED if excluded
@@ -159,5 +161,5 @@ def set_excluded(*, submission: Submission, excluded: bool, user, note: str = ""
         counted = locked.counted_at is not None
     submission.excluded = excluded
     if counted:
-        refresh_after_fold(Folded(1, {locked.questionnaire_id: {locked.province_id}}))
+        refresh_pending()
     return True

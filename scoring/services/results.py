@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from scoring import engine, selectors
 from scoring.models import AnswerTally, Assessment, Index, NodeResult, Recompute
+from scoring.services import outbox
 from scoring.services.tallies import Folded, fold_pending, rebuild_tallies
 from surveys.models import Submission
 
@@ -87,28 +88,34 @@ def _write_results(rows: list[tuple]) -> None:
         cursor.execute("DROP TABLE new_results")
 
 
-def refresh_after_fold(folded: Folded, *, skip: Index | None = None) -> None:
-    """Bring the results of every index touched by newly folded submissions up to date."""
-    if not folded.submissions:
-        return
-    for index in selectors.indices_using(folded.provinces):
-        if skip is not None and index.pk == skip.pk:
+def refresh_pending() -> int:
+    """Bring every stale (index, province) result up to date (scoring.services.outbox).
+
+    Each index is refreshed in one transaction that also clears the marks it has
+    seen, so a failure leaves them for the next call; a mark renewed by a change in
+    the meantime is kept. Returns how many results were refreshed.
+    """
+    refreshed = 0
+    for index_id, seen in sorted(outbox.pending().items()):
+        index = Index.objects.select_related("province_set").filter(pk=index_id).first()
+        if index is None:
             continue
-        used = selectors.index_questionnaire_ids(index)
-        province_ids = set().union(*(p for q, p in folded.provinces.items() if q in used))
-        record = Recompute.objects.create(
-            index=index, full=False, provinces=sorted(province_ids),
-            inputs={"submissions_folded": folded.submissions})
-        recompute_provinces(index=index, province_ids=province_ids, recompute=record)
-        record.status, record.progress = Recompute.Status.DONE, 100
-        record.finished_at = timezone.now()
-        record.save(update_fields=["status", "progress", "finished_at"])
+        with transaction.atomic():
+            record = Recompute.objects.create(index=index, full=False, provinces=sorted(seen),
+                                              inputs={"stale_provinces": len(seen)})
+            recompute_provinces(index=index, province_ids=seen, recompute=record)
+            outbox.clear(index_id, seen)
+            record.status, record.progress = Recompute.Status.DONE, 100
+            record.finished_at = timezone.now()
+            record.save(update_fields=["status", "progress", "finished_at"])
+        refreshed += len(seen)
+    return refreshed
 
 
 def sweep() -> Folded:
-    """Count every submission that was not yet counted, and refresh the results it touches."""
+    """Count every submission that was not yet counted, and refresh whatever is stale."""
     folded = fold_pending()
-    refresh_after_fold(folded)
+    refresh_pending()
     return folded
 
 
@@ -127,7 +134,7 @@ def recompute_index(
     index = recompute.index
     try:
         questionnaires = selectors.index_questionnaire_ids(index)
-        folded = rebuild_tallies(questionnaire_ids=questionnaires)
+        rebuild_tallies(questionnaire_ids=questionnaires)
         _progress(recompute, 10, progress)
         province_ids = list(index.province_set.provinces.order_by("code")
                             .values_list("pk", flat=True))
@@ -141,7 +148,7 @@ def recompute_index(
             _progress(recompute, 10 + 90 * done // len(province_ids), progress)
             if settings.RECOMPUTE_THROTTLE_SECONDS and done < len(province_ids):
                 time.sleep(settings.RECOMPUTE_THROTTLE_SECONDS)
-        refresh_after_fold(folded, skip=index)  # other indices over the same questions
+        refresh_pending()  # what the recount counted anew, for other indices too
         recompute.inputs = _inputs(index, questionnaires)
         recompute.status = Recompute.Status.DONE
     except Exception:

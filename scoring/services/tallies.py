@@ -4,7 +4,9 @@ The database counts: every count here is one grouped INSERT … SELECT (or, for 
 recount on PostgreSQL, CREATE TABLE … AS SELECT).
 A submission is folded at most once — its `counted_at` is set in the same
 transaction that adds its answers — so a task run twice or redelivered after
-a crash counts nothing twice. A full rebuild takes an exclusive lock that
+a crash counts nothing twice. The same transaction marks the results it makes
+stale (`scoring.services.outbox`), so they are refreshed even if the worker dies
+right after the commit. A full rebuild takes an exclusive lock that
 folds share, so the two never interleave.
 """
 
@@ -17,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from scoring.models import AnswerTally
+from scoring.services import outbox
 from surveys.models import Answer, Question, Submission
 
 LOCK_KEY = 72_024_001  # PostgreSQL advisory lock guarding the tallies
@@ -145,9 +148,10 @@ def fold_submissions(submission_ids: Iterable[int], *, skip_locked: bool = False
         if counted:
             _upsert_tallies(*_in("a.submission_id", counted))
         Submission.objects.filter(pk__in=[r[0] for r in rows]).update(counted_at=timezone.now())
-    provinces: dict[int, set[int]] = {}
-    for _, questionnaire_id, province_id, _ in rows:
-        provinces.setdefault(questionnaire_id, set()).add(province_id)
+        provinces: dict[int, set[int]] = {}
+        for _, questionnaire_id, province_id, _ in rows:
+            provinces.setdefault(questionnaire_id, set()).add(province_id)
+        outbox.mark_answers_stale(provinces)  # with the counts, or not at all
     return Folded(len(rows), provinces)
 
 
@@ -196,7 +200,8 @@ def rebuild_tallies(*, questionnaire_ids: Iterable[int]) -> Folded:
         else:
             AnswerTally.objects.filter(question__questionnaire_id__in=ids).delete()
             _upsert_tallies(f"{where} AND s.counted_at IS NOT NULL", params)
-    provinces: dict[int, set[int]] = {}
-    for _, questionnaire_id, province_id in pending:
-        provinces.setdefault(questionnaire_id, set()).add(province_id)
+        provinces: dict[int, set[int]] = {}
+        for _, questionnaire_id, province_id in pending:
+            provinces.setdefault(questionnaire_id, set()).add(province_id)
+        outbox.mark_answers_stale(provinces)  # other indices over the same questions
     return Folded(len(pending), provinces)

@@ -9,7 +9,7 @@ from scoring.models import Index
 from scoring.selectors import export_rows
 from scoring.services.assessments import apply_scores
 from scoring.services.definitions import load_index
-from scoring.services.results import recompute_index, refresh_after_fold, start_recompute
+from scoring.services.results import recompute_index, refresh_pending, start_recompute
 from scoring.services.tallies import fold_submissions
 from surveys.models import Province
 from surveys.services import NewSubmission, record_submissions
@@ -61,7 +61,8 @@ def run(questionnaire, provinces, items, incremental: int) -> tuple[dict, dict]:
     for item in items:
         ids += record(questionnaire, provinces, [item])
     for pk in ids[:incremental]:
-        refresh_after_fold(fold_submissions([pk]))
+        fold_submissions([pk])
+        refresh_pending()
     before = exports()
     return before, full_recompute()
 
