@@ -154,12 +154,18 @@ class Assessment(models.Model):
 
 
 class AssessmentChange(models.Model):
-    """History: every change of a self-assessed or appraised score, who made it and how."""
+    """History: every change of a score or of its note (evidence, comment), who made it and how.
+
+    Scores keep their old and new value in `old_value`/`new_value`, notes in
+    `old_text`/`new_text`.
+    """
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="changes")
     field = models.CharField(max_length=16)
     old_value = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     new_value = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    old_text = models.TextField(blank=True)
+    new_text = models.TextField(blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -7,7 +7,6 @@ province's data, checks the province against the user's role.
 from __future__ import annotations
 
 import csv
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
@@ -28,6 +27,7 @@ from scoring import charts, precision, review, selectors, sensitivity
 from scoring import quality as quality_rules
 from scoring.auth import StaffAuthenticationForm
 from scoring.exports import write_xlsx
+from scoring.forms import AssessmentsForm
 from scoring.models import (
     LEVEL_LABELS,
     LEVEL_NAMES,
@@ -35,6 +35,7 @@ from scoring.models import (
     AssessmentChange,
     AuditEvent,
     Index,
+    IndexKind,
     Publication,
     QualityFlag,
     Recompute,
@@ -49,11 +50,11 @@ from scoring.permissions import (
     staff_required,
 )
 from scoring.selectors import export_rows, latest_publication
-from scoring.services.assessments import apply_scores
+from scoring.services.assessments import save_assessments
 from scoring.services.audit import record_event
 from scoring.services.publishing import NothingToPublish, publish_index
 from scoring.services.quality import set_excluded
-from scoring.services.results import recompute_provinces, start_recompute
+from scoring.services.results import start_recompute
 from scoring.services.uncertainty import latest_run
 from scoring.services.uncertainty import start_run as start_bootstrap
 from scoring.tasks import (
@@ -206,55 +207,31 @@ def assessments(request: HttpRequest, index: str, province: str) -> HttpResponse
     idx = _index(index)
     prov = _province(idx, province)
     _check_province(request, prov)
-    if idx.kind != "par":
+    if idx.kind != IndexKind.PAR:
         raise Http404
-    role = request.staff_role
-    field, note = ("self_score", "evidence") if role.role == Role.PROVINCE_OFFICER else \
-        ("appraised_score", "comment")
+    officer = request.staff_role.role == Role.PROVINCE_OFFICER
+    field, note = ("self_score", "evidence") if officer else ("appraised_score", "comment")
     components = list(idx.nodes.filter(level=3, method="appraisal").order_by("position"))
     current = {a.node_id: a for a in Assessment.objects.filter(index=idx, province=prov)}
-    errors: dict[int, str] = {}
-    if request.method == "POST":
-        updates, notes = {}, {}
-        for node in components:
-            raw = request.POST.get(f"score-{node.pk}", "").strip()
-            text = request.POST.get(f"note-{node.pk}", "").strip()[:2000]
-            if raw:
-                try:
-                    value = Decimal(raw.replace(",", "."))
-                except InvalidOperation:
-                    errors[node.pk] = _("Please enter a number.")
-                    continue
-                if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-                    errors[node.pk] = _("Use at most 2 decimals.")
-                elif not 0 <= value <= node.max_points:
-                    errors[node.pk] = _("The score must be between 0 and %(max)s.") % {
-                        "max": node.max_points}
-                else:
-                    updates[(prov.pk, node.pk)] = {field: value}
-            existing = current.get(node.pk)
-            if text != (getattr(existing, note, "") if existing else ""):
-                notes[node.pk] = text
-        if not errors:
-            changed = apply_scores(index=idx, updates=updates, user=request.user, via="web")
-            for node_id, text in notes.items():
-                Assessment.objects.update_or_create(index=idx, province=prov, node_id=node_id,
-                                                    defaults={note: text})
-            if changed:
-                record_event(user=request.user, action=AuditEvent.Action.SCORE_CHANGED,
-                             index=idx.code, province=prov.code, field=field, changed=changed)
-                recompute_provinces(index=idx, province_ids=[prov.pk])
-            messages.success(request, _("Saved: %(n)s scores changed.") % {"n": changed})
-            return redirect(request.path)
+    form = AssessmentsForm(request.POST if request.method == "POST" else None,
+                           components=components, current=current, score_field=field,
+                           note_field=note)
+    if request.method == "POST" and form.is_valid():
+        scores, notes = form.changes()
+        saved = save_assessments(index=idx, province=prov, user=request.user, scores=scores,
+                                 notes=notes, via="web")
+        messages.success(request, _("Saved: %(n)s scores and %(m)s notes changed.") % {
+            "n": saved.scores, "m": saved.notes})
+        return redirect(request.path)
     history = (AssessmentChange.objects.filter(assessment__index=idx, assessment__province=prov)
                .select_related("assessment__node", "changed_by").order_by("-changed_at", "-id"))
-    rows = [{"node": n, "assessment": current.get(n.pk), "error": errors.get(n.pk),
-             "posted": request.POST.get(f"score-{n.pk}") if request.method == "POST" else None}
-            for n in components]
+    rows = [{"node": n, "assessment": current.get(n.pk), "score": form[f"score-{n.pk}"],
+             "note": form[f"note-{n.pk}"]} for n in components]
     return render(request, "scoring/assessments_reviewer.html", {
         "index": idx, "province": prov, "rows": rows, "field": field, "note": note,
-        "history": history[:200], "officer": role.role == Role.PROVINCE_OFFICER,
-    }, status=400 if errors else 200)
+        "form": form, "errors": form.error_summary() if form.is_bound else [],
+        "history": history[:200], "officer": officer,
+    }, status=400 if form.is_bound and form.errors else 200)
 
 
 @staff_required(*ALL_STAFF)
@@ -308,9 +285,7 @@ def publish(request: HttpRequest, index: str) -> HttpResponse:
 def recompute(request: HttpRequest, index: str) -> HttpResponse:
     """Start a full recompute on the worker and follow it on its progress page."""
     idx = _index(index)
-    record = start_recompute(index=idx)
-    record_event(user=request.user, action=AuditEvent.Action.RECOMPUTE, index=idx.code,
-                 recompute=record.pk)
+    record = start_recompute(index=idx, user=request.user, via="web")
     recompute_index_task.delay(record.pk)
     return redirect("scoring:recompute-status", pk=record.pk)
 

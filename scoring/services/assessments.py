@@ -1,15 +1,20 @@
-"""Self-assessed and appraised scores: importing them, and keeping every change."""
+"""Self-assessed and appraised scores and their notes: one service for the appraisal page
+and for `import_assessments`, keeping every change in the history and the audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
-from scoring.models import Assessment, AssessmentChange, Index
-from scoring.services.results import recompute_provinces
+from scoring.models import Assessment, AssessmentChange, AuditEvent, Index, IndexKind
+from scoring.services import outbox
+from scoring.services.audit import record_event
+from scoring.services.results import refresh_pending
 from surveys.imports import FileInvalid, read_csv
+from surveys.models import Province
 from surveys.services import provinces_by_code
 
 ASSESSMENT_COLUMNS = ("province_code", "component_code", "self_score", "appraised_score")
@@ -46,13 +51,13 @@ def import_assessments(*, index: Index, data: bytes, user=None, via: str = "impo
     An empty cell leaves that score as it is. Raises FileInvalid listing every
     problem; nothing is written then.
     """
-    if index.kind != "par":
+    if index.kind != IndexKind.PAR:
         raise FileInvalid([f"{index.code} is a {index.kind} index; it has no appraisal scores"])
     _, rows = read_csv(data, required=ASSESSMENT_COLUMNS, known=set(ASSESSMENT_COLUMNS))
     provinces = provinces_by_code(index.province_set)
     components = {n.code: n for n in index.nodes.filter(level=3)}
     problems: list[str] = []
-    updates: dict[tuple[int, int], dict[str, Decimal]] = {}
+    scores: dict[str, dict[str, dict[str, Decimal]]] = {}
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
         pcode = row.cells["province_code"].strip()
@@ -82,43 +87,93 @@ def import_assessments(*, index: Index, data: bytes, user=None, via: str = "impo
                 problems.append(problem)
             elif value is not None:
                 values[field] = value
-        updates[(province.pk, node.pk)] = values
+        scores.setdefault(pcode, {})[ccode] = values
     if problems:
         raise FileInvalid(problems)
-    changed = apply_scores(index=index, updates=updates, user=user, via=via)
-    recompute_provinces(index=index, province_ids={p for p, _ in updates})
+    changed = 0
+    with transaction.atomic():  # the whole file, or nothing
+        for pcode, by_component in scores.items():
+            changed += save_assessments(index=index, province=provinces[pcode], user=user,
+                                        scores=by_component, notes={}, via=via,
+                                        refresh=False).scores
+    refresh_pending()
     return AssessmentOutcome(len(rows), changed)
 
 
-def apply_scores(*, index: Index, updates: dict[tuple[int, int], dict[str, Decimal]], user,
-                 via: str) -> int:
-    """Set scores (province id, node id) -> {field: value}; returns how many values changed."""
-    changed = 0
+@dataclass(frozen=True)
+class Saved:
+    scores: int  # score values changed
+    notes: int  # notes changed
+
+
+def save_assessments(
+    *, index: Index, province: Province, user, scores: Mapping[str, Mapping[str, Decimal]],
+    notes: Mapping[str, Mapping[str, str]], via: str, refresh: bool = True,
+) -> Saved:
+    """Set a province's scores and notes: component code -> {field: value}.
+
+    One transaction writes the scores, the notes, their history (who, when, old → new,
+    web or import) and an audit event for each change, and marks the province's
+    results stale; it locks only the assessments it changes. Fields are `self_score`,
+    `appraised_score` (scores) and `evidence`, `comment` (notes); a value equal to the
+    stored one is no change. With `refresh` the results are brought up to date after.
+    """
+    codes = sorted(set(scores) | set(notes))
+    if not codes:
+        return Saved(0, 0)
+    nodes = {n.code: n for n in index.nodes.filter(level=3, method="appraisal", code__in=codes)}
+    unknown = sorted(set(codes) - set(nodes))
+    if unknown:
+        raise ValueError(f"{index.code} has no appraisal component {', '.join(unknown)}")
+    changed_scores = changed_notes = 0
     with transaction.atomic():
-        # Make the rows first (a no-op where they exist), so that two people saving at
-        # once queue on the same row locks instead of both creating it.
+        # Make the rows first (a no-op where they exist), so that two people saving at once
+        # queue on the same row locks instead of both creating them.
         Assessment.objects.bulk_create(
-            [Assessment(index=index, province_id=p, node_id=n) for p, n in updates],
+            [Assessment(index=index, province=province, node=nodes[c]) for c in codes],
             ignore_conflicts=True)
-        existing = {
-            (a.province_id, a.node_id): a
-            for a in Assessment.objects.select_for_update().filter(index=index)
-        }
-        history = []
-        for (province_id, node_id), values in updates.items():
-            assessment = existing[(province_id, node_id)]
+        rows = {a.node_id: a for a in Assessment.objects.select_for_update().filter(
+            index=index, province=province, node__in=[nodes[c].pk for c in codes])}
+        history, events = [], []
+        for code in codes:
+            assessment = rows[nodes[code].pk]
             dirty = []
-            for field, value in values.items():
+            for field, value in scores.get(code, {}).items():
                 old = getattr(assessment, field)
                 if old == value:
                     continue
                 setattr(assessment, field, value)
                 dirty.append(field)
+                changed_scores += 1
                 history.append(AssessmentChange(assessment=assessment, field=field,
                                                 old_value=old, new_value=value,
                                                 changed_by=user, via=via))
+                events.append((AuditEvent.Action.SCORE_CHANGED, {
+                    "component": code, "field": field, "old": _text(old), "new": _text(value)}))
+            for field, text in notes.get(code, {}).items():
+                old = getattr(assessment, field)
+                if old == text:
+                    continue
+                setattr(assessment, field, text)
+                dirty.append(field)
+                changed_notes += 1
+                history.append(AssessmentChange(assessment=assessment, field=field,
+                                                old_text=old, new_text=text,
+                                                changed_by=user, via=via))
+                events.append((AuditEvent.Action.NOTE_CHANGED, {
+                    "component": code, "field": field, "old": old, "new": text}))
             if dirty:
                 assessment.save(update_fields=[*dirty, "updated_at"])
-                changed += len(dirty)
         AssessmentChange.objects.bulk_create(history)
-    return changed
+        for action, detail in events:
+            record_event(user=user, action=action, index=index.code, province=province.code,
+                         via=via, **detail)
+        if changed_scores:
+            outbox.mark_stale([(index.pk, province.pk)])
+    if changed_scores and refresh:
+        refresh_pending()
+    return Saved(changed_scores, changed_notes)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"

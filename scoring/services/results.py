@@ -11,8 +11,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from scoring import engine, selectors
-from scoring.models import AnswerTally, Assessment, Index, NodeResult, Recompute
+from scoring.models import AnswerTally, Assessment, AuditEvent, Index, NodeResult, Recompute
 from scoring.services import outbox
+from scoring.services.audit import record_event
 from scoring.services.tallies import Folded, fold_pending, rebuild_tallies
 from surveys.models import Submission
 
@@ -119,9 +120,13 @@ def sweep() -> Folded:
     return folded
 
 
-def start_recompute(*, index: Index) -> Recompute:
-    """Record a full recompute about to be run."""
-    return Recompute.objects.create(index=index, full=True)
+def start_recompute(*, index: Index, user=None, via: str = "other") -> Recompute:
+    """Record a full recompute about to be run, and who started it from where (audited)."""
+    with transaction.atomic():
+        record = Recompute.objects.create(index=index, full=True)
+        record_event(user=user, action=AuditEvent.Action.RECOMPUTE, index=index.code,
+                     recompute=record.pk, via=via)
+    return record
 
 
 def recompute_index(

@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
     def _compute(self, index, timeout):
         started = time.monotonic()
-        recompute = start_recompute(index=index)
+        recompute = start_recompute(index=index, via="command")
         queued = not app.conf.task_always_eager
         if queued:
             self.stdout.write(f"{index.code}: queued for the worker…")

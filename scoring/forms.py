@@ -1,0 +1,79 @@
+"""Forms of the review pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.utils.translation import gettext as _
+
+from scoring.models import Assessment, Node
+
+
+class ScoreField(forms.CharField):
+    """A score between 0 and the component's max points, at most 2 decimals; a comma is a
+    decimal separator too (Vietnamese writes 0,75)."""
+
+    def __init__(self, *, maximum: Decimal, **kwargs):
+        self.maximum = maximum
+        super().__init__(required=False, strip=True, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            raise forms.ValidationError(_("Please enter a number."), code="invalid") from None
+        if not number.is_finite():
+            raise forms.ValidationError(_("Please enter a number."), code="invalid")
+        if number != number.quantize(Decimal("0.01")):
+            raise forms.ValidationError(_("Use at most 2 decimals."), code="decimals")
+        if not 0 <= number <= self.maximum:
+            raise forms.ValidationError(
+                _("The score must be between 0 and %(max)s.") % {"max": self.maximum},
+                code="range")
+        return number
+
+
+class AssessmentsForm(forms.Form):
+    """One province's scores (self-assessed or appraised) and notes for every appraisal
+    component; `score_field` and `note_field` say which the signed-in person writes."""
+
+    def __init__(self, *args, components: list[Node], current: dict[int, Assessment],
+                 score_field: str, note_field: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.components, self.score_field, self.note_field = components, score_field, note_field
+        for node in components:
+            existing = current.get(node.pk)
+            score = getattr(existing, score_field) if existing else None
+            self.fields[f"score-{node.pk}"] = ScoreField(
+                maximum=node.max_points, label=node.code,
+                initial="" if score is None else f"{score:f}")
+            self.fields[f"note-{node.pk}"] = forms.CharField(
+                required=False, max_length=2000, label=node.code,
+                initial=getattr(existing, note_field) if existing else "")
+
+    def changes(self) -> tuple[dict[str, dict[str, Decimal]], dict[str, dict[str, str]]]:
+        """(scores, notes) by component code, for `save_assessments`; an empty score cell
+        leaves the stored score as it is."""
+        scores, notes = {}, {}
+        changed = set(self.changed_data)
+        for node in self.components:
+            score = self.cleaned_data[f"score-{node.pk}"]
+            if score is not None and f"score-{node.pk}" in changed:
+                scores[node.code] = {self.score_field: score}
+            if f"note-{node.pk}" in changed:
+                notes[node.code] = {self.note_field: self.cleaned_data[f"note-{node.pk}"]}
+        return scores, notes
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(field id, component code, message) of every field in error, in page order."""
+        out = []
+        for node in self.components:
+            for kind in ("score", "note"):
+                name = f"{kind}-{node.pk}"
+                for message in self.errors.get(name, []):
+                    out.append((name, node.code, message))
+        return out
