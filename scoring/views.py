@@ -6,8 +6,6 @@ province's data, checks the province against the user's role.
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -65,6 +63,7 @@ from scoring.tasks import (
 )
 from surveys.exports import submission_rows
 from surveys.models import Province, Questionnaire, Submission
+from surveys.spreadsheets import csv_text
 
 PROFILE_CACHE_SECONDS = 3600
 
@@ -258,10 +257,7 @@ def download(request: HttpRequest, index: str, level: str, fmt: str) -> HttpResp
             write_xlsx(header, rows, title=f"{idx.code} {level}"),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        writer = csv.writer(response, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -417,11 +413,9 @@ def quality_download(request: HttpRequest, index: str) -> HttpResponse:
     record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD, index=idx.code,
                  level="quality", format="csv", version="current", rows=len(rows),
                  provinces="all")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    writer = csv.writer(response, lineterminator="\n")
-    writer.writerow(["submission_id", "questionnaire", "province_code", "reason", "detail",
-                     "excluded"])
-    writer.writerows(rows)
+    response = HttpResponse(csv_text(["submission_id", "questionnaire", "province_code",
+                                      "reason", "detail", "excluded"], rows),
+                            content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{idx.code}-quality-flags.csv"'
     return response
 

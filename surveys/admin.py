@@ -1,7 +1,5 @@
 """Admin pages for provinces, questionnaires and submissions."""
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
@@ -21,6 +19,7 @@ from surveys.models import (
     Section,
     Submission,
 )
+from surveys.spreadsheets import csv_text
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -115,13 +114,11 @@ class QuestionnaireAdmin(admin.ModelAdmin):
             base = request.build_absolute_uri("/")
             make = invitation_rows if questionnaire.audience == "official" else code_rows
             header, rows = make(questionnaire, provinces, form.cleaned_data["count"], base)
-            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response = HttpResponse(csv_text(header, rows),
+                                    content_type="text/csv; charset=utf-8")
             kind = "invitations" if questionnaire.audience == "official" else "codes"
             response["Content-Disposition"] = (
                 f'attachment; filename="{questionnaire.code}-{kind}.csv"')
-            writer = csv.writer(response)
-            writer.writerow(header)
-            writer.writerows(rows)
             self.message_user(request, f"{len(rows)} {kind} issued", messages.SUCCESS)
             return response
         return render(request, "admin/surveys/distribute.html", {

@@ -1,12 +1,11 @@
 """Streaming export of raw submissions: one row per submission, bounded memory.
 
-Citizens' rows carry the submission date only (no time of day), and any text
-a spreadsheet would run as a formula is neutralised.
+Citizens' rows carry the submission date only (no time of day); the lines are
+written by the formula-safe writer (surveys.spreadsheets), like every download.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterator
 
@@ -15,32 +14,22 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from surveys.models import Answer, Questionnaire, Submission
+from surveys.spreadsheets import csv_lines
 
 CHUNK = 2000
 STREAM_BATCH = 10_000  # rows fetched at a time from the server-side cursor
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Line:
-    """A file-like object that hands back what csv.writer writes."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def neutralise(text: str) -> str:
-    """Prefix text that a spreadsheet would evaluate (=HYPERLINK(...), +cmd, @SUM) with '."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def submission_rows(questionnaire: Questionnaire) -> Iterator[str]:
     """CSV lines: header, then every counted-or-not, not-excluded submission in id order."""
     codes = list(questionnaire.questions.order_by("position").values_list("pk", "code"))
     citizen = questionnaire.audience == "citizen"
-    writer = csv.writer(_Line(), lineterminator="\n")
-    yield writer.writerow(["submission_id", "province_code",
-                           "submitted_on" if citizen else "submitted_at",
-                           *[code for _, code in codes]])
+    header = ["submission_id", "province_code", "submitted_on" if citizen else "submitted_at",
+              *[code for _, code in codes]]
+    yield from csv_lines(header, _rows(questionnaire, codes, citizen))
+
+
+def _rows(questionnaire: Questionnaire, codes, citizen: bool) -> Iterator[list]:
     provinces = dict(questionnaire.province_set.provinces.values_list("pk", "code"))
     base = Submission.objects.filter(questionnaire=questionnaire, excluded=False)
     bounds = base.aggregate(lo=Min("pk"), hi=Max("pk"))
@@ -51,7 +40,7 @@ def submission_rows(questionnaire: Questionnaire) -> Iterator[str]:
                                                   bounds["lo"], bounds["hi"]):
         local = timezone.localtime(moment)
         when = local.date().isoformat() if citizen else local.isoformat()
-        yield writer.writerow([neutralise(key), provinces[province_id], when, *cells])
+        yield [key, provinces[province_id], when, *cells]
 
 
 def _chunks(questionnaire, codes, base, lo: int, hi: int) -> Iterator[tuple]:
@@ -74,7 +63,7 @@ def _chunks(questionnaire, codes, base, lo: int, hi: int) -> Iterator[tuple]:
             elif number is not None:
                 value = format(number.normalize(), "f")
             else:
-                value = neutralise(text)
+                value = text
             cells[sid][column[qid]].append(value)
         for sid, key, province_id, submitted, received in subs:
             yield key, province_id, submitted or received, ["|".join(v) for v in cells[sid]]
@@ -85,7 +74,7 @@ def _streamed(questionnaire, codes, base, lo: int, hi: int) -> Iterator[tuple]:
     """The same rows on PostgreSQL, from two queries streamed through server-side cursors.
 
     The database formats every answer (options as integers, numbers without trailing
-    zeros, text neutralised) and sends submissions and answers both in submission
+    zeros) and sends submissions and answers both in submission
     order, merged here as they come; a million submissions are some 30 million
     answers, which the row-by-row path turns into Python objects one at a time.
     Several values of a question are joined with "|" in the order they were stored;
@@ -95,8 +84,7 @@ def _streamed(questionnaire, codes, base, lo: int, hi: int) -> Iterator[tuple]:
     answer, submission = Answer._meta.db_table, Submission._meta.db_table
     chosen = ("s.questionnaire_id = %(questionnaire)s AND NOT s.excluded "
               "AND s.id >= %(lo)s AND s.id <= %(hi)s")
-    params = {"starts": list(FORMULA_STARTS), "quote": "'", "questionnaire": questionnaire.pk,
-              "lo": lo, "hi": hi}
+    params = {"questionnaire": questionnaire.pk, "lo": lo, "hi": hi}
     width = len(codes)
     with transaction.atomic(), connection.chunked_cursor() as subs, \
             connection.chunked_cursor() as answers:
@@ -105,9 +93,7 @@ def _streamed(questionnaire, codes, base, lo: int, hi: int) -> Iterator[tuple]:
                      f"WHERE {chosen} ORDER BY s.id", params)  # noqa: S608
         answers.execute(f"""
             SELECT a.submission_id, a.question_id, COALESCE(
-                a.option_value::text, trim_scale(a.number_value)::text,
-                CASE WHEN left(a.text_value, 1) = ANY(%(starts)s)
-                     THEN %(quote)s || a.text_value ELSE a.text_value END)
+                a.option_value::text, trim_scale(a.number_value)::text, a.text_value)
             FROM {answer} a JOIN {submission} s ON s.id = a.submission_id
             WHERE {chosen} ORDER BY a.submission_id, a.id
         """, params)  # noqa: S608 - table names come from models, values are parameters

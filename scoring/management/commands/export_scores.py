@@ -1,7 +1,5 @@
 """manage.py export_scores --index CODE --level LEVEL [--format csv|xlsx] [-o FILE] (spec §8)."""
 
-import csv
-import io
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -10,6 +8,7 @@ from scoring.exports import write_xlsx
 from scoring.models import Index
 from scoring.precision import with_intervals
 from scoring.selectors import export_rows
+from surveys.spreadsheets import csv_text
 
 
 class Command(BaseCommand):
@@ -44,12 +43,9 @@ class Command(BaseCommand):
             else:
                 sys.stdout.buffer.write(data)
             return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        text = csv_text(header, rows)
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8", newline="") as fh:
-                fh.write(buffer.getvalue())
+                fh.write(text)
         else:
-            self.stdout.write(buffer.getvalue(), ending="")
+            self.stdout.write(text, ending="")

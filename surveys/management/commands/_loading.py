@@ -1,12 +1,12 @@
 """Shared helpers of the commands that read and write files."""
 
-import csv
 import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.definitions import DefinitionInvalid
+from surveys.spreadsheets import csv_text
 
 MAX_DEFINITION_BYTES = 5 * 1024 * 1024
 
@@ -51,9 +51,7 @@ def write_csv(output: str | None, header: list[str], rows: list[list]) -> None:
     """Write a header and rows as CSV to a file, or to standard output when none is named."""
     out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     try:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        out.write(csv_text(header, rows))
     finally:
         if output:
             out.close()
