@@ -8,6 +8,7 @@ CELERY_BROKER_URL switch to PostgreSQL and Redis with a real worker.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -148,6 +149,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-uncounted-submissions": {
         "task": "scoring.sweep_uncounted",
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=60.0),
+    },
+    # Django keeps expired sessions until told to delete them (what `clearsessions` does).
+    "clear-expired-sessions": {
+        "task": "surveys.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=0),
     },
 }
 
