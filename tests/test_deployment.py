@@ -127,3 +127,37 @@ def test_production_site_serves_a_page_with_its_hashed_compressed_css(production
     assert headers["Cache-Control"] == "max-age=315360000, public, immutable"
     assert headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(body) == (ROOT / "static" / "site.css").read_bytes()
+
+
+@pytest.mark.django_db
+def test_clients_behind_the_proxy_are_rate_limited_apart(settings, client):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "survey": 2}
+
+    def status(forwarded_for: str) -> int:
+        return client.get("/s/sipas-2024/74/", REMOTE_ADDR="127.0.0.1",
+                          HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+
+    first = [status("203.0.113.9") for _ in range(3)]
+    assert first == [404, 404, 429]
+    assert status("198.51.100.7") == 404
+    # Whatever a client writes to the left of the proxy's entry does not make it someone else.
+    assert status("198.51.100.1, 203.0.113.9") == 429
+
+
+def test_the_forwarded_address_is_taken_only_from_trusted_proxies(settings, rf):
+    from config.proxy import ForwardedForMiddleware
+
+    def seen(count: int, forwarded_for: str) -> str:
+        settings.TRUSTED_PROXY_COUNT = count
+        request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for)
+        return ForwardedForMiddleware(lambda r: r.META["REMOTE_ADDR"])(request)
+
+    assert seen(0, "203.0.113.9") == "10.0.0.2"
+    assert seen(1, "203.0.113.9") == "203.0.113.9"
+    assert seen(1, "192.0.2.1, 203.0.113.9") == "203.0.113.9"
+    assert seen(2, "192.0.2.1, 203.0.113.9") == "192.0.2.1"
+    assert seen(2, "203.0.113.9") == "10.0.0.2"
+    assert seen(1, "2001:db8::1") == "2001:db8::1"
+    assert seen(1, "not-an-address") == "10.0.0.2"
+    assert seen(1, "") == "10.0.0.2"
