@@ -4,12 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_SCALE ?= 0.05
 
-.PHONY: run test lint setup messages check-deploy
+.PHONY: run test lint setup messages check-deploy deploy
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Production installs only what the product runs on (no test tools).
+$(BIN)/.installed-production: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 setup: $(BIN)/.installed
@@ -44,3 +51,12 @@ messages: $(BIN)/.installed
 check-deploy: $(BIN)/.installed
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=ci-only-$$(date +%s)-a-long-random-looking-secret-key-value-0123456789 \
 	DJANGO_ALLOWED_HOSTS=par.example.gov.vn $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Production (docs/deployment.md): run on every release with the production environment set,
+# then restart gunicorn, the worker and beat. The settings are checked before anything is
+# touched; WhiteNoise serves the collected files and reads them only when gunicorn starts.
+deploy: $(BIN)/.installed-production
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py load_definitions

@@ -8,6 +8,7 @@ CELERY_BROKER_URL switch to PostgreSQL and Redis with a real worker.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.proxy.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -74,7 +76,7 @@ TEMPLATES = [
     },
 ]
 
-(BASE_DIR / "var" / "static").mkdir(parents=True, exist_ok=True)
+(BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
 }
@@ -104,7 +106,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Where collectstatic puts the files WhiteNoise serves (it reads them once, at start-up).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "var" / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -149,6 +153,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-uncounted-submissions": {
         "task": "scoring.sweep_uncounted",
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=60.0),
+    },
+    # Django keeps expired sessions until told to delete them (what `clearsessions` does).
+    "clear-expired-sessions": {
+        "task": "surveys.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=0),
     },
 }
 
@@ -203,6 +212,10 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
+# Reverse proxies in front of gunicorn that append the client's address to X-Forwarded-For
+# (1 for the nginx of docs/deployment.md); 0 trusts the header from no one.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Per client per minute: page views of the survey and invitation pages, API requests, and
 # wrong one-time codes / unknown invitation tokens (counted together for the web and the API);
 # 0 turns a limit off (e.g. for a load test from one address).
@@ -212,9 +225,6 @@ RATE_LIMITS = {
     "token": env.int("RATE_LIMIT_TOKEN", default=60),
     "api": env.int("RATE_LIMIT_API", default=600),
 }
-# Behind a reverse proxy that appends the client's address to X-Forwarded-For, how many
-# proxies to trust (1 for one nginx); 0 uses the connection's own address.
-TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 # Largest JSON body the intake API reads.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 # The address citizens and officials reach the site at, for links in distributed files.
