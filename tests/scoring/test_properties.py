@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from scoring.models import Index
 from scoring.selectors import export_rows
-from scoring.services.assessments import apply_scores
+from scoring.services.assessments import save_assessments
 from scoring.services.definitions import load_index
 from scoring.services.results import recompute_index, refresh_pending, start_recompute
 from scoring.services.tallies import fold_submissions
@@ -73,11 +73,10 @@ def mini_indices(mini_questionnaire):
     load_index(text=fixture_text("mini-sipas.yaml"))
     index = Index.objects.get(code="mini-par")
     provinces = {p.code: p for p in Province.objects.filter(code__in=["74", "01", "31"])}
-    nodes = dict(index.nodes.values_list("code", "pk"))
-    apply_scores(index=index, updates={
-        (provinces["74"].pk, nodes["1.1.1"]): {"self_score": 2, "appraised_score": 1.5},
-        (provinces["01"].pk, nodes["1.2.1"]): {"self_score": 1.5},
-    }, user=None, via="test")
+    save_assessments(index=index, province=provinces["74"], user=None, via="test", notes={},
+                     scores={"1.1.1": {"self_score": 2, "appraised_score": 1.5}})
+    save_assessments(index=index, province=provinces["01"], user=None, via="test", notes={},
+                     scores={"1.2.1": {"self_score": 1.5}})
     full_recompute()  # every province has results before answers arrive, as in production
     return mini_questionnaire, provinces
 

@@ -56,7 +56,7 @@ def test_two_reviewers_appraising_one_component_at_once(postgres, mini_questionn
     from django.contrib.auth import get_user_model
 
     from scoring.models import Assessment, AssessmentChange, Index
-    from scoring.services.assessments import apply_scores
+    from scoring.services.assessments import save_assessments
     from scoring.services.definitions import load_index
     from surveys.models import Province
     from tests.conftest import fixture_text
@@ -71,8 +71,8 @@ def test_two_reviewers_appraising_one_component_at_once(postgres, mini_questionn
     def appraise(user, value):
         try:
             start.wait()
-            apply_scores(index=index, updates={(province.pk, node.pk): {
-                "appraised_score": Decimal(value)}}, user=user, via="web")
+            save_assessments(index=index, province=province, user=user, via="web", notes={},
+                             scores={node.code: {"appraised_score": Decimal(value)}})
         finally:
             connection.close()
 
