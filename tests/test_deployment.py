@@ -110,7 +110,7 @@ def fetch(url: str, **headers: str):
 
 
 # Transactional: no transaction of the test's own may hold the database another process reads.
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_production_site_serves_a_page_with_its_hashed_compressed_css(production_site):
     base, manifest = production_site
     css = manifest["site.css"]

@@ -27,8 +27,7 @@ def set_staff_role(*, account, role: str, province: Province | None, by) -> Staf
     if role == Role.PROVINCE_OFFICER and province is None:
         raise ValueError("a province officer needs a province")
     with transaction.atomic():
-        current = (StaffRole.objects.select_for_update().select_related("province")
-                   .filter(user=account).first())
+        current = StaffRole.objects.select_for_update().filter(user=account).first()
         before = _where(current)
         staff_role, _ = StaffRole.objects.update_or_create(
             user=account, defaults={"role": role, "province": province})

@@ -297,18 +297,22 @@ def test_a_province_officer_self_assesses_with_evidence_and_is_refused_another_p
         page.click("main form[method=post] button[type=submit]")
 
     assert urlparse(page.url).path == f"/review/{INDEX}/province/{own.code}/assessments/"
-    assert page.inner_text("main .alert-success") == "Đã lưu: 1 điểm thay đổi."
+    assert page.inner_text("main .alert-success") == "Đã lưu: thay đổi 1 điểm và 1 ghi chú."
     assert page.input_value(score) == vi(new_score)
     assert page.input_value(note) == evidence
     row = cells(page, f'tr[id="component-{SELF_ASSESSED}"]')[0]
     assert row[1:4] == ["2.00", str(new_score), str(old_appraised)]
-    change = AssessmentChange.objects.get()
+    change, note_change = AssessmentChange.objects.order_by("pk")
     assert (change.assessment_id, change.field, change.old_value, change.new_value,
             change.changed_by, change.via) == (
         assessment.pk, "self_score", old_self, new_score, officer, "web")
+    assert (note_change.field, note_change.old_text, note_change.new_text) == (
+        "evidence", "", evidence)
     when = timezone.localtime(change.changed_at).strftime("%d/%m/%Y %H:%M:%S")
     assert cells(page, "#history tbody tr") == [
-        [when, "officer74", SELF_ASSESSED, "tự đánh giá", f"{old_self} → {new_score}", "web"]]
+        [when, "officer74", SELF_ASSESSED, "minh chứng", f"«» → «{evidence}»", "trang web"],
+        [when, "officer74", SELF_ASSESSED, "tự đánh giá", f"{old_self} → {new_score}",
+         "trang web"]]
     assessment.refresh_from_db()
     assert (assessment.self_score, assessment.appraised_score, assessment.evidence) == (
         new_score, old_appraised, evidence)
