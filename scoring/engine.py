@@ -293,3 +293,28 @@ def rank_change(current: int | None, previous: int | None) -> int | None:
     if current is None or previous is None:
         return None
     return previous - current
+
+
+# --- change across province sets (spec §9) ----------------------------------------------------
+
+SAME_SET = "same_set"
+CROSSWALK = "crosswalk"
+
+
+def crosswalk_previous(
+    values: Mapping[str, Fraction], predecessors: Mapping[str, Sequence[tuple[str, Fraction]]]
+) -> dict[str, Fraction]:
+    """Each unit's previous value from its predecessors': prev(u) = Σ wᵢ·vᵢ / Σ wᵢ.
+
+    `values` holds the exact previous totals of the earlier set's provinces that have
+    one; `predecessors` maps each unit to (province code, weight) pairs. Only
+    predecessors with a value count; a unit none of whose predecessors has a value (or
+    whose valued predecessors all weigh 0) has no previous value and is left out.
+    """
+    out: dict[str, Fraction] = {}
+    for unit, pairs in predecessors.items():
+        valued = [(w, values[code]) for code, w in pairs if code in values]
+        weight = sum((w for w, _ in valued), Fraction(0))
+        if valued and weight:
+            out[unit] = sum((w * v for w, v in valued), Fraction(0)) / weight
+    return out

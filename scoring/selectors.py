@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+
+from django.db.models import OuterRef, Subquery
 
 from scoring import engine
 from scoring.models import (
@@ -13,13 +16,14 @@ from scoring.models import (
     AnswerTally,
     Assessment,
     Index,
+    IndexKind,
     Node,
     NodeResult,
     Publication,
     PublishedResult,
     Source,
 )
-from surveys.models import Province, ScaleOption
+from surveys.models import CrosswalkLink, Province, ScaleOption
 
 
 def index_tree(index: Index) -> list[engine.NodeDef]:
@@ -91,10 +95,10 @@ def index_questionnaire_ids(index: Index) -> set[int]:
 
 EXPORT_COLUMNS = {
     ("par", "total"): ["province_code", "province_name", "points", "max_points", "percent",
-                       "rank", "group", "delta_points", "delta_rank"],
+                       "rank", "group", "delta_points", "delta_rank", "delta_basis"],
     ("par", "node"): ["province_code", "code", "points", "max_points", "percent", "flags"],
     ("sipas", "total"): ["province_code", "province_name", "percent", "rank", "delta_percent",
-                         "delta_rank"],
+                         "delta_rank", "delta_basis"],
     ("sipas", "node"): ["province_code", "code", "percent", "valid_answers"],
 }
 
@@ -111,6 +115,7 @@ class TotalRow:
     group: str
     delta: Fraction | None  # points (PAR) or percent (SIPAS), exact
     delta_rank: int | None
+    delta_basis: str = ""  # same_set | crosswalk | "" where there is no Δ
 
 
 def results_of(index: Index, publication: Publication | None = None):
@@ -132,37 +137,92 @@ def _totals(index: Index, publication: Publication | None = None
     }
 
 
-def province_ranking(index: Index, *, publication: Publication | None = None) -> list[TotalRow]:
+@dataclass(frozen=True)
+class Previous:
+    """Last year's comparable value and rank of each province or unit, and on what basis."""
+
+    values: dict[str, Fraction]
+    ranks: dict[str, int]
+    basis: str  # same_set | crosswalk | "" (nothing to compare with)
+    year: int | None = None
+
+
+def previous_totals(index: Index, *, published: bool) -> Previous:
+    """The totals Δ compares with (spec §6, §9): the `previous:` index's own, by code, when
+    it ranks the same set; through the crosswalk when it ranks another set.
+
+    With `published`, the previous index's latest publication is read (or its current
+    results if it was never published). One query (two for a publication): each previous
+    total comes with the unit its province became in this index's set, and its weight.
+    """
+    if not index.previous_code:
+        return Previous({}, {}, "")
+    link = CrosswalkLink.objects.filter(source_id=OuterRef("province_id"),
+                                        target_set_id=index.province_set_id)
+    units = {"unit": Subquery(link.values("target__code")[:1]),
+             "unit_weight": Subquery(link.values("weight")[:1])}
+    rows = None
+    if published:
+        publication = (Publication.objects.filter(index__code=index.previous_code)
+                       .select_related("index").order_by("-version").first())
+        if publication is not None:
+            previous = publication.index
+            rows = list(results_of(previous, publication).filter(node__level=0)
+                        .select_related("province").annotate(**units))
+    if rows is None:
+        rows = list(NodeResult.objects.filter(index__code=index.previous_code, node__level=0)
+                    .select_related("province", "index").annotate(**units))
+        previous = rows[0].index if rows else None
+    if not rows:
+        return Previous({}, {}, "")
+    field = "points_exact" if index.kind == IndexKind.PAR else "percent_exact"
+    values = {r.province.code: engine.parse_fraction(getattr(r, field)) for r in rows}
+    values = {code: value for code, value in values.items() if value is not None}
+    if previous.province_set_id == index.province_set_id:
+        ranks = engine.competition_ranks({r.province.code: r.percent for r in rows})
+        return Previous(values, ranks, engine.SAME_SET, previous.year)
+    links: dict[str, list[tuple[str, Fraction]]] = {}
+    for r in rows:
+        if r.unit is not None:
+            links.setdefault(r.unit, []).append(
+                (r.province.code, Fraction(1) if r.unit_weight is None
+                 else Fraction(r.unit_weight)))
+    if not links:
+        return Previous({}, {}, "", previous.year)
+    merged = engine.crosswalk_previous(values, links)
+    # Ranked on the merged values rounded to 2 decimals, highest first (competition_ranks).
+    return Previous(merged, engine.competition_ranks(merged), engine.CROSSWALK, previous.year)
+
+
+def province_ranking(index: Index, *, publication: Publication | None = None,
+                     previous: Previous | None = None, totals: dict | None = None
+                     ) -> list[TotalRow]:
     """Every province's total with rank, group and change vs the previous index.
 
     With a publication, its frozen numbers are ranked and compared with the previous
     index's latest publication (or its current results if it was never published).
-    Ordered by rank then province code; unranked provinces come last.
+    Across a change of province sets the previous values come through the crosswalk
+    (spec §9). Ordered by rank then province code; unranked provinces come last.
     """
-    totals = _totals(index, publication)
+    if totals is None:
+        totals = _totals(index, publication)
     ranks = engine.competition_ranks({code: r.percent for code, (_, r) in totals.items()})
-    previous = Index.objects.filter(code=index.previous_code).first() if index.previous_code \
-        else None
-    prev_totals = {}
-    if previous is not None:
-        prev_totals = _totals(previous, latest_publication(previous) if publication else None)
-    prev_ranks = engine.competition_ranks(
-        {code: r.percent for code, (_, r) in prev_totals.items()})
+    if previous is None:
+        previous = previous_totals(index, published=publication is not None)
     bands = [engine.Band(g["code"], Decimal(g["min_percent"])) for g in index.groups]
     rows = []
-    field = "points_exact" if index.kind == "par" else "percent_exact"
+    field = "points_exact" if index.kind == IndexKind.PAR else "percent_exact"
     for code, (province, result) in totals.items():
         # Differences are taken between exact values, then rounded once.
-        value = engine.parse_fraction(getattr(result, field))
-        prev = prev_totals.get(code)
-        prev_value = engine.parse_fraction(getattr(prev[1], field)) if prev else None
+        delta = engine.change(engine.parse_fraction(getattr(result, field)),
+                              previous.values.get(code))
         rows.append(TotalRow(
             province_code=code, province_name=province.name_vi,
             region_code=province.region_code, points=result.points,
             max_points=result.max_points, percent=result.percent, rank=ranks.get(code),
-            group=engine.group_for(result.percent, bands),
-            delta=engine.change(value, prev_value),
-            delta_rank=engine.rank_change(ranks.get(code), prev_ranks.get(code)),
+            group=engine.group_for(result.percent, bands), delta=delta,
+            delta_rank=engine.rank_change(ranks.get(code), previous.ranks.get(code)),
+            delta_basis=previous.basis if delta is not None else "",
         ))
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.province_code))
     return rows
@@ -191,13 +251,13 @@ def export_rows(index: Index, level: str, *, publication: Publication | None = N
                 continue
             rank = "" if r.rank is None else r.rank
             delta_rank = "" if r.delta_rank is None else r.delta_rank
-            if index.kind == "par":
+            if index.kind == IndexKind.PAR:
                 out.append([r.province_code, r.province_name, _fmt(r.points),
                             _fmt(r.max_points), _fmt(r.percent), rank, r.group, _fmt(r.delta),
-                            delta_rank])
+                            delta_rank, r.delta_basis])
             else:
                 out.append([r.province_code, r.province_name, _fmt(r.percent), rank,
-                            _fmt(r.delta), delta_rank])
+                            _fmt(r.delta), delta_rank, r.delta_basis])
         return header, out
     depth = {v: k for k, v in names.items()}[level]
     header = EXPORT_COLUMNS[(index.kind, "node")]
@@ -209,7 +269,7 @@ def export_rows(index: Index, level: str, *, publication: Publication | None = N
                      key=lambda r: (r.province.code, r.node.code))
     out = []
     for r in results:
-        if index.kind == "par":
+        if index.kind == IndexKind.PAR:
             out.append([r.province.code, r.node.code, _fmt(r.points), _fmt(r.max_points),
                         _fmt(r.percent), r.flags])
         else:
@@ -219,3 +279,16 @@ def export_rows(index: Index, level: str, *, publication: Publication | None = N
 
 def node_ids(index: Index) -> dict[str, int]:
     return dict(Node.objects.filter(index=index).values_list("code", "pk"))
+
+
+def results_checksum(index: Index) -> tuple[str, int]:
+    """A SHA-256 of every stored result of an index (exact values, flags, answer counts),
+    in province and node code order, and how many results it covers: the same inputs give
+    the same checksum on any database and after any recompute (spec §7)."""
+    digest = hashlib.sha256()
+    rows = sorted(NodeResult.objects.filter(index=index).values_list(
+        "province__code", "node__code", "points_exact", "percent_exact", "flags",
+        "valid_answers"))
+    for row in rows:
+        digest.update(("|".join(str(v) for v in row) + "\n").encode())
+    return digest.hexdigest(), len(rows)

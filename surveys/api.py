@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from surveys import intake
 from surveys.models import Province, Questionnaire, Submission
 from surveys.ratelimit import WINDOW_SECONDS, client_id, limited
+from surveys.services import earlier_province_note
 
 FIELDS = {"submission_id", "questionnaire", "province", "answers", "token", "code",
           "duration_seconds"}
@@ -200,8 +201,9 @@ def submissions(request: HttpRequest) -> JsonResponse:
     province = Province.objects.filter(province_set_id=questionnaire.province_set_id,
                                        code=data["province"]).first()
     if province is None:
+        note = earlier_province_note(questionnaire.province_set, data["province"])
         return _errors(404, ("province", "not_found",
-                             f"no such province in {questionnaire.code}'s year"))
+                             note or f"no such province in {questionnaire.code}'s year"))
     invitation = None
     try:
         if data.get("token"):

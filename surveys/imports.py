@@ -17,7 +17,13 @@ from django.conf import settings
 
 from surveys.models import Questionnaire, Submission
 from surveys.selectors import questionnaire_schema
-from surveys.services import NewSubmission, Recorded, provinces_by_code, record_submissions
+from surveys.services import (
+    NewSubmission,
+    Recorded,
+    earlier_province_note,
+    provinces_by_code,
+    record_submissions,
+)
 from surveys.validation import clean_answers
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -39,11 +45,13 @@ class CsvRow:
     cells: dict[str, str]
 
 
-def read_csv(data: bytes, *, required: tuple[str, ...], known: set[str] | None = None
-             ) -> tuple[list[str], list[CsvRow]]:
+def read_csv(data: bytes, *, required: tuple[str, ...], known: set[str] | None = None,
+             comments: bool = False) -> tuple[list[str], list[CsvRow]]:
     """Decode and split a CSV file; problems with the header or shape raise FileInvalid.
 
-    `known`, when given, lists the only column names allowed beside `required`.
+    `known`, when given, lists the only column names allowed beside `required`. With
+    `comments`, lines starting with `#` before the header are notes about the file (where
+    its data comes from) and are skipped; line numbers still count them.
     """
     if len(data) > MAX_FILE_BYTES:
         raise FileInvalid([f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}"])
@@ -54,27 +62,41 @@ def read_csv(data: bytes, *, required: tuple[str, ...], known: set[str] | None =
         raise FileInvalid([f"line {line}: not UTF-8 text (byte {exc.start})"]) from exc
     if "\x00" in text:
         raise FileInvalid(["the file contains NUL characters; it is not a CSV text file"])
+    skipped = 0
+    if comments:
+        lines = text.splitlines(keepends=True)
+        while skipped < len(lines) and lines[skipped].lstrip().startswith("#"):
+            skipped += 1
+        text = "".join(lines[skipped:])
+    header, rows = _split(text, required, known, skipped)
+    return header, rows
+
+
+def _split(text: str, required: tuple[str, ...], known: set[str] | None, skipped: int
+           ) -> tuple[list[str], list[CsvRow]]:
+    """The header and rows of CSV text whose first `skipped` lines were left out."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
         raise FileInvalid(["the file is empty"]) from None
     except csv.Error as exc:
-        raise FileInvalid([f"line 1: {exc}"]) from exc
+        raise FileInvalid([f"line {skipped + 1}: {exc}"]) from exc
     header = [h.strip() for h in header]
     problems = []
+    first = skipped + 1
     for name in required:
         if name not in header:
-            problems.append(f"line 1: the column {name} is missing")
+            problems.append(f"line {first}: the column {name} is missing")
     seen: set[str] = set()
     for position, name in enumerate(header, start=1):
         if name in seen:
-            problems.append(f"line 1, column {name}: appears twice")
+            problems.append(f"line {first}, column {name}: appears twice")
         seen.add(name)
         if not name:
-            problems.append(f"line 1, column {position}: has no name")
+            problems.append(f"line {first}, column {position}: has no name")
         elif known is not None and name not in known and name not in required:
-            problems.append(f"line 1, column {name}: unknown column")
+            problems.append(f"line {first}, column {name}: unknown column")
     if problems:
         raise FileInvalid(problems)
     rows = []
@@ -85,13 +107,13 @@ def read_csv(data: bytes, *, required: tuple[str, ...], known: set[str] | None =
                 start = reader.line_num + 1
                 continue
             if len(cells) != len(header):
-                problems.append(
-                    f"line {start}: has {len(cells)} cells; the header has {len(header)}")
+                problems.append(f"line {start + skipped}: has {len(cells)} cells; the header "
+                                f"has {len(header)}")
             else:
-                rows.append(CsvRow(start, dict(zip(header, cells, strict=True))))
+                rows.append(CsvRow(start + skipped, dict(zip(header, cells, strict=True))))
             start = reader.line_num + 1
     except csv.Error as exc:
-        problems.append(f"line {reader.line_num}: {exc}")
+        problems.append(f"line {reader.line_num + skipped}: {exc}")
     if problems:
         raise FileInvalid(problems)
     return header, rows
@@ -128,7 +150,7 @@ def import_submissions(*, questionnaire: Questionnaire, data: bytes) -> ImportOu
     batch: list[NewSubmission] = []
     first_line: dict[str, tuple[int, str]] = {}
     for row in rows:
-        row_problems = list(_row_problems(row, provinces))
+        row_problems = list(_row_problems(row, provinces, questionnaire.province_set))
         raw = {k: v for k, v in row.cells.items() if k not in SUBMISSION_COLUMNS}
         answers, answer_problems = clean_answers(schema, raw)
         row_problems += [f"line {row.line}, column {code}: {why}"
@@ -163,7 +185,7 @@ def import_submissions(*, questionnaire: Questionnaire, data: bytes) -> ImportOu
     return ImportOutcome(len(rows), len(recorded.created), len(recorded.existing))
 
 
-def _row_problems(row: CsvRow, provinces: dict) -> Iterator[str]:
+def _row_problems(row: CsvRow, provinces: dict, province_set) -> Iterator[str]:
     key = row.cells["submission_id"].strip()
     if not key:
         yield f"line {row.line}, column submission_id: is empty"
@@ -172,7 +194,8 @@ def _row_problems(row: CsvRow, provinces: dict) -> Iterator[str]:
                f"the limit is {MAX_KEY_LENGTH}")
     code = row.cells["province_code"].strip()
     if code not in provinces:
-        yield f"line {row.line}, column province_code: unknown province {code!r}"
+        note = earlier_province_note(province_set, code)
+        yield f"line {row.line}, column province_code: {note or f'unknown province {code!r}'}"
     try:
         parse_moment(row.cells["submitted_at"])
     except ValueError:

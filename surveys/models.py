@@ -60,6 +60,33 @@ class Province(Bilingual, models.Model):
         return self._pick("region")
 
 
+class CrosswalkLink(models.Model):
+    """The unit of a later set that a province of an earlier set became (spec §9).
+
+    Every province of the earlier set has exactly one link to the later set; `weight`
+    (e.g. its population) weighs it among the unit's predecessors, empty meaning that
+    they all weigh the same.
+    """
+
+    source = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="successor_links")
+    target = models.ForeignKey(Province, on_delete=models.PROTECT,
+                               related_name="predecessor_links")
+    target_set = models.ForeignKey(ProvinceSet, on_delete=models.PROTECT, related_name="+")
+    weight = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+
+    class Meta:
+        ordering = ["target_set", "target", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target_set"],
+                                    name="crosswalklink_one_successor"),
+            models.CheckConstraint(condition=Q(weight__isnull=True) | Q(weight__gte=0),
+                                   name="crosswalklink_weight_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"
+
+
 class Audience(models.TextChoices):
     CITIZEN = "citizen", _("Citizens")
     OFFICIAL = "official", _("Officials")

@@ -40,3 +40,4 @@ def question_ids(questionnaire: Questionnaire) -> dict[str, int]:
         found = dict(questionnaire.questions.values_list("code", "pk"))
         _question_ids[cache_key] = found
     return found
+

@@ -16,6 +16,7 @@ from surveys.definitions import DefinitionInvalid, Problem, QuestionnaireSpec, p
 from surveys.fingerprint import AnswerValue, submission_fingerprint
 from surveys.models import (
     Answer,
+    CrosswalkLink,
     Province,
     ProvinceSet,
     Question,
@@ -243,3 +244,18 @@ def enqueue_fold(submission_ids: list[int]) -> None:
         except Exception:  # broker down, or an in-process fold failed: the sweep recovers
             logger.warning("could not enqueue %s submissions; the sweep will count them",
                            len(batch), exc_info=True)
+
+
+def earlier_province_note(province_set: ProvinceSet, code: str) -> str | None:
+    """Why a code is not a unit of a set when it is the code of an earlier set's province
+    (e.g. a 2024 province in a 2025 file), naming the unit it became; None otherwise."""
+    earlier = (Province.objects.filter(code=code).exclude(province_set=province_set)
+               .select_related("province_set").order_by("-province_set__first_year").first())
+    if earlier is None:
+        return None
+    successor = (CrosswalkLink.objects.filter(source=earlier, target_set=province_set)
+                 .select_related("target").first())
+    joined = f"; it became {successor.target.code} {successor.target.name_vi}" \
+        if successor else ""
+    return (f"{code} is a province of {earlier.province_set.code} ({earlier.name_vi}), not a "
+            f"unit of {province_set.code}{joined}")

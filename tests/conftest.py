@@ -200,3 +200,45 @@ def postgres():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- the 34-unit cycle (from 1 July 2025) -----------------------------------------------------
+
+DATA = Path(settings.BASE_DIR) / "data"
+
+
+def load_34_units():
+    """The bundled 34-unit set and the crosswalk from the 63 provinces (spec §9)."""
+    from surveys.provinces import load_crosswalk, load_province_set
+
+    load_province_set(data=(DATA / "provinces" / "vn-34-2025.csv").read_bytes())
+    load_crosswalk(data=(DATA / "provinces" / "crosswalk-vn-63-to-vn-34.csv").read_bytes())
+
+
+def as_2025(name: str, **changes) -> str:
+    """A mini fixture made over for 2025: code, year, questionnaire and `previous:`."""
+    data = fixture_data(name)
+    data.update(code=data["code"] + "-2025", year=2025, **changes)
+    if "questionnaire" in data:
+        data["questionnaire"] = "mini-citizens-2025"
+    for area in data.get("areas", []):
+        for criterion in area["criteria"]:
+            for component in criterion["components"]:
+                for source in component.get("sources", []):
+                    source["questionnaire"] = "mini-citizens-2025"
+    return dump(data)
+
+
+@pytest.fixture
+def cycle_2025(mini_questionnaire):
+    """The 34 units, a 2025 citizen questionnaire and 2025 indices whose previous: are the
+    2024 mini indices (on the 63 provinces)."""
+    from scoring.services.definitions import load_index
+    from surveys.services import load_questionnaire
+
+    load_34_units()
+    load_questionnaire(text=as_2025("mini-citizens.yaml"))
+    load_index(text=fixture_text("mini-par.yaml"))
+    load_index(text=fixture_text("mini-sipas.yaml"))
+    load_index(text=as_2025("mini-par.yaml", previous="mini-par"))
+    load_index(text=as_2025("mini-sipas.yaml", previous="mini-sipas"))

@@ -15,7 +15,7 @@ from scoring.services.audit import record_event
 from scoring.services.results import refresh_pending
 from surveys.imports import FileInvalid, read_csv
 from surveys.models import Province
-from surveys.services import provinces_by_code
+from surveys.services import earlier_province_note, provinces_by_code
 
 ASSESSMENT_COLUMNS = ("province_code", "component_code", "self_score", "appraised_score")
 SCORE_FIELDS = ("self_score", "appraised_score")
@@ -64,7 +64,9 @@ def import_assessments(*, index: Index, data: bytes, user=None, via: str = "impo
         ccode = row.cells["component_code"].strip()
         province, node = provinces.get(pcode), components.get(ccode)
         if province is None:
-            problems.append(f"line {row.line}, column province_code: unknown province {pcode!r}")
+            note = earlier_province_note(index.province_set, pcode)
+            problems.append(f"line {row.line}, column province_code: "
+                            f"{note or f'unknown province {pcode!r}'}")
         if node is None:
             problems.append(f"line {row.line}, column component_code: {index.code} has no "
                             f"component {ccode!r}")

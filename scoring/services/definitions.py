@@ -8,7 +8,7 @@ from django.db.models import ProtectedError
 from scoring.definitions import IndexSpec, QuestionInfo, parse_index
 from scoring.models import Index, Node, Source
 from surveys.definitions import DefinitionInvalid, Problem
-from surveys.models import Question, ScaleOption
+from surveys.models import CrosswalkLink, Question, ScaleOption
 from surveys.services import LoadOutcome, checksum_of, province_set_for_year
 
 
@@ -39,6 +39,15 @@ def load_index(*, text: str) -> LoadOutcome:
     pset = province_set_for_year(spec.year)
     if pset is None:
         raise DefinitionInvalid([Problem("year", f"no set of provinces is loaded for {spec.year}")])
+    previous = Index.objects.filter(code=spec.previous).select_related("province_set").first() \
+        if spec.previous else None
+    if previous is not None and previous.province_set_id != pset.pk and not \
+            CrosswalkLink.objects.filter(source__province_set=previous.province_set,
+                                         target_set=pset).exists():
+        raise DefinitionInvalid([Problem(
+            "previous", f"{spec.previous} ranks the provinces of {previous.province_set.code} "
+                        f"and {spec.code} the units of {pset.code}, and no crosswalk joins "
+                        f"them; load one first (manage.py load_crosswalk)")])
     existing = Index.objects.filter(code=spec.code).first()
     if existing is not None and existing.checksum == checksum:
         return LoadOutcome(spec.code, "unchanged")

@@ -41,7 +41,7 @@ def quiet(*args):
 
 @pytest.fixture
 def demo_with_issues(db):
-    """3 % of 5 % of the 2024 survey made suspect on purpose, then checked."""
+    """3 % of 5 % of the survey made suspect on purpose (2023 to 2025), then checked."""
     quiet("seed_demo", "--scale", "0.05", "--issues", "0.03")
     quiet("compute_scores", "--all")
     quiet("flag_submissions", "--all")
@@ -62,9 +62,9 @@ def test_injected_problems_are_found_and_clean_submissions_rarely_flagged(demo_w
         else:
             clean += 1
             clean_flagged += pk in flags
-    assert injected == {"speeder": 27, "straight": 55, "duplicate": 60}
+    assert injected == {"speeder": 42, "straight": 117, "duplicate": 120}
     assert found == injected  # recall 1.0 for each kind
-    assert (clean_flagged, clean) == (5, 5213)  # 0.10 % of clean submissions
+    assert (clean_flagged, clean) == (11, 9360)  # 0.12 % of clean submissions, 2023–2025
     assert clean_flagged / clean < 0.02
 
 
@@ -215,13 +215,13 @@ def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, clien
                  "--with-intervals", stdout=out)
     header, first = out.getvalue().splitlines()[:2]
     assert header == ("province_code,province_name,percent,rank,delta_percent,delta_rank,"
-                      "ci_low,ci_high,rank_median,rank_low,rank_high,rank_group,"
+                      "delta_basis,ci_low,ci_high,rank_median,rank_low,rank_high,rank_group,"
                       "flagged_submissions,excluded_submissions")
     cells = first.split(",")
     mine = RankInterval.objects.get(run=run, province__code=cells[0])
-    assert cells[8:12] == [str(mine.median), str(mine.low), str(mine.high), str(mine.group)]
+    assert cells[9:13] == [str(mine.median), str(mine.low), str(mine.high), str(mine.group)]
     total = Interval.objects.get(run=run, province__code=cells[0], node__level=0)
-    assert cells[6:8] == [f"{total.low.quantize(Decimal('0.01'))}",
+    assert cells[7:9] == [f"{total.low.quantize(Decimal('0.01'))}",
                           f"{total.high.quantize(Decimal('0.01'))}"]
     assert f"{total.low.quantize(Decimal('0.01'))}–{total.high.quantize(Decimal('0.01'))}" \
         in page  # the ranking shows the same interval as the export

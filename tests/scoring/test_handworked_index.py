@@ -113,17 +113,19 @@ def test_par_criteria_and_areas(scored):
 def test_par_total_with_ranks_groups_and_change(scored):
     rows = export("mini-par", "total", scored)
     assert rows[0] == ["province_code", "province_name", "points", "max_points", "percent",
-                       "rank", "group", "delta_points", "delta_rank"]
+                       "rank", "group", "delta_points", "delta_rank", "delta_basis"]
     # 74: 4.0625 + 3.3333 = 7.395833; last year 1 + .5625 + 2 + 3.3333 = 6.895833 → +0.50
-    assert rows[1] == ["74", "Tỉnh Bình Dương", "7.40", "10.00", "73.96", "1", "C", "0.50", "0"]
+    assert rows[1] == ["74", "Tỉnh Bình Dương", "7.40", "10.00", "73.96", "1", "C", "0.50", "0",
+                       "same_set"]
     # 01: 3.83125; last year 0 + .78125 + 1.25 = 2.03125 → +1.80
     assert rows[2] == ["01", "Thành phố Hà Nội", "3.83", "10.00", "38.31", "2", "C", "1.80",
-                       "0"]
+                       "0", "same_set"]
     # 31: 0.5 this year, 0 last year (tied 3rd with 60 others then)
     assert rows[3] == ["31", "Thành phố Hải Phòng", "0.50", "10.00", "5.00", "3", "C", "0.50",
-                       "0"]
+                       "0", "same_set"]
     # every other province scores 0.00 and shares rank 4; last year they shared rank 3
-    assert rows[4] == ["02", "Tỉnh Hà Giang", "0.00", "10.00", "0.00", "4", "C", "0.00", "-1"]
+    assert rows[4] == ["02", "Tỉnh Hà Giang", "0.00", "10.00", "0.00", "4", "C", "0.00", "-1",
+                       "same_set"]
     assert {r[5] for r in rows[4:]} == {"4"}
     assert len(rows) == 64
 
@@ -131,12 +133,12 @@ def test_par_total_with_ranks_groups_and_change(scored):
 def test_sipas_levels(scored):
     total = export("mini-sipas", "total", scored)
     assert total[0] == ["province_code", "province_name", "percent", "rank", "delta_percent",
-                        "delta_rank"]
+                        "delta_rank", "delta_basis"]
     # 74: POL = 2/3 of Q01 ≥ 4 = 66.67; SRV = mean(SS01 2/3, SS02 1/2) = 58.33; mean = 62.50
-    assert total[1] == ["74", "Tỉnh Bình Dương", "62.50", "1", "", ""]
+    assert total[1] == ["74", "Tỉnh Bình Dương", "62.50", "1", "", "", ""]
     # 01: POL 0 % (answers 2, 1); SRV: SS01 has no valid answer → left out; SS02 100 %
-    assert total[2] == ["01", "Thành phố Hà Nội", "50.00", "2", "", ""]
-    assert total[3] == ["02", "Tỉnh Hà Giang", "", "", "", ""]  # no answers: unranked
+    assert total[2] == ["01", "Thành phố Hà Nội", "50.00", "2", "", "", ""]
+    assert total[3] == ["02", "Tỉnh Hà Giang", "", "", "", "", ""]  # no answers: unranked
     items = {(r[0], r[1]): r[2:] for r in export("mini-sipas", "item", scored)[1:]}
     assert items[("74", "SP01")] == ["66.67", "3"]
     assert items[("74", "SS01")] == ["66.67", "3"]
@@ -159,6 +161,6 @@ def test_xlsx_export_has_the_same_cells(scored):
     sheet = load_workbook(out).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("province_code", "province_name", "points", "max_points", "percent",
-                       "rank", "group", "delta_points", "delta_rank")
-    assert rows[1] == ("74", "Tỉnh Bình Dương", 7.4, 10, 73.96, 1, "C", 0.5, 0)
+                       "rank", "group", "delta_points", "delta_rank", "delta_basis")
+    assert rows[1] == ("74", "Tỉnh Bình Dương", 7.4, 10, 73.96, 1, "C", 0.5, 0, "same_set")
     assert sheet["C2"].number_format == "0.00"

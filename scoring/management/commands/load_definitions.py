@@ -8,20 +8,28 @@ from django.core.management.base import BaseCommand
 
 from scoring.services.definitions import load_index
 from surveys.definitions import DefinitionInvalid
-from surveys.management.commands._loading import read_definition, report_invalid
+from surveys.imports import FileInvalid
+from surveys.management.commands._loading import (
+    read_bytes,
+    read_definition,
+    report_invalid,
+    report_problems,
+)
 from surveys.models import Questionnaire
+from surveys.provinces import load_crosswalk, load_province_set
 from surveys.services import load_questionnaire
 
 
 class Command(BaseCommand):
-    help = ("Load every bundled questionnaire, then every bundled index definition, then the "
-            "sample-size targets in targets.csv.")
+    help = ("Load the bundled province sets and crosswalks, then every bundled questionnaire, "
+            "then every bundled index definition, then the sample-size targets in targets.csv.")
 
     def add_arguments(self, parser):
         parser.add_argument("--data-dir", default=str(Path(settings.BASE_DIR) / "data"))
 
     def handle(self, *args, **options):
         data = Path(options["data_dir"])
+        self._provinces(data / "provinces")
         for folder, loader, noun in (
             ("questionnaires", load_questionnaire, "questionnaire"),
             ("indices", load_index, "index"),
@@ -38,3 +46,26 @@ class Command(BaseCommand):
                 for row in csv.DictReader(fh):
                     Questionnaire.objects.filter(code=row["questionnaire"]).update(
                         target_per_province=int(row["target_per_province"]))
+
+    def _provinces(self, folder: Path) -> None:
+        """Province set files (a `set_code` column) first, then crosswalks (`from_set`).
+
+        vn-63-2024.csv, the 63 provinces to 2024, is loaded by a migration.
+        """
+        files = {"set": [], "crosswalk": []}
+        for path in sorted(folder.glob("*.csv")):
+            header = next((line for line in path.read_text(encoding="utf-8-sig").splitlines()
+                           if line.strip() and not line.lstrip().startswith("#")), "")
+            columns = header.split(",")
+            if "set_code" in columns:
+                files["set"].append(path)
+            elif "from_set" in columns:
+                files["crosswalk"].append(path)
+        for kind, loader in (("set", load_province_set), ("crosswalk", load_crosswalk)):
+            for path in files[kind]:
+                try:
+                    outcome = loader(data=read_bytes(str(path)))
+                except FileInvalid as exc:
+                    raise report_problems(self, str(path), exc.problems) from exc
+                noun = "province set" if kind == "set" else "crosswalk"
+                self.stdout.write(f"{noun} {outcome.code}: {outcome.status}")
