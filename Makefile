@@ -27,6 +27,8 @@ setup: $(BIN)/.installed
 	$(BIN)/python manage.py flag_submissions --all
 	$(BIN)/python manage.py compute_intervals --index sipas-2024
 	$(BIN)/python manage.py compute_intervals --index par-2024
+	$(BIN)/python manage.py compute_intervals --index sipas-2025
+	$(BIN)/python manage.py compute_intervals --index par-2025
 	$(BIN)/python manage.py load_margins data/margins/sipas-2024-demo.csv --questionnaire sipas-2024
 	$(BIN)/python manage.py compute_weights --index sipas-2024
 	$(BIN)/python manage.py ensure_demo_users

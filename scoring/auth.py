@@ -159,6 +159,15 @@ def _way_in(request: HttpRequest | None) -> str:
 class ThrottledModelBackend(ModelBackend):
     """Django's password check behind the lock-outs above; every failure is audited."""
 
+    def get_user(self, user_id):
+        """The signed-in user of a request, read with their staff role and its province."""
+        try:
+            user = get_user_model()._default_manager.select_related(
+                "staff_role__province").get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)

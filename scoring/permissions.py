@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
 from scoring.models import Role, StaffRole
-from surveys.models import Province
+from surveys.models import CrosswalkLink, Province
 
 
 def role_of(user) -> StaffRole | None:
@@ -29,13 +29,28 @@ def sees_all_provinces(user) -> bool:
 
 
 def may_see_province(user, province: Province) -> bool:
+    """Reviewers see every province; a province officer their own unit, and the provinces of
+    earlier sets that became it (through the crosswalk: the unit owns their history)."""
     role = role_of(user)
     if role is None:
         return False
     if role.role in (Role.REVIEWER, Role.ADMINISTRATOR):
         return True
-    return role.province_id is not None and role.province_id == province.pk and \
-        role.province.province_set_id == province.province_set_id
+    if role.province_id is None:
+        return False
+    return province.pk == role.province_id or province.pk in predecessor_ids(role.province_id)
+
+
+def predecessor_ids(province_id: int) -> set[int]:
+    """Every province of an earlier set that became this unit, directly or not."""
+    found: set[int] = set()
+    frontier = {province_id}
+    while frontier:
+        step = set(CrosswalkLink.objects.filter(target_id__in=frontier)
+                   .values_list("source_id", flat=True)) - found
+        found |= step
+        frontier = step
+    return found
 
 
 def staff_required(*roles: str):
@@ -56,3 +71,28 @@ def staff_required(*roles: str):
 
 ALL_STAFF = (Role.REVIEWER, Role.PROVINCE_OFFICER, Role.ADMINISTRATOR)
 REVIEWERS = (Role.REVIEWER, Role.ADMINISTRATOR)
+
+
+def provinces_in_view(user) -> list[Province] | None:
+    """The provinces a user may see (own unit first, then its predecessors); None for all."""
+    role = role_of(user)
+    if role is None:
+        return []
+    if role.role in (Role.REVIEWER, Role.ADMINISTRATOR):
+        return None
+    if role.province_id is None:
+        return []
+    earlier = Province.objects.filter(pk__in=predecessor_ids(role.province_id)).order_by(
+        "-province_set__first_year", "code")
+    return [role.province, *earlier]
+
+
+def may_assess_province(user, province: Province) -> bool:
+    """Scores are written by reviewers for any province, by an officer for their own unit only
+    (the provinces that became it are history: visible, not changed)."""
+    role = role_of(user)
+    if role is None:
+        return False
+    if role.role in (Role.REVIEWER, Role.ADMINISTRATOR):
+        return True
+    return role.province_id == province.pk

@@ -17,7 +17,7 @@ from django.db.models.functions import TruncDate
 
 from scoring import engine
 from scoring.models import LEVEL_NAMES, AnswerTally, Index, Publication, Rule, Source
-from scoring.selectors import TotalRow, province_ranking, results_of
+from scoring.selectors import TotalRow, previous_totals, province_ranking, results_of
 from surveys.models import Province, Questionnaire, ScaleOption, Submission
 
 SORTS = {
@@ -45,6 +45,8 @@ class RankingPage:
     regions: list[Summary]
     region_names: dict[str, str]
     current: dict[str, TotalRow] = field(default_factory=dict)
+    previous_year: int | None = None
+    delta_basis: str = ""  # same_set | crosswalk | "" (no Δ)
 
 
 def _mean(values: list[Fraction]) -> Decimal | None:
@@ -60,7 +62,8 @@ def _percent(row: TotalRow) -> Fraction | None:
 def ranking_page(index: Index, *, region: str = "", sort: str = "rank", descending: bool = False,
                  publication: Publication | None = None) -> RankingPage:
     """The national ranking, filtered to a region and sorted as asked; ranks stay national."""
-    rows = province_ranking(index, publication=publication)
+    previous = previous_totals(index, published=publication is not None)
+    rows = province_ranking(index, publication=publication, previous=previous)
     provinces = list(Province.objects.filter(province_set_id=index.province_set_id)
                      .order_by("region_code"))
     names = {p.region_code: p.region for p in provinces}
@@ -76,10 +79,33 @@ def ranking_page(index: Index, *, region: str = "", sort: str = "rank", descendi
     page = RankingPage(rows=shown, national=national,
                        highest=ranked[0] if ranked else None,
                        lowest=ranked[-1] if ranked else None,
-                       regions=regions, region_names=names)
+                       regions=regions, region_names=names, previous_year=previous.year,
+                       delta_basis=previous.basis if any(r.delta_basis for r in rows) else "")
     if publication is not None:
         page.current = {r.province_code: r for r in province_ranking(index)}
     return page
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A province's place in the national ranking, and its change on last year."""
+
+    row: TotalRow | None
+    ranked: int
+    previous_year: int | None
+    delta_basis: str
+
+
+def province_standing(index: Index, province: Province, *,
+                      publication: Publication | None = None, totals: dict | None = None
+                      ) -> Standing:
+    """Rank, group and Δ of one province, as on the ranking page (`totals` as read by
+    `selectors.stored_totals`, when the caller has them already)."""
+    previous = previous_totals(index, published=publication is not None)
+    rows = province_ranking(index, publication=publication, previous=previous, totals=totals)
+    row = next((r for r in rows if r.province_code == province.code), None)
+    return Standing(row, sum(1 for r in rows if r.rank is not None), previous.year,
+                    row.delta_basis if row else "")
 
 
 @dataclass
@@ -101,21 +127,36 @@ class ProfileNode:
     children: list[ProfileNode] = field(default_factory=list)
 
 
+@dataclass
+class Profile:
+    root: ProfileNode | None
+    standing: Standing
+
+
 def province_profile(index: Index, province: Province, *,
-                     publication: Publication | None = None) -> ProfileNode | None:
-    """The province's tree of results, with national averages and answer distributions."""
+                     publication: Publication | None = None) -> Profile:
+    """The province's tree of results with national averages and answer distributions, and its
+    standing (rank, Δ) in the national ranking."""
     # One query: every node of this province, and the total and first level of all the
-    # others for the national averages.
+    # others for the national averages and the ranking.
     results: dict[int, object] = {}
     averages: dict[int, list[Fraction]] = defaultdict(list)
-    for r in (results_of(index, publication)
-              .filter(Q(province=province) | Q(node__level__lte=1)).select_related("node")):
+    totals = {}
+    for r in (results_of(index, publication).filter(Q(province=province) | Q(node__level__lte=1))
+              .select_related("node", "province")):
         if r.province_id == province.pk:
             results[r.node_id] = r
         if r.node.level <= 1 and r.percent is not None:
             averages[r.node_id].append(Fraction(r.percent))
+        if r.node.level == 0:
+            totals[r.province.code] = (r.province, r)
     if not results:
-        return None
+        return Profile(None, Standing(None, 0, None, ""))
+    standing = province_standing(index, province, publication=publication, totals=totals)
+    return Profile(_tree(index, province, results, averages), standing)
+
+
+def _tree(index: Index, province: Province, results: dict, averages: dict) -> ProfileNode:
     nodes = sorted((r.node for r in results.values()), key=lambda n: n.position)
     by_code: dict[str, ProfileNode] = {}
     codes = {n.pk: n.code for n in nodes}

@@ -43,7 +43,9 @@ from scoring.models import (
 from scoring.permissions import (
     ALL_STAFF,
     REVIEWERS,
+    may_assess_province,
     may_see_province,
+    provinces_in_view,
     sees_all_provinces,
     staff_required,
 )
@@ -62,7 +64,7 @@ from scoring.tasks import (
     recompute_index_task,
 )
 from surveys.exports import submission_rows
-from surveys.models import Province, Questionnaire, Submission
+from surveys.models import CrosswalkLink, Province, Questionnaire, Submission
 from surveys.spreadsheets import csv_text
 
 PROFILE_CACHE_SECONDS = 3600
@@ -130,8 +132,11 @@ def review_home(request: HttpRequest) -> HttpResponse:
     role = request.staff_role
     indices = list(Index.objects.order_by("-year", "kind", "code"))
     if role.role == Role.PROVINCE_OFFICER:
+        mine = provinces_in_view(request.user)
+        rows = [(index, [p for p in mine if p.province_set_id == index.province_set_id])
+                for index in indices]
         return render(request, "scoring/review_home_officer.html",
-                      {"indices": indices, "province": role.province})
+                      {"rows": [(i, ps) for i, ps in rows if ps], "province": role.province})
     years = sorted({q.year for q in Questionnaire.objects.only("year")}, reverse=True)
     return render(request, "scoring/review_home_reviewer.html",
                   {"indices": indices, "years": years})
@@ -165,24 +170,33 @@ def ranking(request: HttpRequest, index: str) -> HttpResponse:
 @staff_required(*ALL_STAFF)
 def province_profile(request: HttpRequest, index: str, province: str) -> HttpResponse:
     """A province's areas against the national average, and the drill-down tree."""
-    # The newest result of the index, read with the index, stamps the cached tree: any
-    # recompute, fold, exclusion or appraisal rewrites results and so renews it.
-    idx = get_object_or_404(Index.objects.annotate(results_at=Max("results__computed_at")),
-                            code=index)
+    # The newest result of the index and of its previous index, the previous index's latest
+    # version and the crosswalk, read with the index, stamp the cached profile: any
+    # recompute, fold, exclusion, appraisal, publication or crosswalk reload renews it.
+    previous = Index.objects.filter(code=OuterRef("previous_code"))
+    idx = get_object_or_404(Index.objects.annotate(
+        results_at=Max("results__computed_at"),
+        previous_at=Subquery(previous.annotate(at=Max("results__computed_at")).values("at")[:1]),
+        previous_version=Subquery(previous.annotate(v=Max("publications__version"))
+                                  .values("v")[:1]),
+        walk=Subquery(CrosswalkLink.objects.filter(target_set_id=OuterRef("province_set_id"))
+                      .order_by("-pk").values("pk")[:1])), code=index)
     prov = _province(idx, province)
     _check_province(request, prov)
     publications = list(idx.publications.order_by("-version"))
     publication = _publication(request, idx, publications)
-    stamp = idx.results_at.timestamp() if idx.results_at else "none"
+    stamps = ":".join(str(v.timestamp() if hasattr(v, "timestamp") else v) for v in (
+        idx.results_at, idx.previous_at, idx.previous_version, idx.walk))
     key = (f"profile:{idx.pk}:{idx.checksum}:{prov.pk}:"
-           f"{publication.pk if publication else 'current'}:{stamp}:{get_language()}")
+           f"{publication.pk if publication else 'current'}:{stamps}:{get_language()}")
     cached = cache.get(key)
     if cached is None:
-        root = review.province_profile(idx, prov, publication=publication)
+        profile = review.province_profile(idx, prov, publication=publication)
+        root, standing = profile.root, profile.standing
         tree = render_to_string("scoring/_profile_tree.html", {"root": root}) if root else ""
-        cache.set(key, (root, str(tree)), PROFILE_CACHE_SECONDS)
+        cache.set(key, (root, str(tree), standing), PROFILE_CACHE_SECONDS)
     else:
-        root, tree = cached
+        root, tree, standing = cached
     chart = None
     if root is not None:
         chart = charts.bars(
@@ -193,6 +207,7 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
             value_label=prov.name, reference_label=_("National average"))
     return render(request, "scoring/province_reviewer.html", {
         "index": idx, "province": prov, "root": root, "chart": chart, "tree": tree,
+        "standing": standing,
         "publication": publication, "publications": publications,
         "level_labels": [(name, LEVEL_LABELS[name]) for depth, name in
                          sorted(LEVEL_NAMES[idx.kind].items()) if depth],
@@ -205,7 +220,8 @@ def assessments(request: HttpRequest, index: str, province: str) -> HttpResponse
     """Self-assessed scores (province officers) and appraised scores (reviewers), with history."""
     idx = _index(index)
     prov = _province(idx, province)
-    _check_province(request, prov)
+    if not may_assess_province(request.user, prov):
+        raise PermissionDenied
     if idx.kind != IndexKind.PAR:
         raise Http404
     officer = request.staff_role.role == Role.PROVINCE_OFFICER
@@ -242,7 +258,8 @@ def download(request: HttpRequest, index: str, level: str, fmt: str) -> HttpResp
     publication = _publication(request, idx)
     scope = None
     if not sees_all_provinces(request.user):
-        scope = {request.staff_role.province.code}
+        scope = {p.code for p in provinces_in_view(request.user)
+                 if p.province_set_id == idx.province_set_id}
     header, rows = export_rows(idx, level, publication=publication, province_codes=scope)
     version = f"v{publication.version}" if publication else "current"
     intervals = request.GET.get("intervals") == "1" and publication is None

@@ -19,19 +19,35 @@ from scoring.models import (
     SurveyWeight,
 )
 from surveys.demo import seed_questionnaire
-from surveys.models import Answer, Province, Questionnaire, Submission
+from surveys.models import Answer, CrosswalkLink, Province, Questionnaire, Submission
 
-# The 2024 survey: 36,525 citizen questionnaires and 49,159 electronic ones from officials.
+# The 2024 survey: 36,525 citizen questionnaires and 49,159 electronic ones from officials;
+# the 2025 demo has the same size, spread over the 34 units.
 CITIZEN_SUBMISSIONS = 36_525
 OFFICIAL_SUBMISSIONS = 49_159
-# The demo's previous year is sampled more lightly, to keep seeding fast.
-PREVIOUS_YEAR_SHARE = 0.25
+# Years before this one are sampled more lightly, to keep seeding fast.
+FULL_SIZE_FROM = 2024
+EARLIER_YEAR_SHARE = 0.25
+
+
+def _base_qualities(provinces: list[Province], seed: int) -> dict[str, float]:
+    """Each province's lasting quality; a unit formed in a merger has its predecessors' mean."""
+    links = list(CrosswalkLink.objects.filter(target__in=provinces)
+                 .values_list("source__province_set_id", "source__code", "target__code"))
+    if not links:
+        rng = random.Random(f"{seed}-quality")
+        return {p.code: min(0.95, max(0.62, rng.gauss(0.80, 0.045))) for p in provinces}
+    earlier = list(Province.objects.filter(province_set_id=links[0][0]).order_by("code"))
+    before = _base_qualities(earlier, seed)
+    members: dict[str, list[float]] = {}
+    for _, source, target in links:
+        members.setdefault(target, []).append(before[source])
+    return {p.code: sum(members[p.code]) / len(members[p.code]) for p in provinces}
 
 
 def province_qualities(provinces: list[Province], seed: int, year: int) -> dict[str, float]:
     """A latent quality per province in [0.6, 0.97]; a later year is a little better."""
-    rng = random.Random(f"{seed}-quality")
-    base = {p.code: min(0.95, max(0.62, rng.gauss(0.80, 0.045))) for p in provinces}
+    base = _base_qualities(provinces, seed)
     drift = random.Random(f"{seed}-drift-{year}")
     lift = 0.012 * (year - 2023)
     return {
@@ -67,9 +83,8 @@ def seed_demo(*, scale: float, seed: int, progress: Callable[[str], None],
     clear_demo(progress=progress)
     counts: dict[str, int] = {}
     questionnaires = list(Questionnaire.objects.order_by("-year", "audience", "code"))
-    latest = max(q.year for q in questionnaires)
     for questionnaire in questionnaires:
-        share = 1.0 if questionnaire.year == latest else PREVIOUS_YEAR_SHARE
+        share = 1.0 if questionnaire.year >= FULL_SIZE_FROM else EARLIER_YEAR_SHARE
         same = [q for q in questionnaires
                 if q.year == questionnaire.year and q.audience == questionnaire.audience]
         per_year = CITIZEN_SUBMISSIONS if questionnaire.audience == "citizen" else \

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from scoring.models import AuditEvent, Role, StaffRole
 from scoring.services.audit import record_event
-from surveys.models import Province
+from surveys.models import CrosswalkLink, Province, ProvinceSet
 
 ACCOUNT_FLAGS = ("is_active", "is_staff", "is_superuser")
 
@@ -97,3 +97,27 @@ def delete_account(*, account, by) -> None:
                      account=account.get_username(), deleted=True,
                      role=_where(StaffRole.objects.filter(user=account).first())[0])
         account.delete()
+
+
+def move_officers_to_set(*, target_set: ProvinceSet, by, dry_run: bool = False
+                         ) -> list[tuple[str, str, str]]:
+    """Move every province officer of an earlier set to the unit their province became.
+
+    Follows the crosswalk into `target_set`; each move is a role change (audited). Their
+    earlier province's results stay visible to them, as the new unit's history.
+    Returns (account, from "set:code", to "set:code") per move.
+    """
+    links = {link.source_id: link.target for link in CrosswalkLink.objects.filter(
+        target_set=target_set).select_related("target")}
+    moves = []
+    officers = (StaffRole.objects.filter(role=Role.PROVINCE_OFFICER, province_id__in=links)
+                .select_related("user", "province__province_set").order_by("user__username"))
+    for staff_role in officers:
+        unit = links[staff_role.province_id]
+        moves.append((staff_role.user.get_username(),
+                      f"{staff_role.province.province_set.code}:{staff_role.province.code}",
+                      f"{target_set.code}:{unit.code}"))
+        if not dry_run:
+            set_staff_role(account=staff_role.user, role=Role.PROVINCE_OFFICER, province=unit,
+                           by=by)
+    return moves

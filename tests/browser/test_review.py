@@ -41,7 +41,7 @@ COMPONENT = ("1", "1.4", "1.4.2")  # area → criterion → a survey component w
 OFFICER_PROVINCE, OTHER_PROVINCE = "74", "75"
 SELF_ASSESSED = "1.1.2"  # an appraisal component worth 2 points
 TOTAL_COLUMNS = ["province_code", "province_name", "points", "max_points", "percent", "rank",
-                 "group", "delta_points", "delta_rank"]
+                 "group", "delta_points", "delta_rank", "delta_basis"]
 NODE_COLUMNS = ["province_code", "code", "points", "max_points", "percent", "flags"]
 CENT = Decimal("0.01")
 

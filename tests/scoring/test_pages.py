@@ -40,10 +40,14 @@ def test_home_page_lists_the_indices_with_local_bootstrap(bundled, client):
     assert "cdn" not in html.lower()
 
 
-def test_admin_lists_63_provinces(admin_client, bundled):
-    page = admin_client.get("/admin/surveys/province/")
-    assert page.status_code == 200
-    assert "63 provinces" in page.content.decode()
+def test_admin_lists_63_provinces_and_34_units(admin_client, bundled):
+    from surveys.models import ProvinceSet
+
+    for code, count in (("vn-63", 63), ("vn-34", 34)):
+        pset = ProvinceSet.objects.get(code=code)
+        page = admin_client.get(f"/admin/surveys/province/?province_set__id__exact={pset.pk}")
+        assert page.status_code == 200
+        assert f"{count} provinces" in page.content.decode()
     page = admin_client.get("/admin/scoring/index/")
     html = page.content.decode()
     assert "par-2024" in html and "sipas-2024" in html

@@ -12,7 +12,8 @@ DEMO_USERS = [
     # username, password, role, province code
     ("admin", "admin-demo-2024", Role.ADMINISTRATOR, None),
     ("reviewer", "reviewer-demo-2024", Role.REVIEWER, None),
-    ("officer74", "officer-demo-2024", Role.PROVINCE_OFFICER, "74"),
+    ("officer74", "officer-demo-2024", Role.PROVINCE_OFFICER, "74"),  # Bình Dương, to 2024
+    ("officer79", "officer-demo-2025", Role.PROVINCE_OFFICER, "79"),  # Hồ Chí Minh City, 2025
 ]
 
 

@@ -1,0 +1,189 @@
+"""The 34-unit cycle: every review page and download, roles and queries, as for 63 provinces."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from scoring import urls as scoring_urls
+from scoring.models import AuditEvent, Role, StaffRole
+from surveys.models import Province
+from tests.scoring.test_handworked_index import ASSESSMENTS_2024, SUBMISSIONS
+from tests.scoring.test_review import MATRIX, make_user
+
+SUBMISSIONS_2025 = SUBMISSIONS.replace(",74,", ",79,").replace("\ns", "\nt") \
+    .replace("2024-09", "2025-09")
+ASSESSMENTS_2025 = ASSESSMENTS_2024.replace("\n74,", "\n79,").replace("\n31,", "\n33,")
+ARGS = {"mini-par": "mini-par-2025", "mini-sipas": "mini-sipas-2025", "74": "79",
+        "mini-citizens": "mini-citizens-2025", 2024: 2025}
+ROLES = {"officer74": "officer79", "officer01": "officer01b"}
+
+
+def for_2025(matrix):
+    """The permission matrix of the 63-province indices, for their 34-unit successors."""
+    return {name: [(tuple(ARGS.get(a, a) for a in args), method,
+                    {ROLES.get(role, role): status for role, status in expected.items()})
+                   for args, method, expected in cases]
+            for name, cases in matrix.items()}
+
+
+MATRIX_2025 = for_2025(MATRIX)
+
+
+@pytest.fixture
+def review_2025(review, cycle_2025, tmp_path):
+    (tmp_path / "s.csv").write_text(SUBMISSIONS_2025, encoding="utf-8")
+    (tmp_path / "a.csv").write_text(ASSESSMENTS_2025, encoding="utf-8")
+    call_command("import_submissions", str(tmp_path / "s.csv"), "--questionnaire",
+                 "mini-citizens-2025", stdout=io.StringIO())
+    call_command("import_assessments", str(tmp_path / "a.csv"), "--index", "mini-par-2025",
+                 stdout=io.StringIO())
+    for code in ("mini-par-2025", "mini-sipas-2025"):
+        call_command("compute_scores", "--index", code, stdout=io.StringIO())
+    units = {p.code: p for p in Province.objects.filter(province_set__code="vn-34")}
+    return {**review,
+            "officer79": make_user("officer79", Role.PROVINCE_OFFICER, units["79"]),
+            "officer01b": make_user("officer01b", Role.PROVINCE_OFFICER, units["01"])}
+
+
+def test_the_34_unit_matrix_covers_every_staff_url():
+    assert set(MATRIX_2025) == {p.name for p in scoring_urls.urlpatterns}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX_2025))
+def test_permission_matrix_of_a_34_unit_index(review_2025, client, name):
+    from scoring.models import Recompute
+    from surveys.models import Submission
+
+    for args, method, expected in MATRIX_2025[name]:
+        for role, status in expected.items():
+            client.logout()
+            if review_2025[role] is not None:
+                client.force_login(review_2025[role])
+            real_args = [
+                Recompute.objects.filter(index__code="mini-par-2025").first().pk
+                if a == "RECOMPUTE" else
+                Submission.objects.filter(questionnaire__code="mini-citizens-2025")
+                .order_by("pk").first().pk if a == "SUBMISSION" else a for a in args]
+            url = reverse(f"scoring:{name}", args=real_args)
+            response = getattr(client, method)(url)
+            assert response.status_code == status, (role, method, url)
+
+
+def test_34_unit_pages_make_a_bounded_number_of_queries(review_2025, client):
+    client.force_login(review_2025["reviewer"])
+    urls = [reverse("scoring:ranking", args=["mini-par-2025"]),
+            reverse("scoring:ranking", args=["mini-sipas-2025"]),
+            reverse("scoring:province", args=["mini-par-2025", "79"]),
+            reverse("scoring:province", args=["mini-sipas-2025", "79"]),
+            reverse("scoring:monitoring", args=[2025]),
+            reverse("scoring:precision", args=["mini-sipas-2025"]),
+            reverse("scoring:quality", args=["mini-sipas-2025"]),
+            reverse("scoring:sensitivity", args=["mini-par-2025"]),
+            reverse("scoring:download", args=["mini-par-2025", "total", "csv"])]
+    counts = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        counts[url] = len(queries)
+    # whatever the number of submissions: the ranking and profiles within 10, the rest 14
+    bounds = {url: 10 if "/ranking/" in url or "/province/" in url else 14 for url in urls}
+    assert {url: n for url, n in counts.items() if n > bounds[url]} == {}
+
+
+def test_the_2025_ranking_shows_34_units_and_the_change_across_the_merger(review_2025,
+                                                                           client):
+    client.force_login(review_2025["reviewer"])
+    html = client.get(reverse("scoring:ranking", args=["mini-sipas-2025"])).content.decode()
+    assert html.count('<tr data-province="') == 34
+    assert 'data-basis="crosswalk"' in html
+    assert "so với 2024, quy đổi theo địa giới mới" in html
+    csv_text = client.get(reverse("scoring:download",
+                                  args=["mini-sipas-2025", "total", "csv"])).content.decode()
+    header, *rows = csv_text.splitlines()
+    assert header.endswith(",delta_basis") and len(rows) == 34
+    hcmc = next(r for r in rows if r.startswith("79,"))
+    # 79 (Hồ Chí Minh City) from 74, 77, 79 of 2024: only 74 has a 2024 SIPAS total (62.50)
+    assert hcmc.startswith("79,Thành phố Hồ Chí Minh,62.50,") and hcmc.endswith(",crosswalk")
+
+
+def test_an_officer_of_a_unit_sees_the_history_of_the_provinces_that_formed_it(review_2025,
+                                                                                client):
+    client.force_login(review_2025["officer79"])
+    assert client.get(reverse("scoring:province", args=["mini-par-2025", "79"])
+                      ).status_code == 200
+    assert client.get(reverse("scoring:province", args=["mini-par", "74"])).status_code == 200
+    assert client.get(reverse("scoring:province", args=["mini-par", "01"])).status_code == 403
+    # history is visible, not changed: no self-assessment of a former province
+    assert client.get(reverse("scoring:assessments", args=["mini-par", "74"])
+                      ).status_code == 403
+    home = client.get(reverse("scoring:review")).content.decode()
+    assert reverse("scoring:province", args=["mini-par-2025", "79"]) in home
+    assert reverse("scoring:province", args=["mini-par", "74"]) in home
+    download = client.get(reverse("scoring:download", args=["mini-par", "total", "csv"]))
+    codes = sorted(line.split(",")[0] for line in download.content.decode().splitlines()[1:])
+    assert codes == ["74", "77", "79"]
+    # an officer of a 2024 province keeps their 2024 results and has no 2025 unit yet
+    client.force_login(review_2025["officer74"])
+    assert client.get(reverse("scoring:province", args=["mini-par", "74"])).status_code == 200
+    assert client.get(reverse("scoring:province", args=["mini-par-2025", "79"])
+                      ).status_code == 403
+
+
+def test_moving_the_2024_officers_to_their_2025_units(review_2025):
+    out = io.StringIO()
+    call_command("move_officers", "--to-set", "vn-34", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "officer01: vn-63:01 → vn-34:01", "officer74: vn-63:74 → vn-34:79",
+        "moved 2 province officers"]
+    role = StaffRole.objects.select_related("province__province_set").get(
+        user__username="officer74")
+    assert (role.province.province_set.code, role.province.code) == ("vn-34", "79")
+    event = AuditEvent.objects.filter(action="role_changed", detail__staff="officer74").get()
+    assert (event.detail["previous_province"], event.detail["province"]) == ("74", "79")
+    out = io.StringIO()
+    call_command("move_officers", "--to-set", "vn-34", stdout=out)  # nothing left to move
+    assert out.getvalue().splitlines() == ["moved 0 province officers"]
+
+
+def test_a_2025_submission_for_a_2024_province_is_refused_naming_its_unit(cycle_2025, tmp_path,
+                                                                           capsys, client):
+    from django.core.management import CommandError
+
+    from surveys.models import Submission
+
+    path = tmp_path / "s.csv"
+    path.write_text("submission_id,province_code,submitted_at,U01,Q01\nk1,74,,2,4\n",
+                    encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("import_submissions", str(path), "--questionnaire", "mini-citizens-2025")
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: line 2, column province_code: 74 is a province of vn-63 (Tỉnh Bình Dương), "
+        "not a unit of vn-34; it became 79 Thành phố Hồ Chí Minh"]
+    response = client.post("/api/v1/submissions", {
+        "submission_id": "k2", "questionnaire": "mini-citizens-2025", "province": "74",
+        "answers": {"U01": 2, "Q01": 4}}, content_type="application/json")
+    assert response.status_code == 404 and response.json() == {"errors": [{
+        "field": "province", "code": "not_found",
+        "message": "74 is a province of vn-63 (Tỉnh Bình Dương), not a unit of vn-34; it "
+                   "became 79 Thành phố Hồ Chí Minh"}]}
+    assert not Submission.objects.exists()
+
+
+def test_a_2025_assessment_for_a_2024_province_is_refused(cycle_2025, tmp_path, capsys):
+    from django.core.management import CommandError
+
+    from scoring.models import Assessment
+
+    path = tmp_path / "a.csv"
+    path.write_text("province_code,component_code,self_score,appraised_score\n"
+                    "77,1.1.1,1,1\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("import_assessments", str(path), "--index", "mini-par-2025")
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: line 2, column province_code: 77 is a province of vn-63 "
+        "(Tỉnh Bà Rịa - Vũng Tàu), not a unit of vn-34; it became 79 Thành phố Hồ Chí Minh"]
+    assert not Assessment.objects.exists()
