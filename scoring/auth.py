@@ -45,6 +45,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.cache import add_never_cache_headers
 
+from scoring.services.audit import request_address
 from surveys.ratelimit import client_id
 
 DEVICE_COOKIE = "par_device"
@@ -209,7 +210,7 @@ def _logged_in(sender, request, user, **kwargs):
 class StaffSessionMiddleware:
     """Signed-in sessions end after STAFF_SESSION_IDLE_SECONDS without a request; pages seen
     signed in (and every staff or admin page) are never kept by a browser or proxy; the
-    device cookie is set after a log-in."""
+    device cookie is set after a log-in; the audit log learns the address of the request."""
 
     PRIVATE = ("/review/", "/admin/", "/accounts/")
 
@@ -217,6 +218,13 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        token = request_address.set(request.META.get("REMOTE_ADDR") or None)
+        try:
+            return self._respond(request)
+        finally:
+            request_address.reset(token)
+
+    def _respond(self, request):
         try:  # only the session is read here, not the user
             signed_in = SESSION_KEY in request.session
         except DatabaseError:  # the view will meet the outage and answer 503

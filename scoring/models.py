@@ -322,6 +322,12 @@ class Publication(models.Model):
         related_name="publications",
     )
     note = models.TextField(blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    withdraw_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["index", "-version"]
@@ -331,6 +337,23 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.index_id} v{self.version}"
+
+
+class PublishedFile(models.Model):
+    """An export file of a publication, frozen when it was published (spec §10): the public
+    downloads and `export_scores --version N` give these bytes."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=32)  # a level (total, area, …) or total-intervals
+    content = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "name"], name="publishedfile_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publication} {self.name}"
 
 
 class PublishedResult(models.Model):
@@ -369,6 +392,7 @@ class AuditEvent(models.Model):
         SCORE_CHANGED = "score_changed", _("Score changed")
         NOTE_CHANGED = "note_changed", _("Note changed")
         PUBLISHED = "published", _("Results published")
+        WITHDRAWN = "withdrawn", _("Published results withdrawn")
         RECOMPUTE = "recompute", _("Recompute started")
         DOWNLOAD = "download", _("Download")
         EXCLUDED = "excluded", _("Submission excluded")
@@ -383,6 +407,8 @@ class AuditEvent(models.Model):
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     detail = models.JSONField(default=dict)
+    address = models.GenericIPAddressField(
+        null=True, blank=True, help_text=_("The staff member's network address (web only)"))
     count = models.PositiveIntegerField(
         default=1, help_text=_("How many times it happened (refused log-ins of one lock-out)"))
 
@@ -407,6 +433,8 @@ class QualityFlag(models.Model):
                                    related_name="quality_flags")
     reason = models.CharField(max_length=16, choices=Reason.choices)
     detail = models.CharField(max_length=200, blank=True)
+    facts = models.JSONField(default=dict, blank=True,
+                             help_text=_("The figures behind the detail, to show it in words"))
     found_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
