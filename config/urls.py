@@ -15,6 +15,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("surveys.urls")),
     path("review/", include("scoring.urls")),
+    path("results/", include("scoring.public_urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

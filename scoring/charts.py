@@ -8,23 +8,45 @@ from decimal import Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 BRAND = "#8b1e1e"
 REFERENCE = "#1f2937"
 
 
 def _num(value: Decimal | float | None) -> str:
-    return "–" if value is None else f"{float(value):.2f}"
+    """A number as the page's language writes it: 2 decimals, a decimal comma in Vietnamese."""
+    if value is None:
+        return "–"
+    text = f"{float(value):.2f}"
+    return text.replace(".", ",") if (get_language() or "vi")[:2] == "vi" else text
+
+
+def _lines(label: str, width: int) -> list[str]:
+    """A label broken into lines of at most `width` characters, at spaces."""
+    lines, line = [], ""
+    for word in label.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines
 
 
 def bars(rows: Sequence[tuple[str, Decimal | None, Decimal | None]], *, title: str,
-         value_label: str, reference_label: str, width: int = 640) -> SafeString:
+         value_label: str, reference_label: str, width: int = 720, row_height: int = 34,
+         label_chars: int = 36) -> SafeString:
     """Horizontal bars (0–100 %) with a marker for a reference value such as the national mean.
 
-    rows: (label, value, reference).
+    rows: (label, value, reference). Labels are wrapped onto as many lines as they need,
+    never cut; each bar and marker carries its value as a tooltip, and the page gives the
+    same numbers in a table.
     """
-    row_h, label_w, right = 34, 230, 70
-    height = 40 + row_h * len(rows)
+    label_w, right, line_h = 260, 70, 14
+    wrapped = [_lines(label, label_chars) or [""] for label, _, _ in rows]
+    heights = [max(row_height, 10 + line_h * len(lines)) for lines in wrapped]
+    height = 40 + sum(heights)
     plot = width - label_w - right
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -33,27 +55,31 @@ def bars(rows: Sequence[tuple[str, Decimal | None, Decimal | None]], *, title: s
         '<g font-size="12" font-family="system-ui, sans-serif">',
         f'<rect x="{label_w}" y="6" width="12" height="10" fill="{BRAND}"/>'
         f'<text x="{label_w + 16}" y="15">{escape(value_label)}</text>',
-        f'<rect x="{label_w + 170}" y="4" width="3" height="14" fill="{REFERENCE}"/>'
-        f'<text x="{label_w + 178}" y="15">{escape(reference_label)}</text>',
+        f'<rect x="{label_w + 190}" y="4" width="3" height="14" fill="{REFERENCE}"/>'
+        f'<text x="{label_w + 198}" y="15">{escape(reference_label)}</text>',
     ]
-    for i, (label, value, reference) in enumerate(rows):
-        y = 30 + i * row_h
-        short = label if len(label) <= 34 else label[:33] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">'
-                     f'<title>{escape(label)}</title>{escape(short)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{plot}" height="18" '
+    y = 30
+    for (label, value, reference), lines, row_h in zip(rows, wrapped, heights, strict=True):
+        middle = y + row_h / 2
+        first = middle - (len(lines) - 1) * line_h / 2 + 4
+        spans = "".join(f'<tspan x="{label_w - 8}" y="{first + i * line_h:.1f}">'
+                        f'{escape(text)}</tspan>' for i, text in enumerate(lines))
+        parts.append(f'<text text-anchor="end"><title>{escape(label)}</title>{spans}</text>')
+        bar_y = middle - 9
+        parts.append(f'<rect x="{label_w}" y="{bar_y:.1f}" width="{plot}" height="18" '
                      f'fill="#f1f1f1"/>')
         if value is not None:
             w = max(0.0, min(1.0, float(value) / 100)) * plot
-            parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" '
+            parts.append(f'<rect x="{label_w}" y="{bar_y:.1f}" width="{w:.1f}" height="18" '
                          f'fill="{BRAND}"><title>{escape(label)}: {_num(value)} %</title>'
                          f'</rect>')
         if reference is not None:
             x = label_w + max(0.0, min(1.0, float(reference) / 100)) * plot
-            parts.append(f'<rect x="{x - 1.5:.1f}" y="{y}" width="3" height="26" '
+            parts.append(f'<rect x="{x - 1.5:.1f}" y="{bar_y - 4:.1f}" width="3" height="26" '
                          f'fill="{REFERENCE}"><title>{escape(reference_label)}: '
                          f'{_num(reference)} %</title></rect>')
-        parts.append(f'<text x="{label_w + plot + 6}" y="{y + 17}">{_num(value)}</text>')
+        parts.append(f'<text x="{label_w + plot + 6}" y="{middle + 4:.1f}">{_num(value)}</text>')
+        y += row_h
     parts.append("</g></svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,10 +22,12 @@ from scoring.models import (
     Node,
     NodeResult,
     Publication,
+    PublishedFile,
     PublishedResult,
     Source,
 )
 from surveys.models import CrosswalkLink, Province, ScaleOption
+from surveys.spreadsheets import BOM
 
 
 def index_tree(index: Index) -> list[engine.NodeDef]:
@@ -126,7 +130,27 @@ def results_of(index: Index, publication: Publication | None = None):
 
 
 def latest_publication(index: Index) -> Publication | None:
+    """The newest version, withdrawn or not (staff pages mark a withdrawn one)."""
     return index.publications.order_by("-version").first()
+
+
+def public_publications() -> list[Publication]:
+    """For each index with one, the version the public sees (newest first by year)."""
+    shown = (Publication.objects.filter(withdrawn_at__isnull=True)
+             .select_related("index").order_by("-index__year", "index__kind", "index__code",
+                                               "-version"))
+    seen, out = set(), []
+    for publication in shown:
+        if publication.index_id not in seen:
+            seen.add(publication.index_id)
+            out.append(publication)
+    return out
+
+
+def public_publication(index_code: str) -> Publication | None:
+    """The version the public sees: the newest one not withdrawn (with its index)."""
+    return (Publication.objects.filter(index__code=index_code, withdrawn_at__isnull=True)
+            .select_related("index", "index__province_set").order_by("-version").first())
 
 
 def _totals(index: Index, publication: Publication | None = None
@@ -163,7 +187,8 @@ def previous_totals(index: Index, *, published: bool) -> Previous:
              "unit_weight": Subquery(link.values("weight")[:1])}
     rows = None
     if published:
-        publication = (Publication.objects.filter(index__code=index.previous_code)
+        publication = (Publication.objects.filter(index__code=index.previous_code,
+                                                  withdrawn_at__isnull=True)
                        .select_related("index").order_by("-version").first())
         if publication is not None:
             previous = publication.index
@@ -233,16 +258,38 @@ def _fmt(value: Decimal | Fraction | None) -> str:
     return "" if rounded is None else f"{rounded:.2f}"
 
 
+def published_file(publication: Publication, name: str) -> str | None:
+    """The text of a publication's frozen export file (a level, or total-intervals)."""
+    return (PublishedFile.objects.filter(publication=publication, name=name)
+            .values_list("content", flat=True).first())
+
+
+def parse_file(text: str) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a frozen CSV file."""
+    header, *rows = csv.reader(io.StringIO(text.removeprefix(BOM)))
+    return header, rows
+
+
 def export_rows(index: Index, level: str, *, publication: Publication | None = None,
-                province_codes: set[str] | None = None) -> tuple[list[str], list[list]]:
+                province_codes: set[str] | None = None, frozen: bool = True
+                ) -> tuple[list[str], list[list]]:
     """The header and rows of `export_scores` (spec §8), numbers as 2-decimal strings.
 
-    `province_codes` keeps only those provinces' rows (a province officer's download).
+    For a publication, the rows of the file frozen when it was published (unless
+    `frozen` is false, which computes them from its copied results). `province_codes`
+    keeps only those provinces' rows (a province officer's download).
     """
     names = LEVEL_NAMES[index.kind]
     if level not in names.values():
         raise ValueError(f"level must be one of {', '.join(names.values())} for a {index.kind} "
                          "index")
+    if publication is not None and frozen:
+        text = published_file(publication, level)
+        if text is not None:
+            header, rows = parse_file(text)
+            if province_codes is not None:
+                rows = [r for r in rows if r[0] in province_codes]
+            return header, rows
     if level == "total":
         header = EXPORT_COLUMNS[(index.kind, "total")]
         out = []

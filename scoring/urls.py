@@ -16,6 +16,7 @@ urlpatterns = [
     path("submission/<int:pk>/exclusion/", views.exclusion, name="exclusion"),
     path("<slug:index>/ranking/", views.ranking, name="ranking"),
     path("<slug:index>/publish/", views.publish, name="publish"),
+    path("<slug:index>/publish/<int:version>/withdraw/", views.withdraw, name="withdraw"),
     path("<slug:index>/recompute/", views.recompute, name="recompute"),
     path("<slug:index>/download/<slug:level>.<slug:fmt>", views.download, name="download"),
     path("<slug:index>/quality/", views.quality, name="quality"),

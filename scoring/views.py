@@ -49,10 +49,16 @@ from scoring.permissions import (
     sees_all_provinces,
     staff_required,
 )
-from scoring.selectors import export_rows, latest_publication
+from scoring.selectors import export_rows, latest_publication, public_publications
 from scoring.services.assessments import save_assessments
 from scoring.services.audit import record_event
-from scoring.services.publishing import NothingToPublish, publish_index
+from scoring.services.publishing import (
+    NothingToPublish,
+    PublishingRefused,
+    publish_index,
+    publish_summary,
+    withdraw_publication,
+)
 from scoring.services.quality import set_excluded
 from scoring.services.results import start_recompute
 from scoring.services.uncertainty import latest_run
@@ -80,7 +86,7 @@ def home(request):
     provinces = surveys[0].province_set.provinces.order_by("name_vi") if surveys else []
     return render(request, "scoring/home_public.html",
                   {"indices": indices, "survey": surveys[0] if surveys else None,
-                   "provinces": provinces})
+                   "provinces": provinces, "published": public_publications()})
 
 
 class LoginView(auth_views.LoginView):
@@ -279,18 +285,61 @@ def download(request: HttpRequest, index: str, level: str, fmt: str) -> HttpResp
     return response
 
 
-@require_POST
+class PublishForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Note (what is published and why; shown to the public)"),
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": gettext_lazy("Please write a note.")})
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for withdrawing (kept in the audit log)"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": gettext_lazy("Please give the reason.")})
+
+
 @staff_required(*REVIEWERS)
 def publish(request: HttpRequest, index: str) -> HttpResponse:
+    """What publishing now would publish, to confirm with a note; then publish (spec §10)."""
     idx = _index(index)
+    form = PublishForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            publication = publish_index(index=idx, user=request.user,
+                                        note=form.cleaned_data["note"])
+        except NothingToPublish:
+            messages.error(request, _("There are no computed results to publish yet."))
+            return redirect("scoring:publish", index=idx.code)
+        messages.success(request, _("Published as version %(v)s.") % {
+            "v": publication.version})
+        return redirect("scoring:publish", index=idx.code)
+    return render(request, "scoring/publish_reviewer.html", {
+        "index": idx, "form": form, "summary": publish_summary(idx),
+        "publications": idx.publications.select_related("published_by", "withdrawn_by")
+        .order_by("-version"), "withdraw_form": WithdrawForm(),
+    }, status=400 if form.is_bound and form.errors else 200)
+
+
+@require_POST
+@staff_required(*REVIEWERS)
+def withdraw(request: HttpRequest, index: str, version: int) -> HttpResponse:
+    """Take a published version off the public pages, with a reason (audited)."""
+    idx = _index(index)
+    publication = get_object_or_404(Publication, index=idx, version=version)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please give the reason."))
+        return redirect("scoring:publish", index=idx.code)
     try:
-        publication = publish_index(index=idx, user=request.user,
-                                    note=request.POST.get("note", "")[:2000])
-    except NothingToPublish:
-        messages.error(request, _("There are no computed results to publish yet."))
-        return redirect("scoring:ranking", index=idx.code)
-    messages.success(request, _("Published as version %(v)s.") % {"v": publication.version})
-    return redirect("scoring:ranking", index=idx.code)
+        withdraw_publication(publication=publication, user=request.user,
+                             reason=form.cleaned_data["reason"])
+    except PublishingRefused:
+        messages.error(request, _("Version %(v)s is already withdrawn.") % {"v": version})
+        return redirect("scoring:publish", index=idx.code)
+    messages.success(request, _("Version %(v)s is withdrawn from the public pages.") % {
+        "v": version})
+    return redirect("scoring:publish", index=idx.code)
 
 
 @require_POST

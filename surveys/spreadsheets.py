@@ -54,9 +54,13 @@ class _Line:
         return value
 
 
-def csv_lines(header: list[str], rows: Iterable[Iterable], *, bom: bool = False
+def csv_lines(header: list[str], rows: Iterable[Iterable], *, bom: bool = True
               ) -> Iterator[str]:
-    """The CSV file line by line (for a streamed download or a large file)."""
+    """The CSV file line by line (for a streamed download or a large file).
+
+    It starts with a byte-order mark, so that spreadsheet software reads it as UTF-8 and
+    shows Vietnamese correctly; every reader of the product skips it.
+    """
     writer = CsvWriter(_Line())
     first = writer.writerow(header)
     yield (BOM + first) if bom else first
@@ -64,7 +68,7 @@ def csv_lines(header: list[str], rows: Iterable[Iterable], *, bom: bool = False
         yield writer.writerow(row)
 
 
-def csv_text(header: list[str], rows: Iterable[Iterable], *, bom: bool = False) -> str:
+def csv_text(header: list[str], rows: Iterable[Iterable], *, bom: bool = True) -> str:
     """The whole CSV file as text."""
     return "".join(csv_lines(header, rows, bom=bom))
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django import template
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from scoring.engine import round2
@@ -11,26 +12,42 @@ from scoring.engine import round2
 register = template.Library()
 
 
+def localized(text: str) -> str:
+    """A number written with the page's decimal separator: a comma in Vietnamese."""
+    return text.replace(".", ",") if (get_language() or "vi")[:2] == "vi" else text
+
+
 @register.filter
 def num(value: Decimal | Fraction | None) -> str:
-    """2 decimals, rounded half up; a dash for no value."""
+    """2 decimals, rounded half up, in the page's number format; a dash for no value.
+
+    Downloads keep the spec's machine format (a point); pages follow the language.
+    """
     rounded = round2(value)
-    return "–" if rounded is None else f"{rounded:.2f}"
+    return "–" if rounded is None else localized(f"{rounded:.2f}")
 
 
 @register.filter
 def signed(value: Decimal | Fraction | int | None) -> str:
-    """A change with its sign (+1.20, −0.35, 0.00); a dash for no value."""
+    """A change with its sign (+1,20 / +1.20, −0,35, 0,00); a dash for no value."""
     if value is None:
         return "–"
     if isinstance(value, int):
         return f"+{value}" if value > 0 else (f"−{-value}" if value < 0 else "0")
     rounded = round2(value)
     if rounded > 0:
-        return f"+{rounded:.2f}"
+        return localized(f"+{rounded:.2f}")
     if rounded < 0:
-        return f"−{-rounded:.2f}"
-    return "0.00"
+        return localized(f"−{-rounded:.2f}")
+    return localized("0.00")
+
+
+@register.filter
+def dec(value, places: int = 2) -> str:
+    """Any number with `places` decimals in the page's format (no rounding rule of §6)."""
+    if value is None or value == "":
+        return "–"
+    return localized(f"{float(value):.{int(places)}f}")
 
 
 @register.filter

@@ -106,9 +106,20 @@ def vi(value: Decimal) -> str:
     return str(value)
 
 
+def shown_number(text: str) -> Decimal:
+    """A number as a Vietnamese page shows it (a decimal comma), as a Decimal."""
+    assert "." not in text, text
+    return Decimal(text.replace(",", "."))
+
+
+def comma(value) -> str:
+    """A value as a Vietnamese page writes it."""
+    return str(value).replace(".", ",")
+
+
 def signed(text: str) -> Decimal | None:
-    """A change as shown on the page (+1.20, −0.35, 0.00, – for none)."""
-    return None if text == "–" else Decimal(text.replace("−", "-"))
+    """A change as shown on the page (+1,20, −0,35, 0,00, – for none)."""
+    return None if text == "–" else shown_number(text.replace("−", "-"))
 
 
 def competition_ranks(percents: dict[str, Decimal]) -> dict[str, int]:
@@ -139,7 +150,7 @@ def expected_distribution(province: Province, node: Node) -> dict[str, list[list
         valid = sum(counts[o.value] for o in options if o.substantive)
         out[f"{question.questionnaire.code} · {question.code}"] = [
             [f"{o.value} · {o.label_vi}", str(counts[o.value]),
-             f"{two(Decimal(100 * counts[o.value]) / valid)}%" if o.substantive and valid
+             comma(f"{two(Decimal(100 * counts[o.value]) / valid)}%") if o.substantive and valid
              else "không tính"]
             for o in options
         ]
@@ -161,7 +172,7 @@ def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xls
     # the national ranking: 63 provinces, the numbers of the stored results, ranked by them
     national = ranking_rows(page)
     assert len(national) == 63
-    shown = {code: Decimal(row[3]) for code, row in national.items()}
+    shown = {code: shown_number(row[3]) for code, row in national.items()}
     assert shown == {code: two(r.percent) for code, r in totals.items()}
     assert {code: int(row[0]) for code, row in national.items()} == competition_ranks(shown)
     assert [int(row[0]) for row in national.values()] == sorted(competition_ranks(shown).values())
@@ -202,7 +213,7 @@ def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xls
     node = index.nodes.get(code=component)
     assert (node.method, node.sources.count()) == ("survey", 2)
     result = NodeResult.objects.get(index=index, province=province, node=node)
-    assert page.inner_text(f"{leaf} > summary .pct") == f"{two(result.percent)}%"
+    assert page.inner_text(f"{leaf} > summary .pct") == comma(f"{two(result.percent)}%")
     assert page.inner_text(f"{leaf} > div > p") == (
         f"Điều tra xã hội học · {RULE_VI[node.rule]} · {result.valid_answers} câu trả lời hợp lệ")
     tables = page.locator(f"{leaf} table.distribution")
@@ -244,8 +255,9 @@ def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xls
     assert [r[0] for r in rows[1:]] == list(national)  # every province, in rank order
     for r in rows[1:]:
         rank, name, points, percent, group, delta, delta_rank = national[r[0]]
-        assert r[1:] == [name, float(points), 100.0, float(percent), int(rank), group,
-                         float(signed(delta)), int(signed(delta_rank))], r
+        assert r[1:] == [name, float(shown_number(points)), 100.0, float(shown_number(percent)),
+                         int(rank), group, float(signed(delta)), int(signed(delta_rank)),
+                         "same_set"], r
     [row] = [r for r in rows[1:] if r[0] == code]
     total = totals[code]
     assert row[:6] == [code, province.name_vi, float(two(total.points)), 100.0,
@@ -277,13 +289,14 @@ def test_a_province_officer_self_assesses_with_evidence_and_is_refused_another_p
 
     page = new_context(DESKTOP).new_page()
     sign_in(page, base, "officer74")
-    # the review home is the officer's own province, for every index
+    # the review home is the officer's own province, for every index of its set
     assert page.inner_text("main h1") == own.name_vi
     links = page.eval_on_selector_all("main .list-group a", "as => as.map(a => a.pathname)")
+    of_the_set = Index.objects.filter(province_set=own.province_set)
     assert sorted(links) == sorted(
-        [f"/review/{i.code}/province/{own.code}/" for i in Index.objects.all()]
+        [f"/review/{i.code}/province/{own.code}/" for i in of_the_set]
         + [f"/review/{i.code}/province/{own.code}/assessments/"
-           for i in Index.objects.filter(kind="par")])
+           for i in of_the_set.filter(kind="par")])
 
     with page.expect_navigation():
         page.click(f'a[href="/review/{INDEX}/province/{own.code}/assessments/"]')
@@ -301,7 +314,7 @@ def test_a_province_officer_self_assesses_with_evidence_and_is_refused_another_p
     assert page.input_value(score) == vi(new_score)
     assert page.input_value(note) == evidence
     row = cells(page, f'tr[id="component-{SELF_ASSESSED}"]')[0]
-    assert row[1:4] == ["2.00", str(new_score), str(old_appraised)]
+    assert row[1:4] == ["2,00", comma(new_score), comma(old_appraised)]
     change, note_change = AssessmentChange.objects.order_by("pk")
     assert (change.assessment_id, change.field, change.old_value, change.new_value,
             change.changed_by, change.via) == (
@@ -311,7 +324,7 @@ def test_a_province_officer_self_assesses_with_evidence_and_is_refused_another_p
     when = timezone.localtime(change.changed_at).strftime("%d/%m/%Y %H:%M:%S")
     assert cells(page, "#history tbody tr") == [
         [when, "officer74", SELF_ASSESSED, "minh chứng", f"«» → «{evidence}»", "trang web"],
-        [when, "officer74", SELF_ASSESSED, "tự đánh giá", f"{old_self} → {new_score}",
+        [when, "officer74", SELF_ASSESSED, "tự đánh giá", comma(f"{old_self} → {new_score}"),
          "trang web"]]
     assessment.refresh_from_db()
     assert (assessment.self_score, assessment.appraised_score, assessment.evidence) == (
@@ -322,7 +335,7 @@ def test_a_province_officer_self_assesses_with_evidence_and_is_refused_another_p
     # their own province's profile opens; another province's pages and the ranking do not
     assert page.goto(f"{base}/review/{INDEX}/province/{own.code}/").status == 200
     total = NodeResult.objects.get(index=index, province=own, node__level=0)
-    assert page.inner_text("#province-total") == str(two(total.percent))
+    assert page.inner_text("#province-total") == comma(two(total.percent))
     for path in (f"/review/{INDEX}/province/{OTHER_PROVINCE}/",
                  f"/review/{INDEX}/province/{OTHER_PROVINCE}/assessments/",
                  f"/review/{INDEX}/ranking/"):
@@ -349,7 +362,7 @@ def test_the_ranking_shows_intervals_and_groups_and_a_reviewer_excludes_a_flagge
         total = totals[interval.province_id]
         assert row[-2] == f"{interval.low}–{interval.high}"
         assert row[-1] == f"nhóm {interval.group}"
-        assert row[-3] == f"{two(total.low)}–{two(total.high)}"
+        assert row[-3] == comma(f"{two(total.low)}–{two(total.high)}")
     shoot(page, "ranking-intervals-vi.png")
 
     # A straight-liner, flagged, then excluded from the page: the province's results change.

@@ -102,7 +102,7 @@ def test_excluding_takes_a_submission_out_of_every_count_and_restoring_puts_it_b
     s1 = Submission.objects.get(key="s1")  # 74: Q01 = 5, Q02 = 4 (top box), Q03 "don't know"
     client.force_login(review["reviewer"])
     profile = reverse("scoring:province", args=["mini-sipas", "74"])
-    assert 'id="province-total">62.50<' in client.get(profile).content.decode()
+    assert 'id="province-total">62,50<' in client.get(profile).content.decode()
     response = client.post(reverse("scoring:exclusion", args=[s1.pk]),
                            {"action": "exclude", "note": "kiosk test entry",
                             "next": "https://elsewhere.example/"})
@@ -114,7 +114,7 @@ def test_excluding_takes_a_submission_out_of_every_count_and_restoring_puts_it_b
     assert total("mini-sipas") == Decimal("50.000000000000")
     # the profile page, cached per state of the results, shows the new numbers at once
     page = client.get(profile).content.decode()
-    assert 'id="province-total">50.00<' in page and 'id="node-SS01"' in page
+    assert 'id="province-total">50,00<' in page and 'id="node-SS01"' in page
     excluded_tallies = tally_rows()
     rebuild_tallies(questionnaire_ids=[s1.questionnaire_id])
     assert tally_rows() == excluded_tallies  # the same as counting from scratch
@@ -144,7 +144,7 @@ def test_quality_pages_show_counts_and_the_flagged_submissions(review, client):
     detail = client.get(reverse("scoring:quality-province", args=["mini-sipas", "74"]))
     assert "40 s; median 600 s" in detail.content.decode()
     csv_text = client.get(reverse("scoring:quality-download", args=["mini-sipas"]))
-    assert csv_text.content.decode() == (
+    assert csv_text.content.decode("utf-8-sig") == (
         "submission_id,questionnaire,province_code,reason,detail,excluded\n"
         "s2,mini-citizens,74,speeder,40 s; median 600 s,no\n")
 
@@ -213,7 +213,7 @@ def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, clien
     out = io.StringIO()
     call_command("export_scores", "--index", "sipas-2024", "--level", "total",
                  "--with-intervals", stdout=out)
-    header, first = out.getvalue().splitlines()[:2]
+    header, first = out.getvalue().removeprefix("\ufeff").splitlines()[:2]
     assert header == ("province_code,province_name,percent,rank,delta_percent,delta_rank,"
                       "delta_basis,ci_low,ci_high,rank_median,rank_low,rank_high,rank_group,"
                       "flagged_submissions,excluded_submissions")
@@ -223,13 +223,14 @@ def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, clien
     total = Interval.objects.get(run=run, province__code=cells[0], node__level=0)
     assert cells[7:9] == [f"{total.low.quantize(Decimal('0.01'))}",
                           f"{total.high.quantize(Decimal('0.01'))}"]
-    assert f"{total.low.quantize(Decimal('0.01'))}–{total.high.quantize(Decimal('0.01'))}" \
+    assert (f"{total.low.quantize(Decimal('0.01'))}–{total.high.quantize(Decimal('0.01'))}"
+            .replace(".", ",")) \
         in page  # the ranking shows the same interval as the export
     download = client.get(reverse("scoring:download", args=["sipas-2024", "total", "csv"]),
                           {"version": "current", "intervals": "1"})
     assert download["Content-Disposition"] == \
         'attachment; filename="sipas-2024-total-current-intervals.csv"'
-    assert download.content.decode().splitlines()[:2] == [header, first]
+    assert download.content.decode("utf-8-sig").splitlines()[:2] == [header, first]
     assert AuditEvent.objects.get(action="download").detail["intervals"] is True
 
 

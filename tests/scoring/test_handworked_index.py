@@ -47,7 +47,9 @@ province_code,component_code,self_score,appraised_score
 def export(index, level, tmp_path):
     out = tmp_path / f"{index}-{level}.csv"
     call_command("export_scores", "--index", index, "--level", level, "-o", str(out))
-    return list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")  # for spreadsheet software; every reader skips it
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 @pytest.fixture

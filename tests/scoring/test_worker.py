@@ -70,8 +70,8 @@ def test_imported_submissions_reach_the_scores_without_compute(worker, indices, 
              and Submission.objects.count() == 6)
     wait_for(sipas_total_of_74)
     sipas = export("mini-sipas", "total")
-    assert sipas[1] == ["74", "Tỉnh Bình Dương", "62.50", "1", "", ""]
-    assert sipas[2] == ["01", "Thành phố Hà Nội", "50.00", "2", "", ""]
+    assert sipas[1] == ["74", "Tỉnh Bình Dương", "62.50", "1", "", "", ""]
+    assert sipas[2] == ["01", "Thành phố Hà Nội", "50.00", "2", "", "", ""]
     items = {(r[0], r[1]): r[2:] for r in export("mini-par", "component")[1:]}
     assert items[("74", "1.1.2")] == ["0.56", "1.00", "56.25", ""]
     assert items[("74", "2.1.1")] == ["1.67", "2.50", "66.67", ""]
@@ -99,7 +99,8 @@ def test_a_fold_delivered_twice_counts_once(worker, indices, tmp_path):
     q01 = dict(AnswerTally.objects.filter(province__code="74", question__code="Q01")
                .values_list("value", "count"))
     assert q01 == {3: 1, 4: 1, 5: 1, 9: 1}
-    assert export("mini-sipas", "total")[1] == ["74", "Tỉnh Bình Dương", "62.50", "1", "", ""]
+    assert export("mini-sipas", "total")[1] == [
+        "74", "Tỉnh Bình Dương", "62.50", "1", "", "", ""]
 
 
 def test_submissions_made_while_the_broker_is_down_are_counted_by_the_sweep(worker, indices,

@@ -17,7 +17,7 @@ def test_citizen_export_shows_dates_and_neutralises_formulas(mini_questionnaire,
                  "mini-citizens", stdout=io.StringIO())
     out = tmp_path / "export.csv"
     call_command("export_submissions", "--questionnaire", "mini-citizens", "-o", str(out))
-    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert rows[0] == ["submission_id", "province_code", "submitted_on", "U01", "Q01", "Q02",
                        "Q03", "Z01", "N01", "T01"]
     # the local date, though it was still 2024-09-01 in UTC

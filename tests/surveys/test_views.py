@@ -142,7 +142,7 @@ def test_issue_invitations_command_writes_links(mini_officials, tmp_path):
     out = tmp_path / "links.csv"
     call_command("issue_invitations", "--questionnaire", "mini-officials", "--province", "74",
                  "--province", "01", "--count", "2", "-o", str(out))
-    lines = out.read_text(encoding="utf-8").splitlines()
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "province_code,province_name,questionnaire,respondent_group,link"
     assert [line.split(",")[0] for line in lines[1:]] == ["74", "74", "01", "01"]
     token = lines[1].rsplit("/i/", 1)[1].rstrip("/")
