@@ -127,14 +127,16 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
             return redirect("surveys:receipt")  # a resend of what this browser sent: harmless
         form = SectionForm(request.POST, section=section, schema=schema, prior=flow.answers)
         action = request.POST.get("action", "next")
+        valid = form.is_valid()
+        # The page's answers replace what was kept for its questions; on Back, the valid
+        # ones of an incomplete or wrong page are kept too, and no error is shown.
+        answers = {k: v for k, v in flow.answers.items() if k not in form.fields}
+        answers = prune_hidden(schema, {**answers, **form.answers()})
         if action == "back":
-            answers = {**flow.answers, **(form.answers() if form.is_valid() else {})}
             previous = layout.next_visible(answers, position - 1, -1)
-            save(Flow(prune_hidden(schema, answers), previous or 0, flow.key))
+            save(Flow(answers, previous or 0, flow.key))
             return redirect(request.path)
-        if form.is_valid():
-            answers = {k: v for k, v in flow.answers.items() if k not in form.fields}
-            answers = prune_hidden(schema, {**answers, **form.answers()})
+        if valid:
             following = layout.next_visible(answers, position + 1, 1)
             if following is None and action == "submit":
                 try:
@@ -148,14 +150,16 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
     else:
         form = SectionForm(section=section, schema=schema, prior=flow.answers)
     visible = layout.counted(flow.answers)
-    step = visible.index(position) + 1 if position in visible else 1
     is_last = layout.next_visible(flow.answers, position + 1, 1) is None
+    step = 1 + sum(1 for i in visible if i < position)
+    # The page with Submit is the last part: sections that only an answer on it could
+    # still show are not counted, so the bar ends at 100 %.
+    steps = step + (0 if is_last else sum(1 for i in visible if i > position))
     return render(request, "surveys/section_form.html", {
         "questionnaire": questionnaire, "section": section, "form": form,
-        "step": step, "steps": max(len(visible), step),
-        "percent": round(100 * (step - 1) / max(len(visible), 1)),
-        "is_first": position == (visible[0] if visible else 0), "is_last": is_last,
-        "submission_id": flow.key, **context,
+        "step": step, "steps": steps, "percent": round(100 * step / steps),
+        "is_first": layout.next_visible(flow.answers, position - 1, -1) is None,
+        "is_last": is_last, "submission_id": flow.key, **context,
     })
 
 

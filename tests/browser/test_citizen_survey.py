@@ -24,6 +24,10 @@ PRIORITIES = {"Z01": [2, 4], "Z02": "Cần rút ngắn thời gian chờ."}
 SERVICE_QUESTIONS = [f"S{n:02d}" for n in range(1, 20)]
 
 
+def percent(page) -> int:
+    return int(page.get_attribute(".progress", "aria-valuenow"))
+
+
 @pytest.fixture
 def definitions():
     call_command("load_definitions", stdout=io.StringIO())
@@ -59,12 +63,17 @@ def test_a_citizen_on_a_phone_completes_the_survey_in_vietnamese_and_is_counted(
     assert progress(page) == (2, 10)
     assert page.locator("#error-summary").count() == 0
 
-    # Back keeps what was answered
+    # Back keeps what was answered, on the page left too, though it is incomplete
+    answer(page, {"P01": 4, "P02": 5})
     press(page, "back")
     assert progress(page) == (1, 10)
+    assert page.locator("#error-summary").count() == 0
     assert {code: checked(page, code) for code in PROFILE} == {
         code: [value] for code, value in PROFILE.items()}
     press(page, "next")
+    assert progress(page) == (2, 10)
+    assert page.locator("#error-summary").count() == 0
+    assert [checked(page, code) for code in POLICY_MAKING] == [[4], [5], [], [], [], [], []]
 
     for step, answers in ((2, POLICY_MAKING), (3, IMPLEMENTATION), (4, SCREENING)):
         assert progress(page) == (step, 10)
@@ -75,12 +84,14 @@ def test_a_citizen_on_a_phone_completes_the_survey_in_vietnamese_and_is_counted(
 
     # "No" to the screening question: the five service sections leave the count
     assert progress(page) == (5, 5)
+    assert percent(page) == 100
     assert shown_questions(page) == list(PRIORITIES)
     seen += shown_questions(page)
     assert page.locator('button[value="next"]').count() == 0
     answer(page, PRIORITIES)
     press(page, "back")
     assert progress(page) == (4, 5)
+    assert percent(page) == 80
     assert shown_questions(page) == ["U01"]
     assert checked(page, "U01") == [2]
     press(page, "next")

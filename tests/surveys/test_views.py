@@ -148,3 +148,108 @@ def test_issue_invitations_command_writes_links(mini_officials, tmp_path):
     token = lines[1].rsplit("/i/", 1)[1].rstrip("/")
     assert len(token) == 32 and Invitation.objects.count() == 4
     assert not Invitation.objects.filter(token_hash=token).exists()  # only hashes are kept
+
+
+# --- Back, progress -----------------------------------------------------------------------------
+
+def load_variant(code: str, mutate) -> str:
+    """The mini citizens' questionnaire under another code, changed by `mutate`; its link."""
+    from surveys.services import load_questionnaire
+    from tests.conftest import dump, fixture_data
+
+    data = fixture_data("mini-citizens.yaml")
+    data["code"] = code
+    mutate(data)
+    load_questionnaire(text=dump(data))
+    return f"/s/{code}/74/"
+
+
+def progress_of(page) -> tuple[str, str]:
+    html = page.content.decode()
+    part = re.search(r"<span>((?:Phần|Part) \d+ (?:/|of) \d+)</span>", html).group(1)
+    return part, re.search(r'aria-valuenow="(\d+)"', html).group(1)
+
+
+def checked_values(page, code: str) -> list[str]:
+    return re.findall(rf'name="{code}" value="(\d+)"[^>]*\n?\s*checked', page.content.decode())
+
+
+def test_back_keeps_the_valid_answers_of_an_incomplete_or_wrong_page(client, mini_questionnaire):
+    def q03_required(data):
+        data["sections"][1]["questions"][0]["required"] = True
+
+    url = load_variant("mini-back", q03_required)
+    key = key_of(client.get(url))
+    client.post(url, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    # Q03 is required and missing, N01 is out of range: still, Back keeps Z01 and T01
+    back = client.post(url, {"submission_id": key, "action": "back", "Z01": ["1", "3"],
+                             "N01": "99", "T01": "Chờ lâu"})
+    assert (back.status_code, back.url) == (302, url)
+    first = client.get(url)
+    assert 'id="error-summary"' not in first.content.decode()
+    assert "Phần A" in first.content.decode()
+    assert client.session["survey:mini-back:74"]["answers"] == {
+        "U01": 2, "Q01": 5, "Z01": [1, 3], "T01": "Chờ lâu"}
+    client.post(url, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    again = client.get(url)
+    html = again.content.decode()
+    assert 'id="error-summary"' not in html and 'class="invalid-feedback' not in html
+    assert checked_values(again, "Z01") == ["1", "3"]
+    assert ">Chờ lâu</textarea>" in html
+    assert re.search(r'name="N01" id="id_N01" value=""', html)
+
+
+def test_back_replaces_what_was_kept_for_the_page(client, mini_questionnaire):
+    key = key_of(client.get(SURVEY))
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    client.post(SURVEY, {"submission_id": key, "action": "back", "Q03": "4", "N01": "3"})
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    client.post(SURVEY, {"submission_id": key, "action": "back", "N01": "abc"})
+    assert client.session["survey:mini-citizens:74"]["answers"] == {"U01": 2, "Q01": 5}
+
+
+def with_skips(data):
+    """A: U01, Q01; B: Q02 (shown when U01 = 1); C: Q03, ...; D: Q04 (shown when Q03 = 5)."""
+    a, c = data["sections"]
+    q02 = a["questions"].pop()
+    data["sections"] = [
+        a, {"code": "B", "title": {"vi": "Phần B", "en": "Part B"}, "questions": [q02]},
+        {**c, "code": "C", "title": {"vi": "Phần C", "en": "Part C"}},
+        {"code": "D", "title": {"vi": "Phần D", "en": "Part D"}, "questions": [
+            {"code": "Q04", "text": {"vi": "Vì sao?", "en": "Why?"}, "type": "text",
+             "max_length": 100, "show_if": {"question": "Q03", "in": [5]}}]}]
+
+
+def test_progress_ends_at_100_percent_on_the_last_page(client, mini_questionnaire):
+    assert progress_of(client.get(SURVEY)) == ("Phần 1 / 2", "50")
+    key = key_of(client.get(SURVEY))
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    last = client.get(SURVEY)
+    assert progress_of(last) == ("Phần 2 / 2", "100")
+    assert 'value="submit"' in last.content.decode()
+
+
+def test_progress_follows_the_sections_that_skips_leave(client, mini_questionnaire):
+    url = load_variant("mini-skips", with_skips)
+    key = key_of(client.get(url))
+    assert progress_of(client.get(url)) == ("Phần 1 / 4", "25")
+    # "No": part B is skipped
+    client.post(url, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    page = client.get(url)
+    assert "Phần C" in page.content.decode()
+    # the page with Submit is the last part, though Q03 = 5 on it would show part D
+    assert progress_of(page) == ("Phần 2 / 2", "100")
+    assert 'value="submit"' in page.content.decode()
+    client.post(url, {"submission_id": key, "action": "back"})
+    assert progress_of(client.get(url)) == ("Phần 1 / 3", "33")
+    # "Yes": part B is shown; Q03 = 5 shows part D
+    client.post(url, {"submission_id": key, "action": "next", "U01": "1", "Q01": "5"})
+    assert progress_of(client.get(url)) == ("Phần 2 / 4", "50")
+    client.post(url, {"submission_id": key, "action": "next", "Q02": "4"})
+    assert progress_of(client.get(url)) == ("Phần 3 / 3", "100")
+    client.post(url, {"submission_id": key, "action": "submit", "Q03": "5"})
+    page = client.get(url)
+    assert "Phần D" in page.content.decode()
+    assert progress_of(page) == ("Phần 4 / 4", "100")
+    client.post(url, {"submission_id": key, "action": "back"})
+    assert progress_of(client.get(url)) == ("Phần 3 / 4", "75")
