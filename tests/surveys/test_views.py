@@ -1,5 +1,6 @@
 """The web survey and invitation pages through Django's test client."""
 
+import io
 import re
 from datetime import timedelta
 
@@ -253,3 +254,64 @@ def test_progress_follows_the_sections_that_skips_leave(client, mini_questionnai
     assert progress_of(page) == ("Phần 4 / 4", "100")
     client.post(url, {"submission_id": key, "action": "back"})
     assert progress_of(client.get(url)) == ("Phần 3 / 4", "75")
+
+
+# --- the home page's province picker ------------------------------------------------------------
+
+def picker_options(page) -> list[tuple[str, str, str]]:
+    """(value, attributes, label) of each option of the home page's province picker."""
+    select = re.search(r'<select[^>]*id="province-pick".*?</select>', page.content.decode(),
+                       re.S).group(0)
+    return re.findall(r'<option value="([^"]*)"([^>]*)>([^<]*)</option>', select)
+
+
+def test_the_picker_starts_on_a_placeholder_and_lists_provinces_in_vietnamese_order(
+        client, mini_questionnaire):
+    options = picker_options(client.get("/"))
+    assert options[0] == ("", " disabled selected", "Chọn tỉnh, thành phố")
+    assert all(attributes == "" for _, attributes, _ in options[1:])
+    assert len(options) == 64
+    assert [label for _, _, label in options[1:8]] == [
+        "Tỉnh An Giang", "Tỉnh Bà Rịa - Vũng Tàu", "Tỉnh Bạc Liêu", "Tỉnh Bắc Giang",
+        "Tỉnh Bắc Kạn", "Tỉnh Bắc Ninh", "Tỉnh Bến Tre"]
+    assert [label for _, _, label in options[12:16]] == [
+        "Tỉnh Cà Mau", "Tỉnh Cao Bằng", "Thành phố Cần Thơ", "Thành phố Đà Nẵng"]
+    assert [label for _, _, label in options[22:26]] == [
+        "Tỉnh Hà Giang", "Tỉnh Hà Nam", "Thành phố Hà Nội", "Tỉnh Hà Tĩnh"]
+    assert options[-1] == ("15", "", "Tỉnh Yên Bái")
+
+
+def test_the_english_picker_sorts_the_english_names_by_the_same_rule(client, mini_questionnaire):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    options = picker_options(client.get("/"))
+    assert options[0] == ("", " disabled selected", "Choose a province or city")
+    labels = [label for _, _, label in options[1:]]
+    assert labels[11:16] == ["Ca Mau", "Can Tho", "Cao Bang", "Da Nang", "Dak Lak"]
+    assert labels[28:31] == ["Ho Chi Minh City", "Hoa Binh", "Hung Yen"]
+    assert labels[-1] == "Yen Bai"
+
+
+@pytest.fixture
+def units(db):
+    """The 34 units in force from 2025."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("load_province_set", str(settings.BASE_DIR / "data" / "provinces" /
+                                          "vn-34-2025.csv"), stdout=io.StringIO())
+
+
+def test_the_picker_offers_only_an_open_questionnaire(client, mini_questionnaire, units):
+    def closed_2025(data):
+        data["year"] = 2025
+
+    load_variant("mini-2025", closed_2025)
+    from surveys.models import Questionnaire
+
+    Questionnaire.objects.filter(code="mini-2025").update(
+        closes_at=timezone.now() - timedelta(days=1))
+    html = client.get("/").content.decode()
+    assert '<input type="hidden" name="questionnaire" value="mini-citizens">' in html
+    Questionnaire.objects.filter(code="mini-citizens").update(
+        closes_at=timezone.now() - timedelta(seconds=1))
+    assert 'id="province-pick"' not in client.get("/").content.decode()
