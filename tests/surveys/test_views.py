@@ -315,3 +315,59 @@ def test_the_picker_offers_only_an_open_questionnaire(client, mini_questionnaire
     Questionnaire.objects.filter(code="mini-citizens").update(
         closes_at=timezone.now() - timedelta(seconds=1))
     assert 'id="province-pick"' not in client.get("/").content.decode()
+
+
+# --- one form of address ------------------------------------------------------------------------
+
+def test_no_vietnamese_page_for_citizens_or_officials_says_ban(mini_questionnaire, mini_officials,
+                                                              settings):
+    """The questions say "Ông/Bà"; so does everything around them."""
+    from django.test import Client, override_settings
+
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    pages = {"home": client.get("/")}
+    key = key_of(client.get(SURVEY))
+    pages["survey"] = client.get(SURVEY)
+    pages["survey with errors"] = client.post(SURVEY, {"submission_id": key, "action": "next"})
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "4"})
+    client.post(SURVEY, {"submission_id": key, "action": "submit"})
+    pages["receipt"] = client.get("/r/")
+    pages["receipt shown before"] = client.get("/r/")
+
+    [token] = issue_invitations(questionnaire=mini_officials,
+                                province=Province.objects.get(code="01"), count=1)
+    pages["official"] = client.get(f"/i/{token}/")
+    client.post(f"/i/{token}/", {"submission_id": key_of(pages["official"]), "action": "next",
+                                 "U01": "2", "Q01": "4"})
+    pages["official's draft restored"] = Client().get(f"/i/{token}/")
+
+    generate_codes(questionnaire=mini_questionnaire,
+                   province=Province.objects.get(code="01"), count=1)
+    pages["code entry"] = client.get("/s/mini-citizens/01/")
+    pages["wrong code"] = client.post("/s/mini-citizens/01/", {"code": "AAAAA-BBBBB"})
+    pages["unknown survey link"] = client.get("/s/mini-citizens/99/")
+    pages["unknown invitation"] = client.get("/i/not-a-token/")
+    with override_settings(ROOT_URLCONF="tests.error_urls"):
+        pages["404"] = client.get("/no-such-page/")
+        pages["500"] = client.get("/test-broken/")
+        pages["403"] = client.get("/test-forbidden/")
+        pages["503"] = client.get("/test-database-down/")
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "survey": 1}
+    pages["429"] = client.get(SURVEY)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "survey": 100}
+    mini_questionnaire.closes_at = timezone.now() - timedelta(days=1)
+    mini_questionnaire.save()
+    pages["closed"] = client.get(SURVEY)
+
+    assert {name: page.status_code for name, page in pages.items()} == {
+        "home": 200, "survey": 200, "survey with errors": 200, "receipt": 200,
+        "receipt shown before": 200, "official": 200, "official's draft restored": 200,
+        "code entry": 200, "wrong code": 400, "unknown survey link": 404,
+        "unknown invitation": 404, "404": 404, "500": 500, "403": 403, "503": 503,
+        "429": 429, "closed": 410}
+    for name, page in pages.items():
+        html = page.content.decode()
+        assert '<html lang="vi">' in html, name
+        assert not re.search(r"\bbạn\b", html, re.IGNORECASE), name
+    assert "Cảm ơn Ông/Bà!" in pages["receipt"].content.decode()
