@@ -317,6 +317,77 @@ def test_the_picker_offers_only_an_open_questionnaire(client, mini_questionnaire
     assert 'id="province-pick"' not in client.get("/").content.decode()
 
 
+# --- the error summary --------------------------------------------------------------------------
+
+PROFILE = {"A01": "2", "A02": "3", "A03": "1", "A04": "5", "A05": "4", "A06": "1", "A07": "3"}
+
+
+@pytest.fixture
+def sipas_2025(units):
+    from django.conf import settings
+
+    from surveys.services import load_questionnaire
+
+    path = settings.BASE_DIR / "data" / "questionnaires" / "sipas-2025.yaml"
+    load_questionnaire(text=path.read_text(encoding="utf-8"))
+    return "/s/sipas-2025/79/"
+
+
+def summary_links(page) -> list[tuple[str, str]]:
+    summary = re.search(r'id="error-summary".*?</ul>', page.content.decode(), re.S).group(0)
+    return re.findall(r'<a href="#q-(\w+)" class="alert-link">([^<]*)</a>', summary)
+
+
+def test_the_error_summary_shows_what_tells_the_policy_questions_apart(client, sipas_2025):
+    key = key_of(client.get(sipas_2025))
+    client.post(sipas_2025, {"submission_id": key, "action": "next", **PROFILE})
+    missing = client.post(sipas_2025, {"submission_id": key, "action": "next",
+                                       "P01": "4", "P02": "4", "P03": "4"})
+    assert missing.status_code == 200
+    assert summary_links(missing) == [
+        ("P04", "… việc chính quyền tiếp thu và phản hồi ý kiến góp ý của người dân?"),
+        ("P05", "… mức độ phù hợp của chính sách với nhu cầu, nguyện vọng của người dân?"),
+        ("P06", "… tính rõ ràng, dễ hiểu của nội dung chính sách?"),
+        ("P07", "… tính công bằng của chính sách đối với các nhóm người dân?"),
+    ]
+    client.post("/i18n/setlang/", {"language": "en", "next": sipas_2025})
+    missing = client.post(sipas_2025, {"submission_id": key, "action": "next",
+                                       "P01": "4", "P02": "4", "P03": "4", "P04": "4"})
+    assert summary_links(missing) == [
+        ("P05", "… how well policies match people&#x27;s needs and wishes?"),
+        ("P06", "… how clear and easy to understand policies are?"),
+        ("P07", "… how fair policies are to different groups of people?"),
+    ]
+
+
+def test_a_page_of_one_question_keeps_its_whole_text_in_the_summary(client, sipas_2025):
+    key = key_of(client.get(sipas_2025))
+    client.post(sipas_2025, {"submission_id": key, "action": "next", **PROFILE})
+    client.post(sipas_2025, {"submission_id": key, "action": "next",
+                             **{f"P{n:02d}": "4" for n in range(1, 8)}})
+    client.post(sipas_2025, {"submission_id": key, "action": "next",
+                             **{f"P{n:02d}": "3" for n in range(8, 15)}})
+    missing = client.post(sipas_2025, {"submission_id": key, "action": "next"})
+    assert summary_links(missing) == [("U01", (
+        "Trong 12 tháng qua, Ông/Bà có trực tiếp sử dụng dịch vụ hành chính công tại Bộ "
+        "phận Một cửa không?"))]
+
+
+@pytest.mark.parametrize(("texts", "parts"), [
+    (["Ông/Bà hài lòng như thế nào về việc A?", "Ông/Bà hài lòng như thế nào về việc B?"],
+     ["… A?", "… B?"]),
+    (["How satisfied are you with X?", "How satisfied are you with Y?", "Your age?"],
+     ["How satisfied are you with X?", "How satisfied are you with Y?", "Your age?"]),
+    (["One two three four five", "One two three four"], ["… four five", "… four"]),
+    (["One two X", "One two Y"], ["One two X", "One two Y"]),  # a lead-in of under 3 words
+    (["Only one question here"], ["Only one question here"]),
+])
+def test_distinguishing_parts_leave_out_the_shared_lead_in(texts, parts):
+    from surveys.forms import distinguishing_parts
+
+    assert distinguishing_parts(texts) == parts
+
+
 # --- one form of address ------------------------------------------------------------------------
 
 def test_no_vietnamese_page_for_citizens_or_officials_says_ban(mini_questionnaire, mini_officials,
