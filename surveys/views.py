@@ -266,6 +266,9 @@ def receipt_public(request: HttpRequest) -> HttpResponse:
 
 # --- officials ----------------------------------------------------------------------------------
 
+DRAFT_SAVED_KEY = "draft_saved"
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @limited("survey")
@@ -283,10 +286,16 @@ def invitation_official(request: HttpRequest, token: str) -> HttpResponse:
     flow = Flow(dict(draft.answers) if draft else {}, draft.position if draft else 0,
                 draft.submission_key if draft else
                 (request.POST.get("submission_id") or str(uuid.uuid4())))
+    # Any page view of a draft but the one right after saving it here: the link reopened,
+    # on this device or another. The session keeps only that a draft was just saved, never
+    # which one (docs/privacy.md).
+    just_saved = request.session.pop(DRAFT_SAVED_KEY, False)
+    restored = draft is not None and request.method == "GET" and not just_saved
 
     def save(new: Flow) -> None:
         intake.save_draft(invitation=invitation, key=new.key, answers=new.answers,
                           position=new.position)
+        request.session[DRAFT_SAVED_KEY] = True
 
     def finish(answers, key):
         return intake.submit(questionnaire=qn, province=invitation.province, key=key,
@@ -296,6 +305,7 @@ def invitation_official(request: HttpRequest, token: str) -> HttpResponse:
     return _handle_section(request, questionnaire=qn, flow=flow, save=save, finish=finish,
                            context={"province": invitation.province, "official": True,
                                     "saved_at": draft.updated_at if draft else None,
+                                    "restored": restored,
                                     "form_action": reverse("surveys:invitation",
                                                            args=[token])})
 

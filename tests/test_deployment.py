@@ -26,7 +26,8 @@ def production_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in {"CELERY_BROKER_URL", "CACHE_URL", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
     env.update(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=get_random_secret_key(),
-               DJANGO_ALLOWED_HOSTS="127.0.0.1", **extra)
+               DJANGO_ALLOWED_HOSTS="127.0.0.1", PUBLIC_BASE_URL="https://par.example.gov.vn",
+               **extra)
     return env
 
 

@@ -46,6 +46,7 @@ def test_an_official_resumes_on_another_device_submits_and_the_link_is_used_up(
     answer(first, ABOUT)
     press(first, "next")
     assert first.inner_text("main h2") == "Chỉ đạo, điều hành CCHC và cải cách thể chế"
+    assert first.locator("#draft-restored").count() == 0  # saved just now, on this device
     draft = Draft.objects.get(invitation=invitation)
     assert (draft.answers, draft.position) == (ABOUT, 1)
     first.context.close()
@@ -56,8 +57,11 @@ def test_an_official_resumes_on_another_device_submits_and_the_link_is_used_up(
     page = device.new_page()
     assert page.goto(invitation_link).status == 200
     assert page.inner_text("main h2") == "Chỉ đạo, điều hành CCHC và cải cách thể chế"
+    assert page.inner_text("#draft-restored").startswith(
+        "Phiếu đang điền dở của Ông/Bà đã được khôi phục, với các câu trả lời lưu lần cuối lúc ")
     assert progress(page) == (2, 5)
     press(page, "back")
+    assert page.locator("#draft-restored").count() == 0
     assert progress(page) == (1, 5)
     assert {code: checked(page, code) for code in ABOUT} == {"L01": [2], "L02": [3]}
     press(page, "next")

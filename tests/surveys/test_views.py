@@ -2,7 +2,7 @@
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -137,15 +137,17 @@ def test_expired_invitation_gets_a_410_page(client, mini_officials):
     assert client.get(f"/i/{token}/").status_code == 410
 
 
-def test_issue_invitations_command_writes_links(mini_officials, tmp_path):
+def test_issue_invitations_command_writes_links(mini_officials, tmp_path, settings):
     from django.core.management import call_command
 
+    settings.PUBLIC_BASE_URL = "https://par.example.gov.vn"
     out = tmp_path / "links.csv"
     call_command("issue_invitations", "--questionnaire", "mini-officials", "--province", "74",
                  "--province", "01", "--count", "2", "-o", str(out))
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "province_code,province_name,questionnaire,respondent_group,link"
     assert [line.split(",")[0] for line in lines[1:]] == ["74", "74", "01", "01"]
+    assert lines[1].split(",")[-1].startswith("https://par.example.gov.vn/i/")
     token = lines[1].rsplit("/i/", 1)[1].rstrip("/")
     assert len(token) == 32 and Invitation.objects.count() == 4
     assert not Invitation.objects.filter(token_hash=token).exists()  # only hashes are kept
@@ -442,3 +444,61 @@ def test_no_vietnamese_page_for_citizens_or_officials_says_ban(mini_questionnair
         assert '<html lang="vi">' in html, name
         assert not re.search(r"\bbạn\b", html, re.IGNORECASE), name
     assert "Cảm ơn Ông/Bà!" in pages["receipt"].content.decode()
+
+
+
+# --- officials: a restored draft, links on the public address -----------------------------------
+
+def test_an_official_reopening_the_link_is_told_the_draft_was_restored(client, mini_officials):
+    [token] = issue_invitations(questionnaire=mini_officials,
+                                province=Province.objects.get(code="01"), count=1)
+    url = f"/i/{token}/"
+    first = client.get(url)
+    assert 'id="draft-restored"' not in first.content.decode()  # nothing saved yet
+    client.post(url, {"submission_id": key_of(first), "action": "next", "U01": "2", "Q01": "4"})
+    assert 'id="draft-restored"' not in client.get(url).content.decode()  # just saved here
+    Draft.objects.update(updated_at=timezone.make_aware(datetime(2025, 3, 12, 14, 5)))
+    reopened = client.get(url)
+    html = reopened.content.decode()
+    notice = re.search(r'<div class="alert alert-info" role="status" id="draft-restored">'
+                       r"\s*(.*?)\s*</div>", html, re.S).group(1)
+    assert notice == ("Phiếu đang điền dở của Ông/Bà đã được khôi phục, với các câu trả lời "
+                      "lưu lần cuối lúc 14:05 ngày 12/03/2025. Mời Ông/Bà tiếp tục từ chỗ đã "
+                      "dừng.")
+    assert 'name="Q03"' in html
+    elsewhere = type(client)()
+    elsewhere.cookies["django_language"] = "en"
+    assert ("Welcome back: your draft has been restored, with the answers last saved at 14:05 "
+            "on 12/03/2025. Continue where you left off.") in elsewhere.get(url).content.decode()
+    assert "draft_saved" not in elsewhere.session
+
+
+def test_distributed_links_use_the_public_base_url_not_the_requests_host(
+        admin_client, mini_questionnaire, mini_officials, settings):
+    from django.urls import reverse
+
+    settings.PUBLIC_BASE_URL = "https://par.example.gov.vn/"
+    form = {"provinces": [Province.objects.get(code="74").pk], "count": 2}
+
+    def distribute(questionnaire) -> list[str]:
+        response = admin_client.post(
+            reverse("admin:surveys_questionnaire_distribute", args=[questionnaire.pk]), form,
+            HTTP_HOST="127.0.0.1:8000")  # a development server
+        assert response.status_code == 200
+        return [row.rsplit(",", 1)[1] for row in response.content.decode().splitlines()[1:]]
+
+    links = distribute(mini_officials)
+    assert [link[:29] for link in links] == ["https://par.example.gov.vn/i/"] * 2
+    assert distribute(mini_questionnaire) == [
+        "https://par.example.gov.vn/s/mini-citizens/74/"] * 2
+
+
+def test_the_deployment_check_refuses_a_development_public_base_url(settings):
+    from surveys.checks import public_base_url_check
+
+    for url in ("http://127.0.0.1:8000", "https://localhost", "http://par.example.gov.vn",
+                "https://par.example.gov.vn:8000"):
+        settings.PUBLIC_BASE_URL = url
+        assert [w.id for w in public_base_url_check(None)] == ["surveys.W001"], url
+    settings.PUBLIC_BASE_URL = "https://par.example.gov.vn"
+    assert public_base_url_check(None) == []
