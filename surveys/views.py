@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -183,8 +184,12 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
     except Http404:
         return _error_page(request, intake.NotFound("this link is not known"))
     context = {"province": pr}
-    if not qn.accepts_answers(timezone.now()):
-        return _error_page(request, intake.Gone("this questionnaire is closed"), **context)
+    now = timezone.now()
+    if not qn.accepts_answers(now):
+        closed_on = (timezone.localtime(qn.closes_at - timedelta(microseconds=1)).date()
+                     if qn.closes_at is not None and qn.closes_at <= now else None)
+        return _error_page(request, intake.Gone("this questionnaire is closed"),
+                           questionnaire=qn, closed_on=closed_on, **context)
     session_key = f"survey:{qn.code}:{pr.code}"
     state = request.session.get(session_key) or {}
     if intake.requires_code(qn, pr) and not state.get("code"):

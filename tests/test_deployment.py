@@ -136,7 +136,7 @@ def test_clients_behind_the_proxy_are_rate_limited_apart(settings, client):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "survey": 2}
 
     def status(forwarded_for: str) -> int:
-        return client.get("/s/sipas-2024/74/", REMOTE_ADDR="127.0.0.1",
+        return client.get("/s/sipas-2025/79/", REMOTE_ADDR="127.0.0.1",
                           HTTP_X_FORWARDED_FOR=forwarded_for).status_code
 
     first = [status("203.0.113.9") for _ in range(3)]

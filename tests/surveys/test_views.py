@@ -105,6 +105,33 @@ def test_closed_questionnaire_gets_a_410_page(client, mini_questionnaire):
     assert Submission.objects.count() == 0
 
 
+@pytest.mark.parametrize(("language", "texts"), [
+    (None, ["Không thể trả lời khảo sát này nữa", "Khảo sát thử",
+            "Khảo sát đã kết thúc; không nhận thêm câu trả lời.",
+            "Khảo sát đã nhận câu trả lời đến hết ngày 31/01/2025.", "Về trang chủ"]),
+    ("en", ["This survey can no longer be answered", "Trial survey",
+            "The survey is closed; answers are no longer accepted.",
+            "Answers were accepted until 31/01/2025.", "Go to the home page"]),
+])
+def test_a_closed_questionnaire_says_until_when_it_took_answers_with_a_link_home(
+        client, mini_questionnaire, language, texts):
+    if language:
+        client.cookies["django_language"] = language
+    key = key_of(client.get(SURVEY))
+    # closed at the end of 31 January 2025, Vietnam time (as load_definitions sets it)
+    mini_questionnaire.closes_at = timezone.make_aware(datetime(2025, 2, 1))
+    mini_questionnaire.save()
+    page = client.get(SURVEY)
+    assert page.status_code == 410
+    html = re.sub(r"\s+", " ", page.content.decode())
+    assert [text in html for text in texts] == [True] * 5
+    assert re.search(r'<a class="btn btn-primary" href="/">', html)
+    sent = client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2",
+                                "Q01": "4"})
+    assert sent.status_code == 410
+    assert Submission.objects.count() == 0
+
+
 def test_invitation_is_resumable_and_used_up_only_on_submit(client, mini_officials):
     [token] = issue_invitations(questionnaire=mini_officials,
                                 province=Province.objects.get(code="01"), count=1)
