@@ -52,7 +52,8 @@ messages: $(BIN)/.installed
 # Django's deployment checklist under production settings (CI runs it).
 check-deploy: $(BIN)/.installed
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=ci-only-$$(date +%s)-a-long-random-looking-secret-key-value-0123456789 \
-	DJANGO_ALLOWED_HOSTS=par.example.gov.vn $(BIN)/python manage.py check --deploy --fail-level WARNING
+	DJANGO_ALLOWED_HOSTS=par.example.gov.vn PUBLIC_BASE_URL=https://par.example.gov.vn \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # Production (docs/deployment.md): run on every release with the production environment set,
 # then restart gunicorn, the worker and beat. The settings are checked before anything is

@@ -4,13 +4,13 @@
 
 Starts gunicorn (2 workers) and one Celery worker (concurrency 1) on the database
 `parindex_bench` (seeded with `seed_demo --scale 0.1` and computed when empty, so
-that every province has results), Redis db 5, port 8151; then sends full sipas-2024
+that every province has results), Redis db 5, port 8151; then sends full sipas-2025
 submissions through the API at --rate per second for --seconds, open loop.
 
 Each submission's freshness is read afterwards from what the product records:
 - the commit: the submission's `received_at` (set just before its transaction
   commits, so the figure errs on the long side by the insert's own few ms);
-- its scores updated: every index reading sipas-2024 (par-2024 and sipas-2024) is
+- its scores updated: every index reading sipas-2025 (par-2025 and sipas-2025) is
   refreshed per province by the fold task, which records a `Recompute` row whose
   `finished_at` is written after the new results are committed. The first such row
   of each index that lists the submission's province and started after the
@@ -89,19 +89,19 @@ def main() -> int:
     schema = json.loads(subprocess.run([PYTHON, "-c", (
         "import json, django; django.setup(); from surveys.models import Questionnaire;"
         "from surveys.selectors import questionnaire_schema;"
-        "s = questionnaire_schema(Questionnaire.objects.get(code='sipas-2024'));"
+        "s = questionnaire_schema(Questionnaire.objects.get(code='sipas-2025'));"
         "print(json.dumps([{'code': q.code, 'type': q.type, 'values': list(q.substantive),"
         "'show_if': q.show_if, 'show_values': sorted(q.show_values)} for q in s.questions]))"
     )], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
     provinces = [r[0] for r in django_query(
         "SELECT p.code FROM surveys_province p JOIN surveys_questionnaire q "
-        "ON q.province_set_id = p.province_set_id WHERE q.code = 'sipas-2024' "
+        "ON q.province_set_id = p.province_set_id WHERE q.code = 'sipas-2025' "
         "ORDER BY p.code", env)]
     indices = [r[0] for r in django_query(
         "SELECT DISTINCT n.index_id FROM scoring_source s JOIN scoring_node n "
         "ON n.id = s.node_id JOIN surveys_question q ON q.id = s.question_id "
         "JOIN surveys_questionnaire qn ON qn.id = q.questionnaire_id "
-        "WHERE qn.code = 'sipas-2024'", env)]
+        "WHERE qn.code = 'sipas-2025'", env)]
     first_recompute = django_query("SELECT COALESCE(MAX(id), 0) FROM scoring_recompute",
                                    env)[0][0]
     run = f"fresh-{uuid.uuid4().hex[:8]}"
@@ -119,7 +119,7 @@ def main() -> int:
         lock = threading.Lock()
 
         def send(i: int) -> None:
-            body = json.dumps({"submission_id": f"{run}-{i}", "questionnaire": "sipas-2024",
+            body = json.dumps({"submission_id": f"{run}-{i}", "questionnaire": "sipas-2025",
                                "province": provinces[i % len(provinces)],
                                "answers": answers_for(schema, random.Random(i))})
             status = post_submission(local, args.port, body)

@@ -10,7 +10,7 @@ needed), Redis db 5, port 8150.
 
 1. Capacity, closed loop: --clients clients send back to back for --seconds, in
    --rounds rounds that take turns (bare view, API, web form, bare view, …) so that
-   all three see the same machine. A full sipas-2024 submission (every visible
+   all three see the same machine. A full sipas-2025 submission (every visible
    question answered) goes through the API in one POST; through the web form it is
    what a citizen's browser does: open the link, then post each section and follow
    the redirect, to the receipt page.
@@ -113,7 +113,7 @@ class Traffic:
 
     def _payload(self, i: int) -> str:
         return json.dumps({"submission_id": f"bench-{uuid.uuid4()}",
-                           "questionnaire": "sipas-2024",
+                           "questionnaire": "sipas-2025",
                            "province": self.provinces[i % len(self.provinces)],
                            "answers": answers_for(self.schema, random.Random(i))})
 
@@ -145,7 +145,7 @@ class Traffic:
         i = self._next()
         answers = answers_for(self.schema, random.Random(i))
         browser = Browser(self.port)
-        path = f"/s/sipas-2024/{self.provinces[i % len(self.provinces)]}/"
+        path = f"/s/sipas-2025/{self.provinces[i % len(self.provinces)]}/"
         times: list[float] = []
 
         def go(method: str, body: str | None = None):
@@ -268,13 +268,13 @@ def main() -> int:
     schema = json.loads(subprocess.run([PYTHON, "-c", (
         "import json, django; django.setup(); from surveys.models import Questionnaire;"
         "from surveys.selectors import questionnaire_schema;"
-        "s = questionnaire_schema(Questionnaire.objects.get(code='sipas-2024'));"
+        "s = questionnaire_schema(Questionnaire.objects.get(code='sipas-2025'));"
         "print(json.dumps([{'code': q.code, 'type': q.type, 'values': list(q.substantive),"
         "'show_if': q.show_if, 'show_values': sorted(q.show_values)} for q in s.questions]))"
     )], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
     provinces = [r[0] for r in django_query(
         "SELECT p.code FROM surveys_province p JOIN surveys_questionnaire q "
-        "ON q.province_set_id = p.province_set_id WHERE q.code = 'sipas-2024' "
+        "ON q.province_set_id = p.province_set_id WHERE q.code = 'sipas-2025' "
         "ORDER BY p.code", env)]
     before = django_query("SELECT COUNT(*) FROM surveys_submission", env)[0][0]
 

@@ -1,7 +1,7 @@
 """Load test of intake: hold a steady rate of SIPAS submissions through the JSON API.
 
 Starts gunicorn (2 workers) and a Celery worker on PostgreSQL and Redis, sends
-full sipas-2024 submissions at --rate per second for --seconds (open loop: a
+full sipas-2025 submissions at --rate per second for --seconds (open loop: a
 slow answer does not slow the schedule), then checks that every acknowledged
 submission is stored and counted. Exits non-zero if one is lost.
 
@@ -100,7 +100,7 @@ def main() -> int:
         "import json, django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';"
         "django.setup(); from surveys.models import Questionnaire;"
         "from surveys.selectors import questionnaire_schema;"
-        "s = questionnaire_schema(Questionnaire.objects.get(code='sipas-2024'));"
+        "s = questionnaire_schema(Questionnaire.objects.get(code='sipas-2025'));"
         "print(json.dumps([{'code': q.code, 'type': q.type, 'values': list(q.substantive),"
         "'show_if': q.show_if, 'show_values': sorted(q.show_values)} for q in s.questions]))"
     )], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
@@ -123,7 +123,7 @@ def main() -> int:
 
         def send(i: int) -> None:
             body = json.dumps({"submission_id": f"load-{uuid.uuid4()}",
-                               "questionnaire": "sipas-2024",
+                               "questionnaire": "sipas-2025",
                                "province": provinces[i % len(provinces)],
                                "answers": answers_for(schema, random.Random(i))})
             started = time.perf_counter()

@@ -18,11 +18,12 @@ from django.db.models.functions import TruncDate
 from scoring import engine
 from scoring.models import LEVEL_NAMES, AnswerTally, Index, Publication, Rule, Source
 from scoring.selectors import TotalRow, previous_totals, province_ranking, results_of
+from surveys.collation import collation_key
 from surveys.models import Province, Questionnaire, ScaleOption, Submission
 
 SORTS = {
     "rank": lambda r: (r.rank is None, r.rank or 0, r.province_code),
-    "province": lambda r: (r.province_name,),
+    "province": lambda r: collation_key(r.province_name),
     "total": lambda r: (r.percent is None, r.percent or 0),
     "delta": lambda r: (r.delta is None, r.delta or 0),
     "delta_rank": lambda r: (r.delta_rank is None, r.delta_rank or 0),
@@ -251,7 +252,8 @@ def monitoring_page(year: int) -> MonitoringPage:
         .values_list("province_id", "questionnaire_id", "n")
     ):
         counts[(province_id, questionnaire_id)] = n
-    provinces = list(questionnaires[0].province_set.provinces.order_by("code"))
+    provinces = sorted(questionnaires[0].province_set.provinces.all(),
+                       key=lambda p: collation_key(p.name))
     rows = []
     for p in provinces:
         cells = [MonitoringCell(counts.get((p.pk, q.pk), 0), q.target_per_province)

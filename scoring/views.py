@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -69,6 +70,7 @@ from scoring.tasks import (
     compute_weights_task,
     recompute_index_task,
 )
+from surveys.collation import collation_key
 from surveys.exports import submission_rows
 from surveys.models import CrosswalkLink, Province, Questionnaire, Submission
 from surveys.spreadsheets import csv_text
@@ -82,8 +84,10 @@ def home(request):
         province_count=Count("results", filter=Q(results__node__level=0))
     ).order_by("-year", "kind", "code")
     surveys = [q for q in Questionnaire.objects.filter(audience="citizen", is_open=True)
+               .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=timezone.now()))
                .select_related("province_set").order_by("-year")[:1]]
-    provinces = surveys[0].province_set.provinces.order_by("name_vi") if surveys else []
+    provinces = sorted(surveys[0].province_set.provinces.all() if surveys else [],
+                       key=lambda p: collation_key(p.name))
     return render(request, "scoring/home_public.html",
                   {"indices": indices, "survey": surveys[0] if surveys else None,
                    "provinces": provinces, "published": public_publications()})

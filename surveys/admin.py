@@ -111,9 +111,8 @@ class QuestionnaireAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             provinces = list(form.cleaned_data["provinces"]) or \
                 list(questionnaire.province_set.provinces.order_by("code"))
-            base = request.build_absolute_uri("/")
             make = invitation_rows if questionnaire.audience == "official" else code_rows
-            header, rows = make(questionnaire, provinces, form.cleaned_data["count"], base)
+            header, rows = make(questionnaire, provinces, form.cleaned_data["count"])
             response = HttpResponse(csv_text(header, rows),
                                     content_type="text/csv; charset=utf-8")
             kind = "invitations" if questionnaire.audience == "official" else "codes"

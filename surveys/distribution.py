@@ -1,7 +1,12 @@
-"""Links and codes for distribution: what staff print or send, made once."""
+"""Links and codes for distribution: what staff print or send, made once.
+
+Every link starts with settings.PUBLIC_BASE_URL, the address citizens and officials
+reach the site at, whichever host or port the file was made on.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import transaction
 
@@ -26,7 +31,12 @@ def resolve_targets(code: str, province_codes: list[str], *, audience: str
     return questionnaire, provinces
 
 
-def invitation_rows(questionnaire, provinces, count, base_url) -> tuple[list[str], list[list]]:
+def public_link(path: str) -> str:
+    """The address of a site path as distributed: on the configured public base URL."""
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+
+
+def invitation_rows(questionnaire, provinces, count) -> tuple[list[str], list[list]]:
     rows = []
     with transaction.atomic():
         for province in provinces:
@@ -34,15 +44,15 @@ def invitation_rows(questionnaire, provinces, count, base_url) -> tuple[list[str
                                            count=count):
                 rows.append([province.code, province.name_vi, questionnaire.code,
                              questionnaire.respondent_group,
-                             f"{base_url.rstrip('/')}/i/{token}/"])
+                             public_link(f"/i/{token}/")])
     return ["province_code", "province_name", "questionnaire", "respondent_group", "link"], rows
 
 
-def code_rows(questionnaire, provinces, count, base_url) -> tuple[list[str], list[list]]:
+def code_rows(questionnaire, provinces, count) -> tuple[list[str], list[list]]:
     rows = []
     with transaction.atomic():
         for province in provinces:
-            link = f"{base_url.rstrip('/')}/s/{questionnaire.code}/{province.code}/"
+            link = public_link(f"/s/{questionnaire.code}/{province.code}/")
             for code in generate_codes(questionnaire=questionnaire, province=province,
                                        count=count):
                 rows.append([province.code, province.name_vi, questionnaire.code, code, link])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -79,10 +80,38 @@ class SectionForm(forms.Form):
                 out[code] = value
         return out
 
+    def error_links(self) -> list[tuple[str, str]]:
+        """(code, label) of each question in error, for the summary at the top of the page;
+        the label leaves out the lead-in that all the page's questions share."""
+        labels = dict(zip([q.code for q in self.questions],
+                          distinguishing_parts([q.text for q in self.questions]), strict=True))
+        return [(q.code, labels[q.code]) for q in self.questions if q.code in self.errors]
+
     def bound_questions(self):
         """(question, bound field, local show_if) for the template, in order."""
         for q in self.questions:
             yield q, self[q.code], self.local_conditions.get(q.code)
+
+
+def distinguishing_parts(texts: Sequence[str], *, min_words: int = 3) -> list[str]:
+    """The texts without the words they all begin with, each then led by "…".
+
+    Many questions of a page start alike ("Ông/Bà hài lòng như thế nào về …"): what
+    follows is what tells them apart. A lead-in shorter than `min_words` words is kept,
+    as are the texts when the page has a single question.
+    """
+    words = [text.split() for text in texts]
+    if len(words) < 2:
+        return list(texts)
+    shared = 0
+    for column in zip(*words, strict=False):
+        if any(word != column[0] for word in column):
+            break
+        shared += 1
+    shared = min(shared, min(len(w) for w in words) - 1)  # leave every text a word
+    if shared < min_words:
+        return list(texts)
+    return ["… " + " ".join(w[shared:]) for w in words]
 
 
 def _typed(prior: dict[str, Any], rules) -> dict[str, Any]:

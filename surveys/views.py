@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -127,14 +128,16 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
             return redirect("surveys:receipt")  # a resend of what this browser sent: harmless
         form = SectionForm(request.POST, section=section, schema=schema, prior=flow.answers)
         action = request.POST.get("action", "next")
+        valid = form.is_valid()
+        # The page's answers replace what was kept for its questions; on Back, the valid
+        # ones of an incomplete or wrong page are kept too, and no error is shown.
+        answers = {k: v for k, v in flow.answers.items() if k not in form.fields}
+        answers = prune_hidden(schema, {**answers, **form.answers()})
         if action == "back":
-            answers = {**flow.answers, **(form.answers() if form.is_valid() else {})}
             previous = layout.next_visible(answers, position - 1, -1)
-            save(Flow(prune_hidden(schema, answers), previous or 0, flow.key))
+            save(Flow(answers, previous or 0, flow.key))
             return redirect(request.path)
-        if form.is_valid():
-            answers = {k: v for k, v in flow.answers.items() if k not in form.fields}
-            answers = prune_hidden(schema, {**answers, **form.answers()})
+        if valid:
             following = layout.next_visible(answers, position + 1, 1)
             if following is None and action == "submit":
                 try:
@@ -148,14 +151,16 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
     else:
         form = SectionForm(section=section, schema=schema, prior=flow.answers)
     visible = layout.counted(flow.answers)
-    step = visible.index(position) + 1 if position in visible else 1
     is_last = layout.next_visible(flow.answers, position + 1, 1) is None
+    step = 1 + sum(1 for i in visible if i < position)
+    # The page with Submit is the last part: sections that only an answer on it could
+    # still show are not counted, so the bar ends at 100 %.
+    steps = step + (0 if is_last else sum(1 for i in visible if i > position))
     return render(request, "surveys/section_form.html", {
         "questionnaire": questionnaire, "section": section, "form": form,
-        "step": step, "steps": max(len(visible), step),
-        "percent": round(100 * (step - 1) / max(len(visible), 1)),
-        "is_first": position == (visible[0] if visible else 0), "is_last": is_last,
-        "submission_id": flow.key, **context,
+        "step": step, "steps": steps, "percent": round(100 * step / steps),
+        "is_first": layout.next_visible(flow.answers, position - 1, -1) is None,
+        "is_last": is_last, "submission_id": flow.key, **context,
     })
 
 
@@ -179,8 +184,12 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
     except Http404:
         return _error_page(request, intake.NotFound("this link is not known"))
     context = {"province": pr}
-    if not qn.accepts_answers(timezone.now()):
-        return _error_page(request, intake.Gone("this questionnaire is closed"), **context)
+    now = timezone.now()
+    if not qn.accepts_answers(now):
+        closed_on = (timezone.localtime(qn.closes_at - timedelta(microseconds=1)).date()
+                     if qn.closes_at is not None and qn.closes_at <= now else None)
+        return _error_page(request, intake.Gone("this questionnaire is closed"),
+                           questionnaire=qn, closed_on=closed_on, **context)
     session_key = f"survey:{qn.code}:{pr.code}"
     state = request.session.get(session_key) or {}
     if intake.requires_code(qn, pr) and not state.get("code"):
@@ -262,6 +271,9 @@ def receipt_public(request: HttpRequest) -> HttpResponse:
 
 # --- officials ----------------------------------------------------------------------------------
 
+DRAFT_SAVED_KEY = "draft_saved"
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @limited("survey")
@@ -279,10 +291,16 @@ def invitation_official(request: HttpRequest, token: str) -> HttpResponse:
     flow = Flow(dict(draft.answers) if draft else {}, draft.position if draft else 0,
                 draft.submission_key if draft else
                 (request.POST.get("submission_id") or str(uuid.uuid4())))
+    # Any page view of a draft but the one right after saving it here: the link reopened,
+    # on this device or another. The session keeps only that a draft was just saved, never
+    # which one (docs/privacy.md).
+    just_saved = request.session.pop(DRAFT_SAVED_KEY, False)
+    restored = draft is not None and request.method == "GET" and not just_saved
 
     def save(new: Flow) -> None:
         intake.save_draft(invitation=invitation, key=new.key, answers=new.answers,
                           position=new.position)
+        request.session[DRAFT_SAVED_KEY] = True
 
     def finish(answers, key):
         return intake.submit(questionnaire=qn, province=invitation.province, key=key,
@@ -292,6 +310,7 @@ def invitation_official(request: HttpRequest, token: str) -> HttpResponse:
     return _handle_section(request, questionnaire=qn, flow=flow, save=save, finish=finish,
                            context={"province": invitation.province, "official": True,
                                     "saved_at": draft.updated_at if draft else None,
+                                    "restored": restored,
                                     "form_action": reverse("surveys:invitation",
                                                            args=[token])})
 

@@ -17,9 +17,9 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 django.setup()
 from django.test import Client
 c = Client()
-page = c.get("/s/sipas-2024/74/")
+page = c.get("/s/sipas-2025/79/")
 api = c.post("/api/v1/submissions", data=json.dumps({"submission_id": "x",
-             "questionnaire": "sipas-2024", "province": "74", "answers": {}}),
+             "questionnaire": "sipas-2025", "province": "79", "answers": {}}),
              content_type="application/json")
 print(json.dumps({"page": page.status_code, "page_text": page.content.decode(),
                   "api": api.status_code, "api_body": api.json(),

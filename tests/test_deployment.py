@@ -26,7 +26,8 @@ def production_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in {"CELERY_BROKER_URL", "CACHE_URL", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
     env.update(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=get_random_secret_key(),
-               DJANGO_ALLOWED_HOSTS="127.0.0.1", **extra)
+               DJANGO_ALLOWED_HOSTS="127.0.0.1", PUBLIC_BASE_URL="https://par.example.gov.vn",
+               **extra)
     return env
 
 
@@ -135,7 +136,7 @@ def test_clients_behind_the_proxy_are_rate_limited_apart(settings, client):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "survey": 2}
 
     def status(forwarded_for: str) -> int:
-        return client.get("/s/sipas-2024/74/", REMOTE_ADDR="127.0.0.1",
+        return client.get("/s/sipas-2025/79/", REMOTE_ADDR="127.0.0.1",
                           HTTP_X_FORWARDED_FOR=forwarded_for).status_code
 
     first = [status("203.0.113.9") for _ in range(3)]

@@ -42,7 +42,7 @@ def test_production_settings_refuse_the_development_secret_key():
     assert "set DJANGO_SECRET_KEY when DJANGO_DEBUG is off" in result.stderr
 
 
-@pytest.mark.parametrize("path", ["/", "/s/sipas-2024/74/", "/accounts/login/"])
+@pytest.mark.parametrize("path", ["/", "/s/sipas-2025/79/", "/accounts/login/"])
 def test_no_page_loads_anything_from_another_site(client, db, path):
     html = client.get(path).content.decode()
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html

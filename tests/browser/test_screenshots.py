@@ -48,7 +48,7 @@ def shoot(page, name: str) -> Path:
 
 
 def test_the_citizen_survey_pages_are_captured_on_a_phone(live_server, page):
-    page.goto(f"{live_server.url}/s/sipas-2024/74/")
+    page.goto(f"{live_server.url}/s/sipas-2025/79/")
     assert page.get_attribute("html", "lang") == "vi"
     shoot(page, "citizen-survey-vi-phone.png")
     press(page, "next")
@@ -64,8 +64,8 @@ def test_the_citizen_survey_pages_are_captured_on_a_phone(live_server, page):
 
 
 def test_the_official_questionnaire_and_used_link_pages_are_captured(live_server, new_context):
-    questionnaire = Questionnaire.objects.get(code="shs-dept-leaders-2024")
-    province = questionnaire.province_set.provinces.get(code="74")
+    questionnaire = Questionnaire.objects.get(code="shs-dept-leaders-2025")
+    province = questionnaire.province_set.provinces.get(code="79")
     [token] = issue_invitations(questionnaire=questionnaire, province=province, count=1)
     link = f"{live_server.url}/i/{token}/"
     page = new_context(DESKTOP).new_page()

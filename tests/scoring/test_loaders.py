@@ -171,3 +171,37 @@ def test_valid_sipas_definition_makes_top_box_items(mini_questionnaire):
     item = Node.objects.get(index__code="mini-sipas", code="SS01")
     assert (item.level, item.parent.code, item.rule, item.threshold) == (3, "SRV1", "top_box", 4)
     assert item.sources.get().question.code == "Q02"
+
+
+def test_load_definitions_reads_the_closing_dates_of_targets_csv(db, tmp_path):
+    import io
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from surveys.models import Questionnaire
+
+    for folder in ("provinces", "indices", "questionnaires"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "questionnaires" / "a.yaml").write_text(fixture_text("mini-citizens.yaml"),
+                                                        encoding="utf-8")
+    other = fixture_data("mini-citizens.yaml")
+    other["code"] = "mini-open"
+    (tmp_path / "questionnaires" / "b.yaml").write_text(dump(other), encoding="utf-8")
+    targets = tmp_path / "targets.csv"
+    targets.write_text("questionnaire,target_per_province,closes_at\n"
+                       "mini-citizens,10,2025-01-31\nmini-open,5,\n", encoding="utf-8")
+    call_command("load_definitions", "--data-dir", str(tmp_path), stdout=io.StringIO())
+    # the closing date is the last day that takes answers, in Vietnam's time
+    assert dict(Questionnaire.objects.values_list("code", "closes_at")) == {
+        "mini-citizens": datetime(2025, 2, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+        "mini-open": None}
+    assert dict(Questionnaire.objects.values_list("code", "target_per_province")) == {
+        "mini-citizens": 10, "mini-open": 5}
+
+    targets.write_text("questionnaire,target_per_province,closes_at\n"
+                       "mini-citizens,12,\nmini-open,5,31/01/2025\n", encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command("load_definitions", "--data-dir", str(tmp_path), stdout=io.StringIO())
+    assert str(refused.value) == (f"{targets}, line 3, column closes_at: '31/01/2025' is not a "
+                                  "date (YYYY-MM-DD)")
+    assert Questionnaire.objects.get(code="mini-citizens").target_per_province == 10

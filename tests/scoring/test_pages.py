@@ -51,3 +51,31 @@ def test_admin_lists_63_provinces_and_34_units(admin_client, bundled):
     page = admin_client.get("/admin/scoring/index/")
     html = page.content.decode()
     assert "par-2024" in html and "sipas-2024" in html
+
+
+def test_last_years_fieldwork_is_closed_and_the_home_page_offers_the_2025_survey(
+        bundled, client):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from surveys.models import Questionnaire
+
+    vietnam = ZoneInfo("Asia/Ho_Chi_Minh")
+    closing = {2023: datetime(2024, 2, 1, tzinfo=vietnam),
+               2024: datetime(2025, 2, 1, tzinfo=vietnam), 2025: None}
+    assert {code: closes_at for code, closes_at in
+            Questionnaire.objects.values_list("code", "closes_at")} == {
+        code: closing[year] for code, year in Questionnaire.objects.values_list("code", "year")}
+    assert Questionnaire.objects.filter(year=2025).count() == 4
+
+    html = client.get("/").content.decode()
+    assert '<input type="hidden" name="questionnaire" value="sipas-2025">' in html
+    picker = html[html.index('id="province-pick"'):html.index("</select>")]
+    assert picker.count("<option") == 35
+    assert picker.index("Tỉnh An Giang") < picker.index("Tỉnh Bắc Ninh") < picker.index(
+        "Tỉnh Cà Mau") < picker.index("Tỉnh Cao Bằng") < picker.index("Thành phố Cần Thơ") < \
+        picker.index("Thành phố Đà Nẵng") < picker.index("Tỉnh Vĩnh Long")
+
+    assert client.get("/s/sipas-2024/74/").status_code == 410
+    assert client.get("/s/sipas-2023/74/").status_code == 410
+    assert client.get("/s/sipas-2025/79/").status_code == 200

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -279,3 +280,33 @@ def test_logins_are_audited(review, client):
                   .values_list("action", "detail"))
     assert events == [("login_failed", {"username": "reviewer", "via": "site"}),
                       ("login", {"via": "site"})]
+
+
+def test_monitoring_lists_provinces_by_vietnamese_name(review, client):
+    client.force_login(review["reviewer"])
+    html = client.get(reverse("scoring:monitoring", args=[2024])).content.decode()
+    codes = re.findall(r'data-province="(\d+)"', html)
+    names = dict(Province.objects.filter(province_set__code="vn-63")
+                 .values_list("code", "name_vi"))
+    assert len(codes) == 63
+    assert [names[c] for c in codes[:6]] == [
+        "Tỉnh An Giang", "Tỉnh Bà Rịa - Vũng Tàu", "Tỉnh Bạc Liêu", "Tỉnh Bắc Giang",
+        "Tỉnh Bắc Kạn", "Tỉnh Bắc Ninh"]
+    assert [names[c] for c in codes[11:16]] == [
+        "Tỉnh Cà Mau", "Tỉnh Cao Bằng", "Thành phố Cần Thơ", "Thành phố Đà Nẵng",
+        "Tỉnh Đắk Lắk"]
+    assert names[codes[-1]] == "Tỉnh Yên Bái"
+
+
+def test_ranking_sorted_by_province_follows_vietnamese_collation(review):
+    from scoring.models import Index
+    from scoring.review import ranking_page
+
+    index = Index.objects.get(code="mini-sipas")
+    names = [r.province_name for r in ranking_page(index, sort="province").rows]
+    assert len(names) == 63
+    assert names[11:16] == ["Tỉnh Cà Mau", "Tỉnh Cao Bằng", "Thành phố Cần Thơ",
+                            "Thành phố Đà Nẵng", "Tỉnh Đắk Lắk"]
+    assert names[21:25] == ["Tỉnh Hà Giang", "Tỉnh Hà Nam", "Thành phố Hà Nội", "Tỉnh Hà Tĩnh"]
+    assert [r.province_name for r in ranking_page(index, sort="province", descending=True)
+            .rows] == names[::-1]

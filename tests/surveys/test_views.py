@@ -1,7 +1,8 @@
 """The web survey and invitation pages through Django's test client."""
 
+import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -104,6 +105,33 @@ def test_closed_questionnaire_gets_a_410_page(client, mini_questionnaire):
     assert Submission.objects.count() == 0
 
 
+@pytest.mark.parametrize(("language", "texts"), [
+    (None, ["Không thể trả lời khảo sát này nữa", "Khảo sát thử",
+            "Khảo sát đã kết thúc; không nhận thêm câu trả lời.",
+            "Khảo sát đã nhận câu trả lời đến hết ngày 31/01/2025.", "Về trang chủ"]),
+    ("en", ["This survey can no longer be answered", "Trial survey",
+            "The survey is closed; answers are no longer accepted.",
+            "Answers were accepted until 31/01/2025.", "Go to the home page"]),
+])
+def test_a_closed_questionnaire_says_until_when_it_took_answers_with_a_link_home(
+        client, mini_questionnaire, language, texts):
+    if language:
+        client.cookies["django_language"] = language
+    key = key_of(client.get(SURVEY))
+    # closed at the end of 31 January 2025, Vietnam time (as load_definitions sets it)
+    mini_questionnaire.closes_at = timezone.make_aware(datetime(2025, 2, 1))
+    mini_questionnaire.save()
+    page = client.get(SURVEY)
+    assert page.status_code == 410
+    html = re.sub(r"\s+", " ", page.content.decode())
+    assert [text in html for text in texts] == [True] * 5
+    assert re.search(r'<a class="btn btn-primary" href="/">', html)
+    sent = client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2",
+                                "Q01": "4"})
+    assert sent.status_code == 410
+    assert Submission.objects.count() == 0
+
+
 def test_invitation_is_resumable_and_used_up_only_on_submit(client, mini_officials):
     [token] = issue_invitations(questionnaire=mini_officials,
                                 province=Province.objects.get(code="01"), count=1)
@@ -136,15 +164,368 @@ def test_expired_invitation_gets_a_410_page(client, mini_officials):
     assert client.get(f"/i/{token}/").status_code == 410
 
 
-def test_issue_invitations_command_writes_links(mini_officials, tmp_path):
+def test_issue_invitations_command_writes_links(mini_officials, tmp_path, settings):
     from django.core.management import call_command
 
+    settings.PUBLIC_BASE_URL = "https://par.example.gov.vn"
     out = tmp_path / "links.csv"
     call_command("issue_invitations", "--questionnaire", "mini-officials", "--province", "74",
                  "--province", "01", "--count", "2", "-o", str(out))
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "province_code,province_name,questionnaire,respondent_group,link"
     assert [line.split(",")[0] for line in lines[1:]] == ["74", "74", "01", "01"]
+    assert lines[1].split(",")[-1].startswith("https://par.example.gov.vn/i/")
     token = lines[1].rsplit("/i/", 1)[1].rstrip("/")
     assert len(token) == 32 and Invitation.objects.count() == 4
     assert not Invitation.objects.filter(token_hash=token).exists()  # only hashes are kept
+
+
+# --- Back, progress -----------------------------------------------------------------------------
+
+def load_variant(code: str, mutate) -> str:
+    """The mini citizens' questionnaire under another code, changed by `mutate`; its link."""
+    from surveys.services import load_questionnaire
+    from tests.conftest import dump, fixture_data
+
+    data = fixture_data("mini-citizens.yaml")
+    data["code"] = code
+    mutate(data)
+    load_questionnaire(text=dump(data))
+    return f"/s/{code}/74/"
+
+
+def progress_of(page) -> tuple[str, str]:
+    html = page.content.decode()
+    part = re.search(r"<span>((?:Phần|Part) \d+ (?:/|of) \d+)</span>", html).group(1)
+    return part, re.search(r'aria-valuenow="(\d+)"', html).group(1)
+
+
+def checked_values(page, code: str) -> list[str]:
+    return re.findall(rf'name="{code}" value="(\d+)"[^>]*\n?\s*checked', page.content.decode())
+
+
+def test_back_keeps_the_valid_answers_of_an_incomplete_or_wrong_page(client, mini_questionnaire):
+    def q03_required(data):
+        data["sections"][1]["questions"][0]["required"] = True
+
+    url = load_variant("mini-back", q03_required)
+    key = key_of(client.get(url))
+    client.post(url, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    # Q03 is required and missing, N01 is out of range: still, Back keeps Z01 and T01
+    back = client.post(url, {"submission_id": key, "action": "back", "Z01": ["1", "3"],
+                             "N01": "99", "T01": "Chờ lâu"})
+    assert (back.status_code, back.url) == (302, url)
+    first = client.get(url)
+    assert 'id="error-summary"' not in first.content.decode()
+    assert "Phần A" in first.content.decode()
+    assert client.session["survey:mini-back:74"]["answers"] == {
+        "U01": 2, "Q01": 5, "Z01": [1, 3], "T01": "Chờ lâu"}
+    client.post(url, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    again = client.get(url)
+    html = again.content.decode()
+    assert 'id="error-summary"' not in html and 'class="invalid-feedback' not in html
+    assert checked_values(again, "Z01") == ["1", "3"]
+    assert ">Chờ lâu</textarea>" in html
+    assert re.search(r'name="N01" id="id_N01" value=""', html)
+
+
+def test_back_replaces_what_was_kept_for_the_page(client, mini_questionnaire):
+    key = key_of(client.get(SURVEY))
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    client.post(SURVEY, {"submission_id": key, "action": "back", "Q03": "4", "N01": "3"})
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    client.post(SURVEY, {"submission_id": key, "action": "back", "N01": "abc"})
+    assert client.session["survey:mini-citizens:74"]["answers"] == {"U01": 2, "Q01": 5}
+
+
+def with_skips(data):
+    """A: U01, Q01; B: Q02 (shown when U01 = 1); C: Q03, ...; D: Q04 (shown when Q03 = 5)."""
+    a, c = data["sections"]
+    q02 = a["questions"].pop()
+    data["sections"] = [
+        a, {"code": "B", "title": {"vi": "Phần B", "en": "Part B"}, "questions": [q02]},
+        {**c, "code": "C", "title": {"vi": "Phần C", "en": "Part C"}},
+        {"code": "D", "title": {"vi": "Phần D", "en": "Part D"}, "questions": [
+            {"code": "Q04", "text": {"vi": "Vì sao?", "en": "Why?"}, "type": "text",
+             "max_length": 100, "show_if": {"question": "Q03", "in": [5]}}]}]
+
+
+def test_progress_ends_at_100_percent_on_the_last_page(client, mini_questionnaire):
+    assert progress_of(client.get(SURVEY)) == ("Phần 1 / 2", "50")
+    key = key_of(client.get(SURVEY))
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    last = client.get(SURVEY)
+    assert progress_of(last) == ("Phần 2 / 2", "100")
+    assert 'value="submit"' in last.content.decode()
+
+
+def test_progress_follows_the_sections_that_skips_leave(client, mini_questionnaire):
+    url = load_variant("mini-skips", with_skips)
+    key = key_of(client.get(url))
+    assert progress_of(client.get(url)) == ("Phần 1 / 4", "25")
+    # "No": part B is skipped
+    client.post(url, {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"})
+    page = client.get(url)
+    assert "Phần C" in page.content.decode()
+    # the page with Submit is the last part, though Q03 = 5 on it would show part D
+    assert progress_of(page) == ("Phần 2 / 2", "100")
+    assert 'value="submit"' in page.content.decode()
+    client.post(url, {"submission_id": key, "action": "back"})
+    assert progress_of(client.get(url)) == ("Phần 1 / 3", "33")
+    # "Yes": part B is shown; Q03 = 5 shows part D
+    client.post(url, {"submission_id": key, "action": "next", "U01": "1", "Q01": "5"})
+    assert progress_of(client.get(url)) == ("Phần 2 / 4", "50")
+    client.post(url, {"submission_id": key, "action": "next", "Q02": "4"})
+    assert progress_of(client.get(url)) == ("Phần 3 / 3", "100")
+    client.post(url, {"submission_id": key, "action": "submit", "Q03": "5"})
+    page = client.get(url)
+    assert "Phần D" in page.content.decode()
+    assert progress_of(page) == ("Phần 4 / 4", "100")
+    client.post(url, {"submission_id": key, "action": "back"})
+    assert progress_of(client.get(url)) == ("Phần 3 / 4", "75")
+
+
+# --- the home page's province picker ------------------------------------------------------------
+
+def picker_options(page) -> list[tuple[str, str, str]]:
+    """(value, attributes, label) of each option of the home page's province picker."""
+    select = re.search(r'<select[^>]*id="province-pick".*?</select>', page.content.decode(),
+                       re.S).group(0)
+    return re.findall(r'<option value="([^"]*)"([^>]*)>([^<]*)</option>', select)
+
+
+def test_the_picker_starts_on_a_placeholder_and_lists_provinces_in_vietnamese_order(
+        client, mini_questionnaire):
+    options = picker_options(client.get("/"))
+    assert options[0] == ("", " disabled selected", "Chọn tỉnh, thành phố")
+    assert all(attributes == "" for _, attributes, _ in options[1:])
+    assert len(options) == 64
+    assert [label for _, _, label in options[1:8]] == [
+        "Tỉnh An Giang", "Tỉnh Bà Rịa - Vũng Tàu", "Tỉnh Bạc Liêu", "Tỉnh Bắc Giang",
+        "Tỉnh Bắc Kạn", "Tỉnh Bắc Ninh", "Tỉnh Bến Tre"]
+    assert [label for _, _, label in options[12:16]] == [
+        "Tỉnh Cà Mau", "Tỉnh Cao Bằng", "Thành phố Cần Thơ", "Thành phố Đà Nẵng"]
+    assert [label for _, _, label in options[22:26]] == [
+        "Tỉnh Hà Giang", "Tỉnh Hà Nam", "Thành phố Hà Nội", "Tỉnh Hà Tĩnh"]
+    assert options[-1] == ("15", "", "Tỉnh Yên Bái")
+
+
+def test_the_english_picker_sorts_the_english_names_by_the_same_rule(client, mini_questionnaire):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    options = picker_options(client.get("/"))
+    assert options[0] == ("", " disabled selected", "Choose a province or city")
+    labels = [label for _, _, label in options[1:]]
+    assert labels[11:16] == ["Ca Mau", "Can Tho", "Cao Bang", "Da Nang", "Dak Lak"]
+    assert labels[28:31] == ["Ho Chi Minh City", "Hoa Binh", "Hung Yen"]
+    assert labels[-1] == "Yen Bai"
+
+
+@pytest.fixture
+def units(db):
+    """The 34 units in force from 2025."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("load_province_set", str(settings.BASE_DIR / "data" / "provinces" /
+                                          "vn-34-2025.csv"), stdout=io.StringIO())
+
+
+def test_the_picker_offers_only_an_open_questionnaire(client, mini_questionnaire, units):
+    def closed_2025(data):
+        data["year"] = 2025
+
+    load_variant("mini-2025", closed_2025)
+    from surveys.models import Questionnaire
+
+    Questionnaire.objects.filter(code="mini-2025").update(
+        closes_at=timezone.now() - timedelta(days=1))
+    html = client.get("/").content.decode()
+    assert '<input type="hidden" name="questionnaire" value="mini-citizens">' in html
+    Questionnaire.objects.filter(code="mini-citizens").update(
+        closes_at=timezone.now() - timedelta(seconds=1))
+    assert 'id="province-pick"' not in client.get("/").content.decode()
+
+
+# --- the error summary --------------------------------------------------------------------------
+
+PROFILE = {"A01": "2", "A02": "3", "A03": "1", "A04": "5", "A05": "4", "A06": "1", "A07": "3"}
+
+
+@pytest.fixture
+def sipas_2025(units):
+    from django.conf import settings
+
+    from surveys.services import load_questionnaire
+
+    path = settings.BASE_DIR / "data" / "questionnaires" / "sipas-2025.yaml"
+    load_questionnaire(text=path.read_text(encoding="utf-8"))
+    return "/s/sipas-2025/79/"
+
+
+def summary_links(page) -> list[tuple[str, str]]:
+    summary = re.search(r'id="error-summary".*?</ul>', page.content.decode(), re.S).group(0)
+    return re.findall(r'<a href="#q-(\w+)" class="alert-link">([^<]*)</a>', summary)
+
+
+def test_the_error_summary_shows_what_tells_the_policy_questions_apart(client, sipas_2025):
+    key = key_of(client.get(sipas_2025))
+    client.post(sipas_2025, {"submission_id": key, "action": "next", **PROFILE})
+    missing = client.post(sipas_2025, {"submission_id": key, "action": "next",
+                                       "P01": "4", "P02": "4", "P03": "4"})
+    assert missing.status_code == 200
+    assert summary_links(missing) == [
+        ("P04", "… việc chính quyền tiếp thu và phản hồi ý kiến góp ý của người dân?"),
+        ("P05", "… mức độ phù hợp của chính sách với nhu cầu, nguyện vọng của người dân?"),
+        ("P06", "… tính rõ ràng, dễ hiểu của nội dung chính sách?"),
+        ("P07", "… tính công bằng của chính sách đối với các nhóm người dân?"),
+    ]
+    client.post("/i18n/setlang/", {"language": "en", "next": sipas_2025})
+    missing = client.post(sipas_2025, {"submission_id": key, "action": "next",
+                                       "P01": "4", "P02": "4", "P03": "4", "P04": "4"})
+    assert summary_links(missing) == [
+        ("P05", "… how well policies match people&#x27;s needs and wishes?"),
+        ("P06", "… how clear and easy to understand policies are?"),
+        ("P07", "… how fair policies are to different groups of people?"),
+    ]
+
+
+def test_a_page_of_one_question_keeps_its_whole_text_in_the_summary(client, sipas_2025):
+    key = key_of(client.get(sipas_2025))
+    client.post(sipas_2025, {"submission_id": key, "action": "next", **PROFILE})
+    client.post(sipas_2025, {"submission_id": key, "action": "next",
+                             **{f"P{n:02d}": "4" for n in range(1, 8)}})
+    client.post(sipas_2025, {"submission_id": key, "action": "next",
+                             **{f"P{n:02d}": "3" for n in range(8, 15)}})
+    missing = client.post(sipas_2025, {"submission_id": key, "action": "next"})
+    assert summary_links(missing) == [("U01", (
+        "Trong 12 tháng qua, Ông/Bà có trực tiếp sử dụng dịch vụ hành chính công tại Bộ "
+        "phận Một cửa không?"))]
+
+
+@pytest.mark.parametrize(("texts", "parts"), [
+    (["Ông/Bà hài lòng như thế nào về việc A?", "Ông/Bà hài lòng như thế nào về việc B?"],
+     ["… A?", "… B?"]),
+    (["How satisfied are you with X?", "How satisfied are you with Y?", "Your age?"],
+     ["How satisfied are you with X?", "How satisfied are you with Y?", "Your age?"]),
+    (["One two three four five", "One two three four"], ["… four five", "… four"]),
+    (["One two X", "One two Y"], ["One two X", "One two Y"]),  # a lead-in of under 3 words
+    (["Only one question here"], ["Only one question here"]),
+])
+def test_distinguishing_parts_leave_out_the_shared_lead_in(texts, parts):
+    from surveys.forms import distinguishing_parts
+
+    assert distinguishing_parts(texts) == parts
+
+
+# --- one form of address ------------------------------------------------------------------------
+
+def test_no_vietnamese_page_for_citizens_or_officials_says_ban(mini_questionnaire, mini_officials,
+                                                              settings):
+    """The questions say "Ông/Bà"; so does everything around them."""
+    from django.test import Client, override_settings
+
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    pages = {"home": client.get("/")}
+    key = key_of(client.get(SURVEY))
+    pages["survey"] = client.get(SURVEY)
+    pages["survey with errors"] = client.post(SURVEY, {"submission_id": key, "action": "next"})
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "4"})
+    client.post(SURVEY, {"submission_id": key, "action": "submit"})
+    pages["receipt"] = client.get("/r/")
+    pages["receipt shown before"] = client.get("/r/")
+
+    [token] = issue_invitations(questionnaire=mini_officials,
+                                province=Province.objects.get(code="01"), count=1)
+    pages["official"] = client.get(f"/i/{token}/")
+    client.post(f"/i/{token}/", {"submission_id": key_of(pages["official"]), "action": "next",
+                                 "U01": "2", "Q01": "4"})
+    pages["official's draft restored"] = Client().get(f"/i/{token}/")
+
+    generate_codes(questionnaire=mini_questionnaire,
+                   province=Province.objects.get(code="01"), count=1)
+    pages["code entry"] = client.get("/s/mini-citizens/01/")
+    pages["wrong code"] = client.post("/s/mini-citizens/01/", {"code": "AAAAA-BBBBB"})
+    pages["unknown survey link"] = client.get("/s/mini-citizens/99/")
+    pages["unknown invitation"] = client.get("/i/not-a-token/")
+    with override_settings(ROOT_URLCONF="tests.error_urls"):
+        pages["404"] = client.get("/no-such-page/")
+        pages["500"] = client.get("/test-broken/")
+        pages["403"] = client.get("/test-forbidden/")
+        pages["503"] = client.get("/test-database-down/")
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "survey": 1}
+    pages["429"] = client.get(SURVEY)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "survey": 100}
+    mini_questionnaire.closes_at = timezone.now() - timedelta(days=1)
+    mini_questionnaire.save()
+    pages["closed"] = client.get(SURVEY)
+
+    assert {name: page.status_code for name, page in pages.items()} == {
+        "home": 200, "survey": 200, "survey with errors": 200, "receipt": 200,
+        "receipt shown before": 200, "official": 200, "official's draft restored": 200,
+        "code entry": 200, "wrong code": 400, "unknown survey link": 404,
+        "unknown invitation": 404, "404": 404, "500": 500, "403": 403, "503": 503,
+        "429": 429, "closed": 410}
+    for name, page in pages.items():
+        html = page.content.decode()
+        assert '<html lang="vi">' in html, name
+        assert not re.search(r"\bbạn\b", html, re.IGNORECASE), name
+    assert "Cảm ơn Ông/Bà!" in pages["receipt"].content.decode()
+
+
+
+# --- officials: a restored draft, links on the public address -----------------------------------
+
+def test_an_official_reopening_the_link_is_told_the_draft_was_restored(client, mini_officials):
+    [token] = issue_invitations(questionnaire=mini_officials,
+                                province=Province.objects.get(code="01"), count=1)
+    url = f"/i/{token}/"
+    first = client.get(url)
+    assert 'id="draft-restored"' not in first.content.decode()  # nothing saved yet
+    client.post(url, {"submission_id": key_of(first), "action": "next", "U01": "2", "Q01": "4"})
+    assert 'id="draft-restored"' not in client.get(url).content.decode()  # just saved here
+    Draft.objects.update(updated_at=timezone.make_aware(datetime(2025, 3, 12, 14, 5)))
+    reopened = client.get(url)
+    html = reopened.content.decode()
+    notice = re.search(r'<div class="alert alert-info" role="status" id="draft-restored">'
+                       r"\s*(.*?)\s*</div>", html, re.S).group(1)
+    assert notice == ("Phiếu đang điền dở của Ông/Bà đã được khôi phục, với các câu trả lời "
+                      "lưu lần cuối lúc 14:05 ngày 12/03/2025. Mời Ông/Bà tiếp tục từ chỗ đã "
+                      "dừng.")
+    assert 'name="Q03"' in html
+    elsewhere = type(client)()
+    elsewhere.cookies["django_language"] = "en"
+    assert ("Welcome back: your draft has been restored, with the answers last saved at 14:05 "
+            "on 12/03/2025. Continue where you left off.") in elsewhere.get(url).content.decode()
+    assert "draft_saved" not in elsewhere.session
+
+
+def test_distributed_links_use_the_public_base_url_not_the_requests_host(
+        admin_client, mini_questionnaire, mini_officials, settings):
+    from django.urls import reverse
+
+    settings.PUBLIC_BASE_URL = "https://par.example.gov.vn/"
+    form = {"provinces": [Province.objects.get(code="74").pk], "count": 2}
+
+    def distribute(questionnaire) -> list[str]:
+        response = admin_client.post(
+            reverse("admin:surveys_questionnaire_distribute", args=[questionnaire.pk]), form,
+            HTTP_HOST="127.0.0.1:8000")  # a development server
+        assert response.status_code == 200
+        return [row.rsplit(",", 1)[1] for row in response.content.decode().splitlines()[1:]]
+
+    links = distribute(mini_officials)
+    assert [link[:29] for link in links] == ["https://par.example.gov.vn/i/"] * 2
+    assert distribute(mini_questionnaire) == [
+        "https://par.example.gov.vn/s/mini-citizens/74/"] * 2
+
+
+def test_the_deployment_check_refuses_a_development_public_base_url(settings):
+    from surveys.checks import public_base_url_check
+
+    for url in ("http://127.0.0.1:8000", "https://localhost", "http://par.example.gov.vn",
+                "https://par.example.gov.vn:8000"):
+        settings.PUBLIC_BASE_URL = url
+        assert [w.id for w in public_base_url_check(None)] == ["surveys.W001"], url
+    settings.PUBLIC_BASE_URL = "https://par.example.gov.vn"
+    assert public_base_url_check(None) == []

@@ -1,6 +1,5 @@
 """manage.py generate_codes: one-time codes for a citizens' survey link, as a CSV to print."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.distribution import code_rows, resolve_targets
@@ -16,7 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--questionnaire", required=True)
         parser.add_argument("--province", action="append", default=[])
         parser.add_argument("--count", type=int, required=True)
-        parser.add_argument("--base-url", default=settings.PUBLIC_BASE_URL)
         parser.add_argument("-o", "--output")
 
     def handle(self, *args, **options):
@@ -24,8 +22,7 @@ class Command(BaseCommand):
             raise CommandError("--count must be between 1 and 100000")
         questionnaire, provinces = resolve_targets(options["questionnaire"],
                                                    options["province"], audience="citizen")
-        header, rows = code_rows(questionnaire, provinces, options["count"],
-                                 options["base_url"])
+        header, rows = code_rows(questionnaire, provinces, options["count"])
         write_csv(options["output"], header, rows)
         if options["output"]:
             self.stdout.write(f"{len(rows):,} codes written to {options['output']}")

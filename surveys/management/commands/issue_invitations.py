@@ -1,6 +1,5 @@
 """manage.py issue_invitations: invitation links for officials, as a CSV to distribute."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.distribution import invitation_rows, resolve_targets
@@ -17,7 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--province", action="append", default=[],
                             help="province code; repeat, or leave out for every province")
         parser.add_argument("--count", type=int, required=True, help="links per province")
-        parser.add_argument("--base-url", default=settings.PUBLIC_BASE_URL)
         parser.add_argument("-o", "--output", help="CSV file (stdout when absent)")
 
     def handle(self, *args, **options):
@@ -25,8 +23,7 @@ class Command(BaseCommand):
             raise CommandError("--count must be between 1 and 10000")
         questionnaire, provinces = resolve_targets(options["questionnaire"],
                                                    options["province"], audience="official")
-        header, rows = invitation_rows(questionnaire, provinces, options["count"],
-                                       options["base_url"])
+        header, rows = invitation_rows(questionnaire, provinces, options["count"])
         write_csv(options["output"], header, rows)
         if options["output"]:
             self.stdout.write(f"{len(rows):,} links written to {options['output']}")
