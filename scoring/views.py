@@ -167,7 +167,14 @@ def ranking(request: HttpRequest, index: str) -> HttpResponse:
     region = request.GET.get("region", "")
     page = review.ranking_page(idx, region=region, sort=sort, descending=descending,
                                publication=publication)
+    ranked = [r for r in page.rows if r.rank is not None]
+    chart = charts.bars(
+        [(f"{r.rank}. {r.province_name}", r.percent, page.national.average) for r in ranked],
+        title=_("%(index)s: total by province, percent") % {"index": idx.title},
+        value_label=_("Total"), reference_label=_("National average"), row_height=22) \
+        if ranked else None
     return render(request, "scoring/ranking_reviewer.html", {
+        "chart": chart, "points_differ": idx.kind == IndexKind.PAR and idx.total_points != 100,
         "index": idx, "page": page, "region": region, "sort": sort, "descending": descending,
         "publication": publication, "publications": publications,
         "spans": precision.rank_spans(idx),
