@@ -3,6 +3,7 @@
 import json
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
@@ -10,6 +11,8 @@ from django.db.models import Count, Q, Sum
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from scoring import selectors
+from scoring.audit_text import audit_line, via_label
 from scoring.auth import StaffAdminAuthenticationForm
 from scoring.models import (
     Assessment,
@@ -134,7 +137,7 @@ class NodeAdmin(ViewOnlyAdmin):
 
 class AssessmentChangeInline(admin.TabularInline):
     model = AssessmentChange
-    fields = ["changed_at", "change_shown", "changed_by", "via"]
+    fields = ["changed_at", "change_shown", "changed_by", "via_shown"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -142,6 +145,10 @@ class AssessmentChangeInline(admin.TabularInline):
     @admin.display(description=_("change"))
     def change_shown(self, obj):
         return str(obj)
+
+    @admin.display(description=_("via"))
+    def via_shown(self, obj):
+        return via_label(obj.via)
 
 
 @admin.register(Assessment)
@@ -249,13 +256,39 @@ class PublicationAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditChangeList(ChangeList):
+    """Looks up the names of the codes on the page once, for the events in words."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        events = list(self.result_list)
+        names = selectors.audit_names(e.detail for e in events)
+        for event in events:
+            event.audit_names = names
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "action", "detail_shown"]
+    list_display = ["at", "user", "action", "description"]
     list_filter = ["action"]
     list_select_related = ["user"]
-    readonly_fields = ["at", "user", "action", "address", "count", "detail_shown"]
+    readonly_fields = ["at", "user", "action", "description", "where", "count", "detail_shown"]
     fields = readonly_fields
+
+    def get_changelist(self, request, **kwargs):
+        return AuditChangeList
+
+    def _line(self, obj):
+        names = getattr(obj, "audit_names", None) or selectors.audit_names([obj.detail])
+        return audit_line(obj, names)
+
+    @admin.display(description=_("what happened"))
+    def description(self, obj):
+        return self._line(obj).description
+
+    @admin.display(description=_("from where"))
+    def where(self, obj):
+        return self._line(obj).where
 
     @admin.display(description=_("detail"))
     def detail_shown(self, obj):
