@@ -1,10 +1,18 @@
 """Admin pages for index definitions, assessments and results."""
 
-from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
-from django.db.models import Count, Q, Sum
+import json
 
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db.models import Count, Q, Sum
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from scoring import selectors
+from scoring.audit_text import audit_line, via_label
 from scoring.auth import StaffAdminAuthenticationForm
 from scoring.models import (
     Assessment,
@@ -17,10 +25,47 @@ from scoring.models import (
     StaffRole,
 )
 from scoring.services import roles
-from surveys.admin import ViewOnlyAdmin
+from surveys.admin import ViewOnlyAdmin, english_text
 
 # The admin's log-in passes the same lock-outs and audit as the site's (scoring.auth).
 admin.site.login_form = StaffAdminAuthenticationForm
+admin.site.site_header = _("PAR Index & SIPAS administration")
+admin.site.site_title = _("PAR Index & SIPAS administration")
+admin.site.index_title = _("Site administration")
+
+
+def machine_record(value) -> str:
+    """A stored JSON record, shown as it is and marked as not to be translated."""
+    if value in (None, "", [], {}):
+        return "-"
+    return format_html('<code translate="no">{}</code>', json.dumps(value, ensure_ascii=False))
+
+
+PERMISSION_ACTIONS = {"add": _("Can add %(model)s"), "change": _("Can change %(model)s"),
+                      "delete": _("Can delete %(model)s"), "view": _("Can view %(model)s")}
+
+
+def permission_label(permission) -> str:
+    """A permission in the page's language: Django stores its name in English once, when the
+    tables are made, so the usual add/change/delete/view ones are named again here."""
+    model = permission.content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is not None and model_name == model._meta.model_name and \
+            action in PERMISSION_ACTIONS:
+        name = PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    else:
+        name = permission.name
+    return f"{permission.content_type} | {name}"
+
+
+class PermissionLabels:
+    """Admin mixin: permissions listed by their names in the page's language."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request=request, **kwargs)
+        if db_field.name in ("permissions", "user_permissions"):
+            formfield.label_from_instance = permission_label
+        return formfield
 
 
 @admin.register(Index)
@@ -28,9 +73,17 @@ class IndexAdmin(admin.ModelAdmin):
     list_display = ["code", "kind", "year", "previous_code", "first_level", "second_level",
                     "leaves", "appraisal_points", "survey_points"]
     list_filter = ["kind", "year"]
-    readonly_fields = ["code", "kind", "year", "previous_code", "title_vi", "title_en",
-                       "total_points", "groups", "province_set", "checksum", "loaded_at"]
-    exclude = ["definition"]
+    readonly_fields = ["code", "kind", "year", "previous_code", "title_vi", "title_en_shown",
+                       "total_points", "groups_shown", "province_set", "checksum", "loaded_at"]
+    fields = readonly_fields
+
+    title_en_shown = english_text("title_en", _("title (English)"))
+
+    @admin.display(description=_("groups"))
+    def groups_shown(self, obj):
+        """The rank groups in words: A from 90 %, B from 80 %, …"""
+        return "; ".join(_("%(group)s from %(percent)s %%") % {
+            "group": g.get("code"), "percent": g.get("min_percent")} for g in obj.groups) or "-"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -41,23 +94,23 @@ class IndexAdmin(admin.ModelAdmin):
             _survey=Sum("nodes__max_points", filter=Q(nodes__level=3, nodes__method="survey")),
         )
 
-    @admin.display(description="areas / parts", ordering="_first")
+    @admin.display(description=_("areas / parts"), ordering="_first")
     def first_level(self, obj):
         return obj._first
 
-    @admin.display(description="criteria / elements", ordering="_second")
+    @admin.display(description=_("criteria / elements"), ordering="_second")
     def second_level(self, obj):
         return obj._second
 
-    @admin.display(description="components / items", ordering="_leaves")
+    @admin.display(description=_("components / items"), ordering="_leaves")
     def leaves(self, obj):
         return obj._leaves
 
-    @admin.display(description="appraisal points")
+    @admin.display(description=_("appraisal points"))
     def appraisal_points(self, obj):
         return obj._appraisal if obj.kind == "par" else "—"
 
-    @admin.display(description="survey points")
+    @admin.display(description=_("survey points"))
     def survey_points(self, obj):
         return obj._survey if obj.kind == "par" else "—"
 
@@ -71,14 +124,31 @@ class NodeAdmin(ViewOnlyAdmin):
     search_fields = ["code", "name_vi", "name_en"]
     list_select_related = ["index"]
     list_per_page = 100
+    fields = ["index", "parent", "level", "code", "name_vi", "name_en_shown", "max_points",
+              "method", "rule", "threshold", "fractions_shown", "position"]
+    readonly_fields = fields
+
+    name_en_shown = english_text("name_en", _("name (English)"))
+
+    @admin.display(description=_("fraction per option"))
+    def fractions_shown(self, obj):
+        return machine_record(obj.fractions)
 
 
 class AssessmentChangeInline(admin.TabularInline):
     model = AssessmentChange
-    fields = ["changed_at", "field", "old_value", "new_value", "changed_by", "via"]
+    fields = ["changed_at", "change_shown", "changed_by", "via_shown"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description=_("change"))
+    def change_shown(self, obj):
+        return str(obj)
+
+    @admin.display(description=_("via"))
+    def via_shown(self, obj):
+        return via_label(obj.via)
 
 
 @admin.register(Assessment)
@@ -95,8 +165,17 @@ class AssessmentAdmin(ViewOnlyAdmin):
 class RecomputeAdmin(admin.ModelAdmin):
     list_display = ["index", "full", "status", "progress", "started_at", "finished_at"]
     list_filter = ["index", "status"]
-    readonly_fields = ["index", "full", "provinces", "status", "progress", "inputs",
-                       "started_at", "finished_at"]
+    readonly_fields = ["index", "full", "provinces_shown", "status", "progress",
+                       "inputs_shown", "started_at", "finished_at"]
+    fields = readonly_fields
+
+    @admin.display(description=_("provinces"))
+    def provinces_shown(self, obj):
+        return machine_record(obj.provinces)
+
+    @admin.display(description=_("inputs"))
+    def inputs_shown(self, obj):
+        return machine_record(obj.inputs)
 
 
 @admin.register(StaffRole)
@@ -127,8 +206,16 @@ class StaffRoleAdmin(admin.ModelAdmin):
 admin.site.unregister(get_user_model())
 
 
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class AccountGroupAdmin(PermissionLabels, GroupAdmin):
+    """Django's group pages, with the permissions named in the page's language."""
+
+
 @admin.register(get_user_model())
-class AccountAdmin(UserAdmin):
+class AccountAdmin(PermissionLabels, UserAdmin):
     """Django's account pages, with every access change, password change and deletion
     going through scoring.services.roles (and so into the audit log)."""
 
@@ -169,11 +256,43 @@ class PublicationAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditChangeList(ChangeList):
+    """Looks up the names of the codes on the page once, for the events in words."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        events = list(self.result_list)
+        names = selectors.audit_names(e.detail for e in events)
+        for event in events:
+            event.audit_names = names
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "action", "detail"]
+    list_display = ["at", "user", "action", "description"]
     list_filter = ["action"]
-    readonly_fields = ["at", "user", "action", "detail"]
+    list_select_related = ["user"]
+    readonly_fields = ["at", "user", "action", "description", "where", "count", "detail_shown"]
+    fields = readonly_fields
+
+    def get_changelist(self, request, **kwargs):
+        return AuditChangeList
+
+    def _line(self, obj):
+        names = getattr(obj, "audit_names", None) or selectors.audit_names([obj.detail])
+        return audit_line(obj, names)
+
+    @admin.display(description=_("what happened"))
+    def description(self, obj):
+        return self._line(obj).description
+
+    @admin.display(description=_("from where"))
+    def where(self, obj):
+        return self._line(obj).where
+
+    @admin.display(description=_("detail"))
+    def detail_shown(self, obj):
+        return machine_record(obj.detail)
 
     def has_add_permission(self, request):
         return False

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from scoring.models import Assessment, Node
+from scoring.models import Assessment, AuditEvent, Node
 
 
 class ScoreField(forms.CharField):
@@ -77,3 +79,43 @@ class AssessmentsForm(forms.Form):
                 for message in self.errors.get(name, []):
                     out.append((name, node.code, message))
         return out
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters: person, action, province and a range of local days."""
+
+    person = forms.CharField(label=gettext_lazy("Person (user name)"), required=False,
+                             max_length=150)
+    action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
+    province = forms.ChoiceField(label=gettext_lazy("Province"), required=False)
+    date_from = forms.DateField(label=gettext_lazy("First day"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"},
+                                                       format="%Y-%m-%d"))
+    date_to = forms.DateField(label=gettext_lazy("Last day"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, provinces: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", gettext_lazy("All actions")),
+                                         *AuditEvent.Action.choices]
+        self.fields["province"].choices = [("", gettext_lazy("All provinces")), *provinces]
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            field.widget.attrs["class"] = f"{css} {css}-sm"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError(_("The first day comes after the last."), code="order")
+        return data
+
+    def filters(self) -> dict:
+        """The filters to apply (keyword arguments of selectors.audit_events): a field that
+        is not valid filters nothing."""
+        self.is_valid()
+        data = dict(self.cleaned_data)
+        if self.has_error(NON_FIELD_ERRORS, "order"):
+            data["date_from"] = data["date_to"] = None
+        return {"person": data.get("person") or "", "action": data.get("action") or "",
+                "province": data.get("province") or "", "date_from": data.get("date_from"),
+                "date_to": data.get("date_to")}

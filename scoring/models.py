@@ -3,9 +3,16 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import formats, timezone
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Bilingual, Province, ProvinceSet, Question
+
+
+def local_time(moment) -> str:
+    """A stored moment as the staff read it: local time, day first."""
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else "—"
 
 
 class IndexKind(models.TextChoices):
@@ -16,21 +23,24 @@ class IndexKind(models.TextChoices):
 class Index(Bilingual, models.Model):
     """One index definition for one year (several may share a kind and year)."""
 
-    code = models.SlugField(max_length=64, unique=True)
-    kind = models.CharField(max_length=8, choices=IndexKind.choices)
-    year = models.PositiveSmallIntegerField()
-    previous_code = models.SlugField(max_length=64, blank=True)
-    title_vi = models.CharField(max_length=300)
-    title_en = models.CharField(max_length=300)
-    total_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    groups = models.JSONField(default=list, blank=True)
-    province_set = models.ForeignKey(ProvinceSet, on_delete=models.PROTECT, related_name="indices")
-    definition = models.JSONField()
-    checksum = models.CharField(max_length=64)
-    loaded_at = models.DateTimeField(auto_now=True)
+    code = models.SlugField(verbose_name=_("code"), max_length=64, unique=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=8, choices=IndexKind.choices)
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    previous_code = models.SlugField(verbose_name=_("previous index"), max_length=64, blank=True)
+    title_vi = models.CharField(verbose_name=_("title (Vietnamese)"), max_length=300)
+    title_en = models.CharField(verbose_name=_("title (English)"), max_length=300)
+    total_points = models.DecimalField(verbose_name=_("total points"), max_digits=8,
+                                       decimal_places=2, null=True, blank=True)
+    groups = models.JSONField(verbose_name=_("groups"), default=list, blank=True)
+    province_set = models.ForeignKey(ProvinceSet, verbose_name=_("province set"),
+                                     on_delete=models.PROTECT, related_name="indices")
+    definition = models.JSONField(verbose_name=_("definition"))
+    checksum = models.CharField(verbose_name=_("checksum"), max_length=64)
+    loaded_at = models.DateTimeField(verbose_name=_("loaded at"), auto_now=True)
 
     class Meta:
-        verbose_name_plural = "indices"
+        verbose_name = _("index")
+        verbose_name_plural = _("indices")
         ordering = ["-year", "code"]
 
     def __str__(self) -> str:
@@ -76,29 +86,35 @@ class Rule(models.TextChoices):
 class Node(Bilingual, models.Model):
     """A node of an index tree; each index has one root (level 0, empty code)."""
 
-    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="nodes")
+    index = models.ForeignKey(Index, verbose_name=_("index"), on_delete=models.CASCADE,
+                              related_name="nodes")
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+        "self", verbose_name=_("parent"), on_delete=models.CASCADE, null=True, blank=True,
+        related_name="children"
     )
-    level = models.PositiveSmallIntegerField(choices=Level.choices)
-    code = models.CharField(max_length=32, blank=True)
-    name_vi = models.CharField(max_length=400, blank=True)
-    name_en = models.CharField(max_length=400, blank=True)
-    max_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    method = models.CharField(max_length=16, choices=Method.choices, blank=True)
-    rule = models.CharField(max_length=16, choices=Rule.choices, blank=True)
-    threshold = models.IntegerField(null=True, blank=True)
-    fractions = models.JSONField(default=dict, blank=True)
-    position = models.PositiveIntegerField()
+    level = models.PositiveSmallIntegerField(verbose_name=_("level"), choices=Level.choices)
+    code = models.CharField(verbose_name=_("code"), max_length=32, blank=True)
+    name_vi = models.CharField(verbose_name=_("name (Vietnamese)"), max_length=400, blank=True)
+    name_en = models.CharField(verbose_name=_("name (English)"), max_length=400, blank=True)
+    max_points = models.DecimalField(verbose_name=_("maximum points"), max_digits=8,
+                                     decimal_places=2, null=True, blank=True)
+    method = models.CharField(verbose_name=_("method"), max_length=16, choices=Method.choices,
+                              blank=True)
+    rule = models.CharField(verbose_name=_("rule"), max_length=16, choices=Rule.choices, blank=True)
+    threshold = models.IntegerField(verbose_name=_("threshold"), null=True, blank=True)
+    fractions = models.JSONField(verbose_name=_("fraction per option"), default=dict, blank=True)
+    position = models.PositiveIntegerField(verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("index node")
+        verbose_name_plural = _("index nodes")
         ordering = ["index", "position"]
         constraints = [
             models.UniqueConstraint(fields=["index", "code"], name="node_unique_code"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.index.code}:{self.code or 'total'}"
+        return f"{self.code} {self.name}".strip()
 
     @property
     def name(self) -> str:
@@ -108,11 +124,16 @@ class Node(Bilingual, models.Model):
 class Source(models.Model):
     """A survey question feeding a survey component (or a SIPAS item), with its weight."""
 
-    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="sources")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="sources")
-    weight = models.DecimalField(max_digits=8, decimal_places=4, default=1)
+    node = models.ForeignKey(Node, verbose_name=_("component or item"), on_delete=models.CASCADE,
+                             related_name="sources")
+    question = models.ForeignKey(Question, verbose_name=_("question"), on_delete=models.PROTECT,
+                                 related_name="sources")
+    weight = models.DecimalField(verbose_name=_("weight"), max_digits=8, decimal_places=4,
+                                 default=1)
 
     class Meta:
+        verbose_name = _("survey source")
+        verbose_name_plural = _("survey sources")
         constraints = [
             models.UniqueConstraint(fields=["node", "question"], name="source_unique_question"),
             models.CheckConstraint(condition=Q(weight__gt=0), name="source_weight_positive"),
@@ -125,16 +146,23 @@ class Source(models.Model):
 class Assessment(models.Model):
     """A province's self-assessed and appraised score for one appraisal component."""
 
-    index = models.ForeignKey(Index, on_delete=models.PROTECT, related_name="assessments")
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="assessments")
-    node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="assessments")
-    self_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    appraised_score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    evidence = models.TextField(blank=True)
-    comment = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    index = models.ForeignKey(Index, verbose_name=_("index"), on_delete=models.PROTECT,
+                              related_name="assessments")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.PROTECT,
+                                 related_name="assessments")
+    node = models.ForeignKey(Node, verbose_name=_("component"), on_delete=models.PROTECT,
+                             related_name="assessments")
+    self_score = models.DecimalField(verbose_name=_("self-assessed score"), max_digits=8,
+                                     decimal_places=2, null=True, blank=True)
+    appraised_score = models.DecimalField(verbose_name=_("appraised score"), max_digits=8,
+                                          decimal_places=2, null=True, blank=True)
+    evidence = models.TextField(verbose_name=_("evidence"), blank=True)
+    comment = models.TextField(verbose_name=_("comment"), blank=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
         constraints = [
             models.UniqueConstraint(
                 fields=["index", "province", "node"], name="assessment_unique_component"
@@ -150,7 +178,11 @@ class Assessment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.province_id}:{self.node_id} {self.self_score}/{self.appraised_score}"
+        return f"{self.node.code} · {self.province.name}"
+
+
+CHANGED_FIELDS = {"self_score": _("self-assessed score"), "appraised_score": _("appraised score"),
+                  "evidence": _("evidence"), "comment": _("comment")}
 
 
 class AssessmentChange(models.Model):
@@ -160,38 +192,53 @@ class AssessmentChange(models.Model):
     `old_text`/`new_text`.
     """
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="changes")
-    field = models.CharField(max_length=16)
-    old_value = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    new_value = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    old_text = models.TextField(blank=True)
-    new_text = models.TextField(blank=True)
+    assessment = models.ForeignKey(Assessment, verbose_name=_("assessment"),
+                                   on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(verbose_name=_("what changed"), max_length=16)
+    old_value = models.DecimalField(verbose_name=_("old score"), max_digits=8, decimal_places=2,
+                                    null=True, blank=True)
+    new_value = models.DecimalField(verbose_name=_("new score"), max_digits=8, decimal_places=2,
+                                    null=True, blank=True)
+    old_text = models.TextField(verbose_name=_("old note"), blank=True)
+    new_text = models.TextField(verbose_name=_("new note"), blank=True)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="assessment_changes",
     )
-    via = models.CharField(max_length=32)
-    changed_at = models.DateTimeField(auto_now_add=True)
+    via = models.CharField(verbose_name=_("via"), max_length=32)
+    changed_at = models.DateTimeField(verbose_name=_("changed at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("assessment change")
+        verbose_name_plural = _("assessment changes")
         ordering = ["changed_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.old_value} -> {self.new_value}"
+        label = CHANGED_FIELDS.get(self.field, self.field)
+        if self.field in ("self_score", "appraised_score"):
+            old, new = (formats.localize(v) if v is not None else "—"
+                        for v in (self.old_value, self.new_value))
+        else:
+            old, new = (f"«{Truncator(t).chars(40)}»" for t in (self.old_text, self.new_text))
+        return f"{capfirst(label)}: {old} → {new}"
 
 
 class AnswerTally(models.Model):
     """How many counted submissions of a province gave `value` to `question`."""
 
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="tallies")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="tallies")
-    value = models.IntegerField()
-    count = models.BigIntegerField()
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="tallies")
+    question = models.ForeignKey(Question, verbose_name=_("question"), on_delete=models.CASCADE,
+                                 related_name="tallies")
+    value = models.IntegerField(verbose_name=_("answer value"))
+    count = models.BigIntegerField(verbose_name=_("count"))
 
     class Meta:
+        verbose_name = _("answer tally")
+        verbose_name_plural = _("answer tallies")
         constraints = [
             models.UniqueConstraint(
                 fields=["province", "question", "value"], name="answertally_unique_cell"
@@ -210,20 +257,24 @@ class Recompute(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="recomputes")
-    full = models.BooleanField(default=False)
-    provinces = models.JSONField(default=list)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
-    progress = models.PositiveSmallIntegerField(default=0)
-    inputs = models.JSONField(default=dict)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    index = models.ForeignKey(Index, verbose_name=_("index"), on_delete=models.CASCADE,
+                              related_name="recomputes")
+    full = models.BooleanField(verbose_name=_("full recompute"), default=False)
+    provinces = models.JSONField(verbose_name=_("provinces"), default=list)
+    status = models.CharField(verbose_name=_("status"), max_length=8, choices=Status.choices,
+                              default=Status.RUNNING)
+    progress = models.PositiveSmallIntegerField(verbose_name=_("progress"), default=0)
+    inputs = models.JSONField(verbose_name=_("inputs"), default=dict)
+    started_at = models.DateTimeField(verbose_name=_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("recompute")
+        verbose_name_plural = _("recomputes")
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        return f"{self.index_id} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.index.code} {local_time(self.started_at)} ({self.get_status_display()})"
 
 
 class PendingRefresh(models.Model):
@@ -235,11 +286,15 @@ class PendingRefresh(models.Model):
     `version` goes up with every change, so a refresh clears only what it has seen.
     """
 
-    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="pending_refreshes")
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
-    version = models.PositiveIntegerField(default=1)
+    index = models.ForeignKey(Index, verbose_name=_("index"), on_delete=models.CASCADE,
+                              related_name="pending_refreshes")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="+")
+    version = models.PositiveIntegerField(verbose_name=_("version"), default=1)
 
     class Meta:
+        verbose_name = _("pending refresh")
+        verbose_name_plural = _("pending refreshes")
         constraints = [
             models.UniqueConstraint(fields=["index", "province"], name="pendingrefresh_unique"),
         ]
@@ -256,22 +311,33 @@ class NodeResult(models.Model):
     exact values are kept too, as fractions, for differences between years.
     """
 
-    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="results")
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="results")
-    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="results")
-    points = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
-    max_points = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    percent = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
-    points_exact = models.TextField(blank=True, help_text=_("Exact value as a fraction n/d"))
-    percent_exact = models.TextField(blank=True, help_text=_("Exact value as a fraction n/d"))
-    flags = models.CharField(max_length=64, blank=True)
-    valid_answers = models.BigIntegerField(default=0)
+    index = models.ForeignKey(Index, verbose_name=_("index"), on_delete=models.CASCADE,
+                              related_name="results")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="results")
+    node = models.ForeignKey(Node, verbose_name=_("index node"), on_delete=models.CASCADE,
+                             related_name="results")
+    points = models.DecimalField(verbose_name=_("points"), max_digits=24, decimal_places=12,
+                                 null=True, blank=True)
+    max_points = models.DecimalField(verbose_name=_("maximum points"), max_digits=8,
+                                     decimal_places=2, null=True, blank=True)
+    percent = models.DecimalField(verbose_name=_("percent"), max_digits=24, decimal_places=12,
+                                  null=True, blank=True)
+    points_exact = models.TextField(verbose_name=_("exact points"), blank=True,
+                                    help_text=_("Exact value as a fraction n/d"))
+    percent_exact = models.TextField(verbose_name=_("exact percent"), blank=True,
+                                     help_text=_("Exact value as a fraction n/d"))
+    flags = models.CharField(verbose_name=_("flags"), max_length=64, blank=True)
+    valid_answers = models.BigIntegerField(verbose_name=_("valid answers"), default=0)
     recompute = models.ForeignKey(
-        Recompute, on_delete=models.SET_NULL, null=True, blank=True, related_name="results"
+        Recompute, verbose_name=_("recompute"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="results"
     )
-    computed_at = models.DateTimeField()
+    computed_at = models.DateTimeField(verbose_name=_("computed at"))
 
     class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
         constraints = [
             models.UniqueConstraint(
                 fields=["index", "province", "node"], name="noderesult_unique_node"
@@ -292,62 +358,76 @@ class StaffRole(models.Model):
     """What a staff member may see and do: every province, or their own province only."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_role"
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE,
+        related_name="staff_role"
     )
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(verbose_name=_("role"), max_length=20, choices=Role.choices)
     province = models.ForeignKey(
-        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="officers"
+        Province, verbose_name=_("province"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="officers"
     )
 
     class Meta:
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(role="province_officer") | Q(province__isnull=False),
                 name="staffrole_officer_has_province",
+                violation_error_message=_("A province officer needs a province."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.role})"
+        return f"{self.user} ({self.get_role_display()})"
 
 
 class Publication(models.Model):
     """A published version of an index's results: a frozen snapshot, never changed."""
 
-    index = models.ForeignKey(Index, on_delete=models.PROTECT, related_name="publications")
-    version = models.PositiveIntegerField()
-    published_at = models.DateTimeField(auto_now_add=True)
+    index = models.ForeignKey(Index, verbose_name=_("index"), on_delete=models.PROTECT,
+                              related_name="publications")
+    version = models.PositiveIntegerField(verbose_name=_("version"))
+    published_at = models.DateTimeField(verbose_name=_("published at"), auto_now_add=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("published by"), on_delete=models.SET_NULL,
+        null=True, blank=True,
         related_name="publications",
     )
-    note = models.TextField(blank=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(verbose_name=_("note"), blank=True)
+    withdrawn_at = models.DateTimeField(verbose_name=_("withdrawn at"), null=True, blank=True)
     withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("withdrawn by"), on_delete=models.SET_NULL,
+        null=True, blank=True,
         related_name="+",
     )
-    withdraw_reason = models.TextField(blank=True)
+    withdraw_reason = models.TextField(verbose_name=_("reason for withdrawal"), blank=True)
 
     class Meta:
+        verbose_name = _("published version")
+        verbose_name_plural = _("published versions")
         ordering = ["index", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["index", "version"], name="publication_unique_version"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.index_id} v{self.version}"
+        return f"{self.index.code} v{self.version}"
 
 
 class PublishedFile(models.Model):
     """An export file of a publication, frozen when it was published (spec §10): the public
     downloads and `export_scores --version N` give these bytes."""
 
-    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="files")
-    name = models.CharField(max_length=32)  # a level (total, area, …) or total-intervals
-    content = models.TextField()
+    publication = models.ForeignKey(Publication, verbose_name=_("published version"),
+                                    on_delete=models.CASCADE, related_name="files")
+    # a level (total, area, …) or total-intervals
+    name = models.CharField(verbose_name=_("file"), max_length=32)
+    content = models.TextField(verbose_name=_("content"))
 
     class Meta:
+        verbose_name = _("published file")
+        verbose_name_plural = _("published files")
         constraints = [
             models.UniqueConstraint(fields=["publication", "name"], name="publishedfile_unique"),
         ]
@@ -359,18 +439,26 @@ class PublishedFile(models.Model):
 class PublishedResult(models.Model):
     """One node's result as it was published."""
 
-    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="results")
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
-    node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="+")
-    points = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
-    max_points = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
-    percent = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
-    points_exact = models.TextField(blank=True)
-    percent_exact = models.TextField(blank=True)
-    flags = models.CharField(max_length=64, blank=True)
-    valid_answers = models.BigIntegerField(default=0)
+    publication = models.ForeignKey(Publication, verbose_name=_("published version"),
+                                    on_delete=models.CASCADE, related_name="results")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.PROTECT,
+                                 related_name="+")
+    node = models.ForeignKey(Node, verbose_name=_("index node"), on_delete=models.PROTECT,
+                             related_name="+")
+    points = models.DecimalField(verbose_name=_("points"), max_digits=24, decimal_places=12,
+                                 null=True, blank=True)
+    max_points = models.DecimalField(verbose_name=_("maximum points"), max_digits=24,
+                                     decimal_places=12, null=True, blank=True)
+    percent = models.DecimalField(verbose_name=_("percent"), max_digits=24, decimal_places=12,
+                                  null=True, blank=True)
+    points_exact = models.TextField(verbose_name=_("exact points"), blank=True)
+    percent_exact = models.TextField(verbose_name=_("exact percent"), blank=True)
+    flags = models.CharField(verbose_name=_("flags"), max_length=64, blank=True)
+    valid_answers = models.BigIntegerField(verbose_name=_("valid answers"), default=0)
 
     class Meta:
+        verbose_name = _("published result")
+        verbose_name_plural = _("published results")
         constraints = [
             models.UniqueConstraint(fields=["publication", "province", "node"],
                                     name="publishedresult_unique_node"),
@@ -400,23 +488,28 @@ class AuditEvent(models.Model):
         UNCERTAINTY = "uncertainty", _("Intervals computed")
         WEIGHTS = "weights", _("Survey weights computed")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(verbose_name=_("time"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.SET_NULL,
+        null=True, blank=True,
         related_name="audit_events",
     )
-    action = models.CharField(max_length=16, choices=Action.choices)
-    detail = models.JSONField(default=dict)
+    action = models.CharField(verbose_name=_("action"), max_length=16, choices=Action.choices)
+    detail = models.JSONField(verbose_name=_("detail"), default=dict)
     address = models.GenericIPAddressField(
-        null=True, blank=True, help_text=_("The staff member's network address (web only)"))
+        verbose_name=_("network address"), null=True, blank=True,
+        help_text=_("The staff member's network address (web only)"))
     count = models.PositiveIntegerField(
-        default=1, help_text=_("How many times it happened (refused log-ins of one lock-out)"))
+        verbose_name=_("times"), default=1,
+        help_text=_("How many times it happened (refused log-ins of one lock-out)"))
 
     class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log entries")
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action}"
+        return f"{local_time(self.at)} {self.user or '—'} {self.get_action_display()}"
 
 
 # --- data quality ---------------------------------------------------------------------------
@@ -429,15 +522,17 @@ class QualityFlag(models.Model):
         STRAIGHT_LINER = "straight_liner", _("Straight-liner")
         DUPLICATE = "duplicate", _("Near-duplicate")
 
-    submission = models.ForeignKey("surveys.Submission", on_delete=models.CASCADE,
-                                   related_name="quality_flags")
-    reason = models.CharField(max_length=16, choices=Reason.choices)
-    detail = models.CharField(max_length=200, blank=True)
-    facts = models.JSONField(default=dict, blank=True,
+    submission = models.ForeignKey("surveys.Submission", verbose_name=_("submission"),
+                                   on_delete=models.CASCADE, related_name="quality_flags")
+    reason = models.CharField(verbose_name=_("reason"), max_length=16, choices=Reason.choices)
+    detail = models.CharField(verbose_name=_("detail"), max_length=200, blank=True)
+    facts = models.JSONField(verbose_name=_("figures"), default=dict, blank=True,
                              help_text=_("The figures behind the detail, to show it in words"))
-    found_at = models.DateTimeField(auto_now_add=True)
+    found_at = models.DateTimeField(verbose_name=_("found at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("quality flag")
+        verbose_name_plural = _("quality flags")
         constraints = [
             models.UniqueConstraint(fields=["submission", "reason"], name="qualityflag_unique"),
         ]
@@ -456,19 +551,25 @@ class UncertaintyRun(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="uncertainty_runs")
-    seed = models.PositiveIntegerField()
-    replicates = models.PositiveIntegerField()
-    node_codes = models.JSONField(default=list)  # the order of values in each replicate
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    index = models.ForeignKey(Index, verbose_name=_("index"), on_delete=models.CASCADE,
+                              related_name="uncertainty_runs")
+    seed = models.PositiveIntegerField(verbose_name=_("seed"))
+    replicates = models.PositiveIntegerField(verbose_name=_("replicates"))
+    # the order of values in each replicate
+    node_codes = models.JSONField(verbose_name=_("node codes"), default=list)
+    status = models.CharField(verbose_name=_("status"), max_length=8, choices=Status.choices,
+                              default=Status.RUNNING)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.SET_NULL,
+        null=True, blank=True,
         related_name="+",
     )
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("bootstrap run")
+        verbose_name_plural = _("bootstrap runs")
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
@@ -478,12 +579,16 @@ class UncertaintyRun(models.Model):
 class Replicate(models.Model):
     """One bootstrap replicate of one province: every survey-based node's value, as float64."""
 
-    run = models.ForeignKey(UncertaintyRun, on_delete=models.CASCADE, related_name="rows")
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
-    number = models.PositiveIntegerField()
-    values = models.BinaryField()
+    run = models.ForeignKey(UncertaintyRun, verbose_name=_("bootstrap run"),
+                            on_delete=models.CASCADE, related_name="rows")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="+")
+    number = models.PositiveIntegerField(verbose_name=_("replicate number"))
+    values = models.BinaryField(verbose_name=_("values"))
 
     class Meta:
+        verbose_name = _("bootstrap replicate")
+        verbose_name_plural = _("bootstrap replicates")
         constraints = [
             models.UniqueConstraint(fields=["run", "province", "number"],
                                     name="replicate_unique_number"),
@@ -496,13 +601,20 @@ class Replicate(models.Model):
 class Interval(models.Model):
     """The 95 % bootstrap interval of one node of one province (points for PAR, % for SIPAS)."""
 
-    run = models.ForeignKey(UncertaintyRun, on_delete=models.CASCADE, related_name="intervals")
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
-    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="+")
-    low = models.DecimalField(max_digits=16, decimal_places=6, null=True)
-    high = models.DecimalField(max_digits=16, decimal_places=6, null=True)
+    run = models.ForeignKey(UncertaintyRun, verbose_name=_("bootstrap run"),
+                            on_delete=models.CASCADE, related_name="intervals")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="+")
+    node = models.ForeignKey(Node, verbose_name=_("index node"), on_delete=models.CASCADE,
+                             related_name="+")
+    low = models.DecimalField(verbose_name=_("lower bound"), max_digits=16, decimal_places=6,
+                              null=True)
+    high = models.DecimalField(verbose_name=_("upper bound"), max_digits=16, decimal_places=6,
+                               null=True)
 
     class Meta:
+        verbose_name = _("interval")
+        verbose_name_plural = _("intervals")
         constraints = [
             models.UniqueConstraint(fields=["run", "province", "node"], name="interval_unique"),
         ]
@@ -514,14 +626,18 @@ class Interval(models.Model):
 class RankInterval(models.Model):
     """A province's median rank and 5th–95th percentile rank over the bootstrap replicates."""
 
-    run = models.ForeignKey(UncertaintyRun, on_delete=models.CASCADE, related_name="ranks")
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
-    median = models.PositiveSmallIntegerField()
-    low = models.PositiveSmallIntegerField()
-    high = models.PositiveSmallIntegerField()
-    group = models.PositiveSmallIntegerField()
+    run = models.ForeignKey(UncertaintyRun, verbose_name=_("bootstrap run"),
+                            on_delete=models.CASCADE, related_name="ranks")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="+")
+    median = models.PositiveSmallIntegerField(verbose_name=_("median rank"))
+    low = models.PositiveSmallIntegerField(verbose_name=_("5th percentile rank"))
+    high = models.PositiveSmallIntegerField(verbose_name=_("95th percentile rank"))
+    group = models.PositiveSmallIntegerField(verbose_name=_("group"))
 
     class Meta:
+        verbose_name = _("rank interval")
+        verbose_name_plural = _("rank intervals")
         constraints = [
             models.UniqueConstraint(fields=["run", "province"], name="rankinterval_unique"),
         ]
@@ -535,14 +651,18 @@ class RankInterval(models.Model):
 class Margin(models.Model):
     """A population share of one category of a respondent question, in one province."""
 
-    questionnaire = models.ForeignKey("surveys.Questionnaire", on_delete=models.CASCADE,
-                                      related_name="margins")
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
-    value = models.IntegerField()
-    share = models.DecimalField(max_digits=10, decimal_places=8)
+    questionnaire = models.ForeignKey("surveys.Questionnaire", verbose_name=_("questionnaire"),
+                                      on_delete=models.CASCADE, related_name="margins")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="+")
+    question = models.ForeignKey(Question, verbose_name=_("question"), on_delete=models.CASCADE,
+                                 related_name="+")
+    value = models.IntegerField(verbose_name=_("answer value"))
+    share = models.DecimalField(verbose_name=_("population share"), max_digits=10, decimal_places=8)
 
     class Meta:
+        verbose_name = _("population margin")
+        verbose_name_plural = _("population margins")
         constraints = [
             models.UniqueConstraint(fields=["questionnaire", "province", "question", "value"],
                                     name="margin_unique"),
@@ -555,9 +675,13 @@ class Margin(models.Model):
 class SurveyWeight(models.Model):
     """A submission's post-stratification weight (they average 1 within a province)."""
 
-    submission = models.OneToOneField("surveys.Submission", on_delete=models.CASCADE,
-                                      related_name="survey_weight")
-    weight = models.DecimalField(max_digits=16, decimal_places=9)
+    submission = models.OneToOneField("surveys.Submission", verbose_name=_("submission"),
+                                      on_delete=models.CASCADE, related_name="survey_weight")
+    weight = models.DecimalField(verbose_name=_("weight"), max_digits=16, decimal_places=9)
+
+    class Meta:
+        verbose_name = _("survey weight")
+        verbose_name_plural = _("survey weights")
 
     def __str__(self) -> str:
         return f"{self.submission_id} × {self.weight}"
@@ -566,20 +690,29 @@ class SurveyWeight(models.Model):
 class WeightedResult(models.Model):
     """An index total weighted to the population margins, with its precision."""
 
-    index = models.ForeignKey(Index, on_delete=models.CASCADE, related_name="weighted_results")
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
-    weighted = models.DecimalField(max_digits=24, decimal_places=12, null=True)
-    unweighted = models.DecimalField(max_digits=24, decimal_places=12, null=True)
-    respondents = models.PositiveIntegerField()
-    effective_size = models.DecimalField(max_digits=14, decimal_places=2)
-    sd = models.DecimalField(max_digits=14, decimal_places=6, null=True)
-    margin_of_error = models.DecimalField(max_digits=14, decimal_places=6, null=True)
+    index = models.ForeignKey(Index, verbose_name=_("index"), on_delete=models.CASCADE,
+                              related_name="weighted_results")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="+")
+    weighted = models.DecimalField(verbose_name=_("weighted value"), max_digits=24,
+                                   decimal_places=12, null=True)
+    unweighted = models.DecimalField(verbose_name=_("unweighted value"), max_digits=24,
+                                     decimal_places=12, null=True)
+    respondents = models.PositiveIntegerField(verbose_name=_("respondents"))
+    effective_size = models.DecimalField(verbose_name=_("effective size"), max_digits=14,
+                                         decimal_places=2)
+    sd = models.DecimalField(verbose_name=_("standard deviation"), max_digits=14, decimal_places=6,
+                             null=True)
+    margin_of_error = models.DecimalField(verbose_name=_("margin of error"), max_digits=14,
+                                          decimal_places=6, null=True)
     # Margin categories raked as one because the sample was too sparse to meet them apart:
     # [{"questionnaire", "question", "values", "respondents", "share"}] (scoring.weighting).
-    collapsed = models.JSONField(default=list, blank=True)
-    computed_at = models.DateTimeField()
+    collapsed = models.JSONField(verbose_name=_("collapsed categories"), default=list, blank=True)
+    computed_at = models.DateTimeField(verbose_name=_("computed at"))
 
     class Meta:
+        verbose_name = _("weighted result")
+        verbose_name_plural = _("weighted results")
         constraints = [
             models.UniqueConstraint(fields=["index", "province"], name="weightedresult_unique"),
         ]

@@ -7,16 +7,20 @@ import hashlib
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
+from django.utils.translation import get_language
 
 from scoring import engine
+from scoring.audit_text import AuditNames
 from scoring.models import (
     LEVEL_NAMES,
     AnswerTally,
     Assessment,
+    AuditEvent,
     Index,
     IndexKind,
     Node,
@@ -26,7 +30,7 @@ from scoring.models import (
     PublishedResult,
     Source,
 )
-from surveys.models import CrosswalkLink, Province, ScaleOption
+from surveys.models import CrosswalkLink, Province, Questionnaire, ScaleOption
 from surveys.spreadsheets import BOM
 
 
@@ -339,3 +343,88 @@ def results_checksum(index: Index) -> tuple[str, int]:
     for row in rows:
         digest.update(("|".join(str(v) for v in row) + "\n").encode())
     return digest.hexdigest(), len(rows)
+
+
+# --- the audit log ------------------------------------------------------------------------------
+
+AUDIT_PROVINCE_KEYS = ("province", "previous_province")
+
+
+def audit_events(*, person: str = "", action: str = "", province: str = "",
+                 date_from: date | None = None, date_to: date | None = None):
+    """The audit events matching the filters, newest first, with their user.
+
+    `person` is a username: the events they did, and the failed or refused log-ins
+    under that name. `province` is a province code, in the event's detail (a role's
+    province, before or after the change, counts too). Dates are local days, inclusive.
+    """
+    events = AuditEvent.objects.select_related("user")
+    if person:
+        events = events.filter(Q(user__username=person) | Q(user__isnull=True,
+                                                            detail__username=person))
+    if action:
+        events = events.filter(action=action)
+    if province:
+        events = events.filter(Q(detail__province=province)
+                               | Q(detail__previous_province=province))
+    if date_from:
+        events = events.filter(at__date__gte=date_from)
+    if date_to:
+        events = events.filter(at__date__lte=date_to)
+    return events.order_by("-at", "-id")
+
+
+def audit_names(details: Iterable[dict]) -> AuditNames:
+    """Names of the provinces, indices and questionnaires these details mention (3 queries)."""
+    index_codes, questionnaire_codes, province_codes = set(), set(), set()
+    for detail in details:
+        if not isinstance(detail, dict):
+            continue
+        for key, codes in (("index", index_codes), ("questionnaire", questionnaire_codes)):
+            if isinstance(detail.get(key), str):
+                codes.add(detail[key])
+        for key in AUDIT_PROVINCE_KEYS:
+            if isinstance(detail.get(key), str):
+                province_codes.add(detail[key])
+        if isinstance(detail.get("provinces"), list):
+            province_codes.update(str(code) for code in detail["provinces"])
+    english = (get_language() or "vi")[:2] == "en"
+
+    def pick(vi: str, en: str) -> str:
+        return (en if english else "") or vi
+
+    indices = list(Index.objects.filter(code__in=index_codes)
+                   .values_list("code", "province_set_id", "title_vi", "title_en")
+                   ) if index_codes else []
+    questionnaires = list(Questionnaire.objects.filter(code__in=questionnaire_codes)
+                          .values_list("code", "province_set_id", "title_vi", "title_en")
+                          ) if questionnaire_codes else []
+    provinces = list(Province.objects.filter(code__in=province_codes)
+                     .order_by("province_set__first_year", "code")
+                     .values_list("province_set_id", "code", "name_vi", "name_en")
+                     ) if province_codes else []
+    any_set: dict[str, list[str]] = {}
+    for _set, code, vi, en in provinces:
+        names = any_set.setdefault(code, [])
+        if pick(vi, en) not in names:
+            names.append(pick(vi, en))
+    return AuditNames(
+        provinces={(set_id, code): pick(vi, en) for set_id, code, vi, en in provinces},
+        any_set={code: " / ".join(names) for code, names in any_set.items()},
+        index_sets={code: set_id for code, set_id, _vi, _en in indices},
+        questionnaire_sets={code: set_id for code, set_id, _vi, _en in questionnaires},
+        indices={code: pick(vi, en) for code, _set, vi, en in indices},
+        questionnaires={code: pick(vi, en) for code, _set, vi, en in questionnaires})
+
+
+def audit_province_choices() -> list[tuple[str, str]]:
+    """Every province code with its names in the active language, for the audit log's filter
+    (a code names one province in each set that has it)."""
+    english = (get_language() or "vi")[:2] == "en"
+    names: dict[str, list[str]] = {}
+    for code, vi, en in (Province.objects.order_by("code", "province_set__first_year")
+                         .values_list("code", "name_vi", "name_en")):
+        name = (en if english else "") or vi
+        if name not in names.setdefault(code, []):
+            names[code].append(name)
+    return [(code, f"{code} · {' / '.join(found)}") for code, found in names.items()]

@@ -6,6 +6,8 @@ province's data, checks the province against the user's role.
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -24,9 +26,10 @@ from django.views.decorators.http import require_POST
 
 from scoring import charts, precision, review, selectors, sensitivity
 from scoring import quality as quality_rules
+from scoring.audit_text import audit_line
 from scoring.auth import StaffAuthenticationForm
 from scoring.exports import write_xlsx
-from scoring.forms import AssessmentsForm
+from scoring.forms import AssessmentsForm, AuditFilterForm
 from scoring.models import (
     LEVEL_LABELS,
     LEVEL_NAMES,
@@ -383,14 +386,51 @@ def monitoring(request: HttpRequest, year: int) -> HttpResponse:
                   {"page": page, "year": year, "chart": chart})
 
 
+AUDIT_PAGE_EVENTS = 500
+AUDIT_COLUMNS = ["at", "user", "action", "province", "address", "via", "description", "detail"]
+
+
 @staff_required(Role.ADMINISTRATOR)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    events = AuditEvent.objects.select_related("user")
-    action = request.GET.get("action", "")
-    if action:
-        events = events.filter(action=action)
+    """The audit log in words, filtered: the latest 500 events (the CSV holds them all)."""
+    form = AuditFilterForm(request.GET, provinces=selectors.audit_province_choices())
+    events = selectors.audit_events(**form.filters())
+    shown = list(events[:AUDIT_PAGE_EVENTS + 1])
+    total = events.count() if len(shown) > AUDIT_PAGE_EVENTS else len(shown)
+    shown = shown[:AUDIT_PAGE_EVENTS]
+    names = selectors.audit_names(e.detail for e in shown)
+    query = request.GET.urlencode()
     return render(request, "scoring/audit_admin.html", {
-        "events": events[:500], "actions": AuditEvent.Action.choices, "action": action})
+        "form": form, "lines": [audit_line(e, names) for e in shown], "total": total,
+        "limit": AUDIT_PAGE_EVENTS,
+        "download": reverse("scoring:audit-download") + (f"?{query}" if query else "")})
+
+
+@staff_required(Role.ADMINISTRATOR)
+def audit_download(request: HttpRequest) -> HttpResponse:
+    """The filtered audit log as CSV (every matching event), with each event in words in the
+    page's language beside its JSON detail; the download itself is audited."""
+    form = AuditFilterForm(request.GET, provinces=selectors.audit_province_choices())
+    filters = form.filters()
+    events = list(selectors.audit_events(**filters))
+    names = selectors.audit_names(e.detail for e in events)
+    rows = []
+    for event in events:
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        line = audit_line(event, names)
+        rows.append([timezone.localtime(event.at).isoformat(timespec="seconds"),
+                     event.user.get_username() if event.user else "", event.action,
+                     detail.get("province") or "", event.address or "", detail.get("via") or "",
+                     line.description,
+                     json.dumps(event.detail, ensure_ascii=False, sort_keys=True)])
+    record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD, kind="audit",
+                 format="csv", rows=len(rows),
+                 filters={k: str(v) for k, v in filters.items() if v})
+    response = HttpResponse(csv_text(AUDIT_COLUMNS, rows, bom=True),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-log-{timezone.localdate():%Y%m%d}.csv"')
+    return response
 
 
 @staff_required(*REVIEWERS)

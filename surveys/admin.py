@@ -6,6 +6,8 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from surveys.distribution import code_rows, invitation_rows
@@ -20,6 +22,18 @@ from surveys.models import (
     Submission,
 )
 from surveys.spreadsheets import csv_text
+
+
+def english_text(field: str, label):
+    """A read-only admin column or field showing an English text as such (lang="en"), so that
+    screen readers read it in English and the Vietnamese pages tell it from their own text."""
+
+    @admin.display(description=label, ordering=field)
+    def shown(self, obj):
+        value = getattr(obj, field)
+        return format_html('<span lang="en">{}</span>', value) if value else "-"
+
+    return shown
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -42,30 +56,55 @@ class ProvinceSetAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_provinces=Count("provinces"))
 
-    @admin.display(description="provinces", ordering="_provinces")
+    @admin.display(description=_("provinces"), ordering="_provinces")
     def province_count(self, obj):
         return obj._provinces
 
 
+class RegionFilter(admin.SimpleListFilter):
+    """Regions by their name in the page's language."""
+
+    title = _("region")
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        english = (get_language() or "vi")[:2] == "en"
+        return [(code, (en if english else "") or vi) for code, vi, en in
+                Province.objects.order_by("region_code")
+                .values_list("region_code", "region_vi", "region_en").distinct()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(region_code=self.value()) if self.value() else queryset
+
+
 @admin.register(Province)
 class ProvinceAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_vi", "name_en", "region_en", "successor", "province_set"]
-    list_filter = ["province_set", "region_en"]
+    list_display = ["code", "name_vi", "name_en_shown", "region_shown", "successor",
+                    "province_set"]
+    list_filter = ["province_set", RegionFilter]
     search_fields = ["code", "name_vi", "name_en"]
     list_per_page = 100
+
+    name_en_shown = english_text("name_en", _("name (English)"))
+
+    @admin.display(description=_("region"), ordering="region_code")
+    def region_shown(self, obj):
+        return obj.region
 
 
 class SectionInline(admin.TabularInline):
     model = Section
-    fields = ["position", "code", "title_vi", "title_en"]
+    fields = ["position", "code", "title_vi", "title_en_shown"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
+    title_en_shown = english_text("title_en", _("title (English)"))
+
 
 class DistributionForm(forms.Form):
     provinces = forms.ModelMultipleChoiceField(
-        queryset=Province.objects.none(), required=False,
+        queryset=Province.objects.none(), required=False, label=_("Provinces"),
         help_text=_("Leave empty for every province."))
     count = forms.IntegerField(min_value=1, max_value=10_000, initial=10,
                                label=_("How many per province"))
@@ -77,14 +116,22 @@ class DistributionForm(forms.Form):
 
 @admin.register(Questionnaire)
 class QuestionnaireAdmin(admin.ModelAdmin):
-    list_display = ["code", "year", "audience", "respondent_group", "title_vi", "question_count",
+    list_display = ["code", "year", "audience", "respondent_group_shown", "title_vi",
+                    "question_count",
                     "is_open", "closes_at", "distribute"]
     list_filter = ["year", "audience"]
-    readonly_fields = ["code", "year", "audience", "respondent_group", "title_vi", "title_en",
-                       "province_set", "checksum", "loaded_at", "definition"]
-    fields = ["code", "year", "audience", "respondent_group", "title_vi", "title_en",
-              "province_set", "is_open", "closes_at", "checksum", "loaded_at"]
+    readonly_fields = ["code", "year", "audience", "respondent_group_shown", "title_vi",
+                       "title_en_shown", "province_set", "checksum", "loaded_at", "definition"]
+    fields = ["code", "year", "audience", "respondent_group_shown", "title_vi",
+              "title_en_shown", "province_set", "is_open", "closes_at", "checksum", "loaded_at"]
     inlines = [SectionInline]
+
+    title_en_shown = english_text("title_en", _("title (English)"))
+
+    @admin.display(description=_("respondent group"), ordering="respondent_group")
+    def respondent_group_shown(self, obj):
+        """The group's code as the questionnaire file names it (its title says who answers)."""
+        return format_html('<code translate="no">{}</code>', obj.respondent_group)
 
     def get_urls(self):
         return [path("<int:pk>/distribute/", self.admin_site.admin_view(self.distribute_view),
@@ -92,8 +139,6 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("links / codes"))
     def distribute(self, obj):
-        from django.utils.html import format_html
-
         label = _("Issue invitations") if obj.audience == "official" else \
             _("Generate one-time codes")
         return format_html('<a href="{}">{}</a>',
@@ -118,7 +163,13 @@ class QuestionnaireAdmin(admin.ModelAdmin):
             kind = "invitations" if questionnaire.audience == "official" else "codes"
             response["Content-Disposition"] = (
                 f'attachment; filename="{questionnaire.code}-{kind}.csv"')
-            self.message_user(request, f"{len(rows)} {kind} issued", messages.SUCCESS)
+            if questionnaire.audience == "official":
+                issued = ngettext("%(n)s invitation link issued.",
+                                  "%(n)s invitation links issued.", len(rows))
+            else:
+                issued = ngettext("%(n)s one-time code generated.",
+                                  "%(n)s one-time codes generated.", len(rows))
+            self.message_user(request, issued % {"n": len(rows)}, messages.SUCCESS)
             return response
         return render(request, "admin/surveys/distribute.html", {
             **self.admin_site.each_context(request), "form": form,
@@ -130,7 +181,7 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_questions=Count("questions"))
 
-    @admin.display(description="questions", ordering="_questions")
+    @admin.display(description=_("questions"), ordering="_questions")
     def question_count(self, obj):
         return obj._questions
 
@@ -144,6 +195,12 @@ class QuestionAdmin(ViewOnlyAdmin):
     list_filter = ["questionnaire", "type"]
     search_fields = ["code", "text_vi", "text_en"]
     list_select_related = ["questionnaire", "section", "scale"]
+    fields = ["questionnaire", "section", "code", "text_vi", "text_en_shown", "type", "scale",
+              "required", "show_if_question", "show_if_values", "min_value", "max_value",
+              "max_length", "position"]
+    readonly_fields = fields
+
+    text_en_shown = english_text("text_en", _("text (English)"))
 
 
 @admin.register(Submission)

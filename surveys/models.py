@@ -18,12 +18,14 @@ class Bilingual:
 class ProvinceSet(models.Model):
     """The list of provinces in force for a span of years (63 until mid-2025, then 34)."""
 
-    code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
-    first_year = models.PositiveSmallIntegerField()
-    last_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    code = models.SlugField(verbose_name=_("code"), max_length=32, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    first_year = models.PositiveSmallIntegerField(verbose_name=_("first year"))
+    last_year = models.PositiveSmallIntegerField(verbose_name=_("last year"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("province set")
+        verbose_name_plural = _("province sets")
         ordering = ["first_year"]
 
     def __str__(self) -> str:
@@ -32,17 +34,21 @@ class ProvinceSet(models.Model):
 
 class Province(Bilingual, models.Model):
     province_set = models.ForeignKey(
-        ProvinceSet, on_delete=models.PROTECT, related_name="provinces"
+        ProvinceSet, verbose_name=_("province set"), on_delete=models.PROTECT,
+        related_name="provinces"
     )
-    code = models.CharField(max_length=8, help_text=_("GSO code, e.g. 74"))
-    name_vi = models.CharField(max_length=120)
-    name_en = models.CharField(max_length=120)
-    region_code = models.CharField(max_length=16)
-    region_vi = models.CharField(max_length=120)
-    region_en = models.CharField(max_length=120)
-    successor = models.CharField(max_length=120, blank=True, help_text=_("Unit joined in 2025"))
+    code = models.CharField(verbose_name=_("code"), max_length=8, help_text=_("GSO code, e.g. 74"))
+    name_vi = models.CharField(verbose_name=_("name (Vietnamese)"), max_length=120)
+    name_en = models.CharField(verbose_name=_("name (English)"), max_length=120)
+    region_code = models.CharField(verbose_name=_("region code"), max_length=16)
+    region_vi = models.CharField(verbose_name=_("region (Vietnamese)"), max_length=120)
+    region_en = models.CharField(verbose_name=_("region (English)"), max_length=120)
+    successor = models.CharField(verbose_name=_("unit from 2025"), max_length=120, blank=True,
+                                 help_text=_("Unit joined in 2025"))
 
     class Meta:
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
         ordering = ["province_set", "code"]
         constraints = [
             models.UniqueConstraint(fields=["province_set", "code"], name="province_unique_code"),
@@ -68,13 +74,18 @@ class CrosswalkLink(models.Model):
     they all weigh the same.
     """
 
-    source = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="successor_links")
-    target = models.ForeignKey(Province, on_delete=models.PROTECT,
+    source = models.ForeignKey(Province, verbose_name=_("earlier province"),
+                               on_delete=models.PROTECT, related_name="successor_links")
+    target = models.ForeignKey(Province, verbose_name=_("unit it became"), on_delete=models.PROTECT,
                                related_name="predecessor_links")
-    target_set = models.ForeignKey(ProvinceSet, on_delete=models.PROTECT, related_name="+")
-    weight = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    target_set = models.ForeignKey(ProvinceSet, verbose_name=_("set of the unit"),
+                                   on_delete=models.PROTECT, related_name="+")
+    weight = models.DecimalField(verbose_name=_("weight"), max_digits=20, decimal_places=6,
+                                 null=True, blank=True)
 
     class Meta:
+        verbose_name = _("crosswalk link")
+        verbose_name_plural = _("crosswalk links")
         ordering = ["target_set", "target", "source"]
         constraints = [
             models.UniqueConstraint(fields=["source", "target_set"],
@@ -95,27 +106,33 @@ class Audience(models.TextChoices):
 class Questionnaire(Bilingual, models.Model):
     """One version of a questionnaire; frozen once it has submissions."""
 
-    code = models.SlugField(max_length=64, unique=True)
-    year = models.PositiveSmallIntegerField()
-    audience = models.CharField(max_length=16, choices=Audience.choices)
-    respondent_group = models.SlugField(max_length=64)
-    title_vi = models.CharField(max_length=300)
-    title_en = models.CharField(max_length=300)
+    code = models.SlugField(verbose_name=_("code"), max_length=64, unique=True)
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    audience = models.CharField(verbose_name=_("audience"), max_length=16, choices=Audience.choices)
+    respondent_group = models.SlugField(verbose_name=_("respondent group"), max_length=64)
+    title_vi = models.CharField(verbose_name=_("title (Vietnamese)"), max_length=300)
+    title_en = models.CharField(verbose_name=_("title (English)"), max_length=300)
     province_set = models.ForeignKey(
-        ProvinceSet, on_delete=models.PROTECT, related_name="questionnaires"
+        ProvinceSet, verbose_name=_("province set"), on_delete=models.PROTECT,
+        related_name="questionnaires"
     )
-    definition = models.JSONField(help_text=_("The loaded file, as parsed"))
-    checksum = models.CharField(max_length=64)
-    is_open = models.BooleanField(default=True)
+    definition = models.JSONField(verbose_name=_("definition"),
+                                  help_text=_("The loaded file, as parsed"))
+    checksum = models.CharField(verbose_name=_("checksum"), max_length=64)
+    is_open = models.BooleanField(verbose_name=_("open"), default=True)
     closes_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("After this moment no answer is accepted")
+        verbose_name=_("closes at"), null=True, blank=True,
+        help_text=_("After this moment no answer is accepted")
     )
     target_per_province = models.PositiveIntegerField(
-        default=0, help_text=_("Sample size wanted in each province (0: no target)")
+        verbose_name=_("target per province"), default=0,
+        help_text=_("Sample size wanted in each province (0: no target)")
     )
-    loaded_at = models.DateTimeField(auto_now=True)
+    loaded_at = models.DateTimeField(verbose_name=_("loaded at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
         ordering = ["-year", "code"]
 
     def __str__(self) -> str:
@@ -134,28 +151,34 @@ class Scale(models.Model):
     """A named answer scale; inline option lists become a scale named after their question."""
 
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.CASCADE, related_name="scales"
+        Questionnaire, verbose_name=_("questionnaire"), on_delete=models.CASCADE,
+        related_name="scales"
     )
-    code = models.CharField(max_length=64)
+    code = models.CharField(verbose_name=_("code"), max_length=64)
 
     class Meta:
+        verbose_name = _("answer scale")
+        verbose_name_plural = _("answer scales")
         constraints = [
             models.UniqueConstraint(fields=["questionnaire", "code"], name="scale_unique_code"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.questionnaire.code}:{self.code}"
+        return self.code
 
 
 class ScaleOption(Bilingual, models.Model):
-    scale = models.ForeignKey(Scale, on_delete=models.CASCADE, related_name="options")
-    value = models.IntegerField()
-    label_vi = models.CharField(max_length=300)
-    label_en = models.CharField(max_length=300)
-    substantive = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField()
+    scale = models.ForeignKey(Scale, verbose_name=_("answer scale"), on_delete=models.CASCADE,
+                              related_name="options")
+    value = models.IntegerField(verbose_name=_("value"))
+    label_vi = models.CharField(verbose_name=_("label (Vietnamese)"), max_length=300)
+    label_en = models.CharField(verbose_name=_("label (English)"), max_length=300)
+    substantive = models.BooleanField(verbose_name=_("counts as an answer"), default=True)
+    position = models.PositiveSmallIntegerField(verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("scale option")
+        verbose_name_plural = _("scale options")
         ordering = ["scale", "position"]
         constraints = [
             models.UniqueConstraint(fields=["scale", "value"], name="scaleoption_unique_value"),
@@ -171,21 +194,24 @@ class ScaleOption(Bilingual, models.Model):
 
 class Section(Bilingual, models.Model):
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.CASCADE, related_name="sections"
+        Questionnaire, verbose_name=_("questionnaire"), on_delete=models.CASCADE,
+        related_name="sections"
     )
-    code = models.CharField(max_length=32)
-    title_vi = models.CharField(max_length=300)
-    title_en = models.CharField(max_length=300)
-    position = models.PositiveSmallIntegerField()
+    code = models.CharField(verbose_name=_("code"), max_length=32)
+    title_vi = models.CharField(verbose_name=_("title (Vietnamese)"), max_length=300)
+    title_en = models.CharField(verbose_name=_("title (English)"), max_length=300)
+    position = models.PositiveSmallIntegerField(verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("questionnaire section")
+        verbose_name_plural = _("questionnaire sections")
         ordering = ["questionnaire", "position"]
         constraints = [
             models.UniqueConstraint(fields=["questionnaire", "code"], name="section_unique_code"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.questionnaire.code}:{self.code}"
+        return f"{self.code} {self.title}"
 
     @property
     def title(self) -> str:
@@ -205,25 +231,34 @@ CHOICE_TYPES = (QuestionType.SCALE, QuestionType.SINGLE_CHOICE, QuestionType.MUL
 
 class Question(Bilingual, models.Model):
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+        Questionnaire, verbose_name=_("questionnaire"), on_delete=models.CASCADE,
+        related_name="questions"
     )
-    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="questions")
-    code = models.CharField(max_length=32)
-    text_vi = models.TextField()
-    text_en = models.TextField()
-    type = models.CharField(max_length=16, choices=QuestionType.choices)
+    section = models.ForeignKey(Section, verbose_name=_("section"), on_delete=models.CASCADE,
+                                related_name="questions")
+    code = models.CharField(verbose_name=_("code"), max_length=32)
+    text_vi = models.TextField(verbose_name=_("text (Vietnamese)"))
+    text_en = models.TextField(verbose_name=_("text (English)"))
+    type = models.CharField(verbose_name=_("type"), max_length=16, choices=QuestionType.choices)
     scale = models.ForeignKey(
-        Scale, on_delete=models.PROTECT, null=True, blank=True, related_name="questions"
+        Scale, verbose_name=_("answer scale"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="questions"
     )
-    required = models.BooleanField(default=False)
-    show_if_question = models.CharField(max_length=32, blank=True)
-    show_if_values = models.JSONField(default=list, blank=True)
-    min_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    max_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    max_length = models.PositiveIntegerField(default=2000)
-    position = models.PositiveSmallIntegerField()
+    required = models.BooleanField(verbose_name=_("required"), default=False)
+    show_if_question = models.CharField(verbose_name=_("shown if question"), max_length=32,
+                                        blank=True)
+    show_if_values = models.JSONField(verbose_name=_("shown if its answer is"), default=list,
+                                      blank=True)
+    min_value = models.DecimalField(verbose_name=_("minimum"), max_digits=14, decimal_places=4,
+                                    null=True, blank=True)
+    max_value = models.DecimalField(verbose_name=_("maximum"), max_digits=14, decimal_places=4,
+                                    null=True, blank=True)
+    max_length = models.PositiveIntegerField(verbose_name=_("maximum length"), default=2000)
+    position = models.PositiveSmallIntegerField(verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         ordering = ["questionnaire", "position"]
         constraints = [
             models.UniqueConstraint(fields=["questionnaire", "code"], name="question_unique_code"),
@@ -256,22 +291,28 @@ class Submission(models.Model):
         IMPORT = "import", _("CSV import")
         DEMO = "demo", _("Demo data")
 
-    key = models.CharField(max_length=64, unique=True)
+    key = models.CharField(verbose_name=_("submission key"), max_length=64, unique=True)
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.PROTECT, related_name="submissions"
+        Questionnaire, verbose_name=_("questionnaire"), on_delete=models.PROTECT,
+        related_name="submissions"
     )
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="submissions")
-    channel = models.CharField(max_length=8, choices=Channel.choices)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    content_hash = models.CharField(max_length=64)
-    receipt = models.CharField(max_length=16, unique=True, null=True, blank=True)
-    excluded = models.BooleanField(default=False)
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.PROTECT,
+                                 related_name="submissions")
+    channel = models.CharField(verbose_name=_("channel"), max_length=8, choices=Channel.choices)
+    submitted_at = models.DateTimeField(verbose_name=_("submitted at"), null=True, blank=True)
+    received_at = models.DateTimeField(verbose_name=_("received at"), auto_now_add=True)
+    content_hash = models.CharField(verbose_name=_("content hash"), max_length=64)
+    receipt = models.CharField(verbose_name=_("receipt code"), max_length=16, unique=True,
+                               null=True, blank=True)
+    excluded = models.BooleanField(verbose_name=_("excluded"), default=False)
     duration_seconds = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("Time from the first page to the final submit"))
-    counted_at = models.DateTimeField(null=True, blank=True)
+        verbose_name=_("duration (seconds)"), null=True, blank=True,
+        help_text=_("Time from the first page to the final submit"))
+    counted_at = models.DateTimeField(verbose_name=_("counted at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
         indexes = [
             models.Index(fields=["questionnaire", "province"], name="submission_q_province"),
             models.Index(
@@ -289,13 +330,18 @@ class Submission(models.Model):
 class Answer(models.Model):
     """One answer value: choice answers in `option_value` (one row per chosen option)."""
 
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
-    option_value = models.IntegerField(null=True, blank=True)
-    number_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    text_value = models.TextField(blank=True)
+    submission = models.ForeignKey(Submission, verbose_name=_("submission"),
+                                   on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, verbose_name=_("question"), on_delete=models.PROTECT,
+                                 related_name="answers")
+    option_value = models.IntegerField(verbose_name=_("chosen option"), null=True, blank=True)
+    number_value = models.DecimalField(verbose_name=_("number answered"), max_digits=14,
+                                       decimal_places=4, null=True, blank=True)
+    text_value = models.TextField(verbose_name=_("text answered"), blank=True)
 
     class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
         constraints = [
             models.UniqueConstraint(
                 fields=["submission", "question", "option_value"], name="answer_unique_option"
@@ -315,20 +361,24 @@ class AccessCode(models.Model):
     """
 
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.CASCADE, related_name="access_codes"
+        Questionnaire, verbose_name=_("questionnaire"), on_delete=models.CASCADE,
+        related_name="access_codes"
     )
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="access_codes")
-    code_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    used = models.BooleanField(default=False)
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="access_codes")
+    code_hash = models.CharField(verbose_name=_("code hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    used = models.BooleanField(verbose_name=_("used"), default=False)
 
     class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
         indexes = [
             models.Index(fields=["questionnaire", "province"], name="accesscode_q_province"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.questionnaire_id}:{self.province_id}:{self.code_hash[:8]}"
+        return f"{self.questionnaire.code} · {self.province.code} · {self.code_hash[:8]}"
 
 
 class Invitation(models.Model):
@@ -339,31 +389,40 @@ class Invitation(models.Model):
     """
 
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.CASCADE, related_name="invitations"
+        Questionnaire, verbose_name=_("questionnaire"), on_delete=models.CASCADE,
+        related_name="invitations"
     )
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="invitations")
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    used = models.BooleanField(default=False)
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="invitations")
+    token_hash = models.CharField(verbose_name=_("link hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"), null=True, blank=True)
+    used = models.BooleanField(verbose_name=_("used"), default=False)
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         indexes = [
             models.Index(fields=["questionnaire", "province"], name="invitation_q_province"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.questionnaire_id}:{self.province_id}:{self.token_hash[:8]}"
+        return f"{self.questionnaire.code} · {self.province.code} · {self.token_hash[:8]}"
 
 
 class Draft(models.Model):
     """The answers an official has saved so far, resumable from any device with the link."""
 
-    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="draft")
-    submission_key = models.CharField(max_length=64)
-    answers = models.JSONField(default=dict)
-    position = models.PositiveSmallIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    invitation = models.OneToOneField(Invitation, verbose_name=_("invitation"),
+                                      on_delete=models.CASCADE, related_name="draft")
+    submission_key = models.CharField(verbose_name=_("submission key"), max_length=64)
+    answers = models.JSONField(verbose_name=_("answers"), default=dict)
+    position = models.PositiveSmallIntegerField(verbose_name=_("page reached"), default=0)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("draft")
+        verbose_name_plural = _("drafts")
 
     def __str__(self) -> str:
         return f"draft {self.invitation_id} at section {self.position}"

@@ -410,7 +410,7 @@ def test_the_sensitivity_page_checks_its_form_and_moves_close_provinces(review, 
     url = reverse("scoring:sensitivity", args=["mini-par"])
     page = client.get(url, {"variation": "95", "draws": "5", "seed": "1"}).content.decode()
     assert re.findall(r'invalid-feedback">([^<]*)', page) == [
-        "Đảm bảo giá trị này là nhỏ hơn hoặc bằng với 90 .",  # Django's own Vietnamese
-        "Đảm bảo giá trị này lớn hơn hoặc bằng với 10 ."]
+        "Giá trị phải nhỏ hơn hoặc bằng 90.",  # Django's message, in the project's Vietnamese
+        "Giá trị phải lớn hơn hoặc bằng 10."]
     page = client.get(url, {"variation": "20", "draws": "200", "seed": "3"}).content.decode()
     assert 'id="mean-shift"' in page and 'data-province="74"' in page

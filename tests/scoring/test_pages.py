@@ -47,7 +47,7 @@ def test_admin_lists_63_provinces_and_34_units(admin_client, bundled):
         pset = ProvinceSet.objects.get(code=code)
         page = admin_client.get(f"/admin/surveys/province/?province_set__id__exact={pset.pk}")
         assert page.status_code == 200
-        assert f"{count} provinces" in page.content.decode()
+        assert f"{count} tỉnh, thành phố" in page.content.decode()
     page = admin_client.get("/admin/scoring/index/")
     html = page.content.decode()
     assert "par-2024" in html and "sipas-2024" in html

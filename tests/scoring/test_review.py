@@ -59,6 +59,8 @@ MATRIX = {
                             "reviewer": 200, "administrator": 200, "superuser": 200})],
     "audit": [((), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
                            "reviewer": 403, "administrator": 200, "superuser": 200})],
+    "audit-download": [((), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                    "reviewer": 403, "administrator": 200, "superuser": 200})],
     "monitoring": [((2024,), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
                                      "reviewer": 200, "administrator": 200})],
     "download-submissions": [(("mini-citizens",), "get",
