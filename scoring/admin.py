@@ -244,16 +244,12 @@ class AccountAdmin(PermissionLabels, UserAdmin):
 
 
 @admin.register(Publication)
-class PublicationAdmin(admin.ModelAdmin):
-    list_display = ["index", "version", "published_at", "published_by"]
+class PublicationAdmin(ViewOnlyAdmin):
+    """Versions are published and withdrawn on the review pages, through the service that
+    freezes their files and audits the decision (scoring.services.publishing)."""
+
+    list_display = ["index", "version", "published_at", "published_by", "withdrawn_at"]
     list_filter = ["index"]
-    readonly_fields = ["index", "version", "published_at", "published_by", "note"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AuditChangeList(ChangeList):

@@ -108,3 +108,19 @@ def test_deleting_an_account_in_the_admin_is_audited(review, root, client):
     assert not get_user_model().objects.filter(username="officer01").exists()
     assert AuditEvent.objects.get(action="account_changed").detail == {
         "account": "officer01", "deleted": True, "role": "province_officer"}
+
+
+def test_a_publication_is_not_withdrawn_or_edited_in_the_admin(review, root, client):
+    from scoring.models import Index, Publication
+    from scoring.services.publishing import publish_index
+
+    publication = publish_index(index=Index.objects.get(code="mini-par"), user=root, note="v1")
+    client.force_login(root)
+    change = reverse("admin:scoring_publication_change", args=[publication.pk])
+    assert client.get(change).status_code == 200
+    assert client.post(change, {"withdraw_reason": "x", "withdrawn_at_0": "2026-01-01",
+                                "withdrawn_at_1": "00:00:00"}).status_code == 403
+    publication.refresh_from_db()
+    assert publication.withdrawn_at is None and not AuditEvent.objects.filter(
+        action="withdrawn").exists()
+    assert Publication.objects.count() == 1
