@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -108,3 +109,46 @@ def daily_line(days: Sequence[tuple[date, int]], *, title: str, width: int = 640
         f'<text x="{left}" y="{height - 6}">{first:%d/%m/%Y}</text>'
         f'<text x="{width - pad}" y="{height - 6}" text-anchor="end">{last:%d/%m/%Y}</text>'
         f"</g></svg>")
+
+
+def intervals(rows: Sequence[tuple[str, Decimal | None, Decimal | None, Decimal | None]], *,
+              title: str, unit: str, width: int = 720, row_height: int = 20) -> SafeString:
+    """Each row's value as a dot on its interval (low to high), on one shared scale.
+
+    rows: (label, value, low, high); rows without an interval show the dot alone.
+    """
+    known = [float(v) for _, value, low, high in rows for v in (value, low, high)
+             if v is not None]
+    if not known:
+        return mark_safe("")
+    lo, hi = math.floor(min(known)), math.ceil(max(known))
+    if hi - lo < 1:
+        lo, hi = lo - 1, hi + 1
+    label_w, right = 260, 20
+    plot = width - label_w - right
+    height = 44 + row_height * len(rows)
+
+    def x(value) -> float:
+        return label_w + (float(value) - lo) / (hi - lo) * plot
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="intervals-title" class="chart" width="100%">',
+        f'<title id="intervals-title">{escape(title)}</title>',
+        '<g font-size="11" font-family="system-ui, sans-serif">',
+        f'<text x="{label_w}" y="14">{_num(lo)} {escape(unit)}</text>',
+        f'<text x="{label_w + plot}" y="14" text-anchor="end">{_num(hi)} {escape(unit)}</text>',
+    ]
+    for i, (label, value, low, high) in enumerate(rows):
+        y = 30 + i * row_height + row_height / 2
+        parts.append(f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end">'
+                     f'{escape(label)}</text>')
+        if low is not None and high is not None:
+            parts.append(f'<line x1="{x(low):.1f}" y1="{y:.1f}" x2="{x(high):.1f}" '
+                         f'y2="{y:.1f}" stroke="{REFERENCE}" stroke-width="2">'
+                         f'<title>{escape(label)}: {_num(low)}–{_num(high)}</title></line>')
+        if value is not None:
+            parts.append(f'<circle cx="{x(value):.1f}" cy="{y:.1f}" r="4" fill="{BRAND}">'
+                         f'<title>{escape(label)}: {_num(value)}</title></circle>')
+    parts.append("</g></svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

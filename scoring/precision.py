@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 
 from scoring import engine, quality, weighting
 from scoring.models import (
@@ -21,7 +22,7 @@ from scoring.models import (
 )
 from scoring.selectors import index_questionnaire_ids, index_tree, tally_map
 from scoring.services.quality import flag_counts
-from surveys.models import Question
+from surveys.models import Question, Submission
 
 TOTAL_EXTRA = ["ci_low", "ci_high", "rank_median", "rank_low", "rank_high", "rank_group",
                "flagged_submissions", "excluded_submissions"]
@@ -143,7 +144,19 @@ class PrecisionRow:
     span: RankSpan | None
     ci: tuple
     weighted: object | None  # WeightedResult
-    required: int | None
+    required: int | None  # respondents for the weighted total's margin of error (SIPAS)
+    respondents: int = 0  # counted respondents behind the total, all groups
+    needed: int | None = None  # respondents for the published total's interval to be ±target
+
+
+def needed_respondents(respondents: int, low: Decimal | None, high: Decimal | None,
+                       target: float) -> int | None:
+    """Respondents for a 95 % interval of ±target, from the bootstrap interval of the same
+    (published) total: the half-width shrinks as 1/√n, so n × (half-width / target)²."""
+    if not respondents or low is None or high is None or target <= 0:
+        return None
+    half = (float(high) - float(low)) / 2
+    return max(1, math.ceil(respondents * (half / target) ** 2))
 
 
 def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
@@ -156,6 +169,10 @@ def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
     intervals = node_intervals(index, 0)
     weighted = {w.province.code: w for w in WeightedResult.objects.filter(index=index)
                 .select_related("province")}
+    counted = dict(Submission.objects.filter(
+        questionnaire_id__in=index_questionnaire_ids(index), excluded=False,
+        counted_at__isnull=False).values("province__code").annotate(n=Count("pk"))
+        .values_list("province__code", "n"))
     rows = []
     for code, r in results.items():
         w = weighted.get(code)
@@ -163,9 +180,10 @@ def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
         if w is not None and w.sd is not None and w.effective_size:
             required = weighting.required_sample(
                 float(w.sd), target, w.respondents / float(w.effective_size))
+        ci = intervals.get((code, ""), (None, None))
         rows.append(PrecisionRow(code, r.province.name, getattr(r, field), ranks.get(code),
-                                 spans.get(code), intervals.get((code, ""), (None, None)), w,
-                                 required))
+                                 spans.get(code), ci, w, required, counted.get(code, 0),
+                                 needed_respondents(counted.get(code, 0), *ci, target)))
     rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.code))
     return rows
 

@@ -38,6 +38,7 @@ from scoring.models import (
     AuditEvent,
     Index,
     IndexKind,
+    Interval,
     Publication,
     QualityFlag,
     Recompute,
@@ -76,6 +77,7 @@ from scoring.tasks import (
 from surveys.collation import collation_key
 from surveys.exports import submission_rows
 from surveys.models import CrosswalkLink, Province, Questionnaire, Submission
+from surveys.selectors import submission_answers
 from surveys.spreadsheets import csv_text
 
 PROFILE_CACHE_SECONDS = 3600
@@ -194,8 +196,13 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
     # version and the crosswalk, read with the index, stamp the cached profile: any
     # recompute, fold, exclusion, appraisal, publication or crosswalk reload renews it.
     previous = Index.objects.filter(code=OuterRef("previous_code"))
+    run = (UncertaintyRun.objects.filter(index=OuterRef("pk"), status=UncertaintyRun.Status.DONE)
+           .order_by("-finished_at", "-pk"))
     idx = get_object_or_404(Index.objects.annotate(
         results_at=Max("results__computed_at"),
+        latest_version=Subquery(Publication.objects.filter(index=OuterRef("pk"))
+                                .order_by("-version").values("version")[:1]),
+        run_id=Subquery(run.values("pk")[:1]),
         previous_at=Subquery(previous.annotate(at=Max("results__computed_at")).values("at")[:1]),
         previous_version=Subquery(previous.annotate(v=Max("publications__version"))
                                   .values("v")[:1]),
@@ -203,32 +210,40 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
                       .order_by("-pk").values("pk")[:1])), code=index)
     prov = _province(idx, province)
     _check_province(request, prov)
-    publications = list(idx.publications.order_by("-version"))
-    publication = _publication(request, idx, publications)
+    # no query for the versions of an index never published
+    publication = _publication(request, idx) if idx.latest_version else None
+    open_all = request.GET.get("open") == "all"
     stamps = ":".join(str(v.timestamp() if hasattr(v, "timestamp") else v) for v in (
-        idx.results_at, idx.previous_at, idx.previous_version, idx.walk))
+        idx.results_at, idx.previous_at, idx.previous_version, idx.walk, idx.run_id))
     key = (f"profile:{idx.pk}:{idx.checksum}:{prov.pk}:"
-           f"{publication.pk if publication else 'current'}:{stamps}:{get_language()}")
+           f"{publication.pk if publication else 'current'}:{stamps}:{open_all}:"
+           f"{get_language()}")
     cached = cache.get(key)
     if cached is None:
         profile = review.province_profile(idx, prov, publication=publication)
         root, standing = profile.root, profile.standing
-        tree = render_to_string("scoring/_profile_tree.html", {"root": root}) if root else ""
-        cache.set(key, (root, str(tree), standing), PROFILE_CACHE_SECONDS)
+        tree = render_to_string("scoring/_profile_tree.html",
+                                {"root": root, "open_all": open_all}) if root else ""
+        interval = None
+        if idx.run_id and publication is None and root is not None:
+            interval = (Interval.objects.filter(run_id=idx.run_id, province=prov,
+                                                node__level=0).values_list("low", "high")
+                        .first())
+        cache.set(key, (root, str(tree), standing, interval), PROFILE_CACHE_SECONDS)
     else:
-        root, tree, standing = cached
+        root, tree, standing, interval = cached
     chart = None
     if root is not None:
         chart = charts.bars(
             [(f"{c.code}. {c.name}", c.percent, c.national_percent) for c in root.children],
             title=_("%(province)s: %(index)s by %(level)s, percent") % {
-                "province": prov.name, "index": idx.code,
-                "level": LEVEL_NAMES[idx.kind][1]},
+                "province": prov.name, "index": idx.title,
+                "level": LEVEL_LABELS[LEVEL_NAMES[idx.kind][1]]},
             value_label=prov.name, reference_label=_("National average"))
     return render(request, "scoring/province_reviewer.html", {
         "index": idx, "province": prov, "root": root, "chart": chart, "tree": tree,
-        "standing": standing,
-        "publication": publication, "publications": publications,
+        "standing": standing, "interval": interval, "open_all": open_all,
+        "publication": publication,
         "level_labels": [(name, LEVEL_LABELS[name]) for depth, name in
                          sorted(LEVEL_NAMES[idx.kind].items()) if depth],
         "can_review": sees_all_provinces(request.user),
@@ -487,13 +502,21 @@ def quality_province(request: HttpRequest, index: str, province: str) -> HttpRes
     """One province's flagged or excluded submissions, to exclude or restore."""
     idx = _index(index)
     prov = _province(idx, province)
-    submissions = (Submission.objects.filter(
+    submissions = list(Submission.objects.filter(
         questionnaire_id__in=selectors.index_questionnaire_ids(idx), province=prov)
         .filter(Q(quality_flags__isnull=False) | Q(excluded=True)).distinct()
         .select_related("questionnaire").prefetch_related("quality_flags")
         .order_by("questionnaire__code", "submitted_at", "pk"))
+    answers = submission_answers([s.pk for s in submissions])
+    notes: dict[str, AuditEvent] = {}
+    for event in (AuditEvent.objects.filter(
+            action__in=[AuditEvent.Action.EXCLUDED, AuditEvent.Action.RESTORED],
+            detail__submission__in=[s.key for s in submissions])
+            .select_related("user").order_by("-at", "-pk")):
+        notes.setdefault(event.detail.get("submission"), event)
+    rows = [(s, answers.get(s.pk, []), notes.get(s.key)) for s in submissions]
     return render(request, "scoring/quality_province_reviewer.html", {
-        "index": idx, "province": prov, "submissions": submissions})
+        "index": idx, "province": prov, "rows": rows})
 
 
 @require_POST
@@ -550,10 +573,20 @@ def precision_page(request: HttpRequest, index: str) -> HttpResponse:
     target = float(form.cleaned_data["target"]) if form.is_valid() else 3.0
     run = latest_run(idx)
     latest = idx.recomputes.filter(status=Recompute.Status.DONE).order_by("-finished_at").first()
+    rows = precision.precision_rows(idx, target=target)
+    unit = _("points") if idx.kind == IndexKind.PAR else "%"
+    chart = charts.intervals(
+        [(f"{r.rank}. {r.name}", r.value, *r.ci) for r in rows if r.rank is not None],
+        title=_("%(index)s: each province's total and its 95%% interval") % {
+            "index": idx.title}, unit=unit) if run else None
+    needed = [r.needed for r in rows if r.needed is not None]
     return render(request, "scoring/precision_reviewer.html", {
-        "index": idx, "form": form, "target": target, "run": run,
+        "index": idx, "form": form, "target": target, "run": run, "chart": chart,
         "stale": run is not None and latest is not None and latest.finished_at > run.finished_at,
-        "rows": precision.precision_rows(idx, target=target),
+        "rows": rows, "unit": unit,
+        "plan": {"provinces": len(needed), "total": sum(needed),
+                 "short": sum(1 for r in rows if r.needed and r.needed > r.respondents)}
+        if needed else None,
         "running": idx.uncertainty_runs.filter(status=UncertaintyRun.Status.RUNNING).first(),
     })
 

@@ -103,6 +103,17 @@ class Audience(models.TextChoices):
     OFFICIAL = "official", _("Officials")
 
 
+# Names of the respondent groups of the bundled questionnaires, for pages and headers; a group
+# not named here is shown by its questionnaire's title.
+RESPONDENT_GROUPS = {
+    "citizens": _("Citizens"),
+    "dept-leaders": _("Leaders of provincial departments"),
+    "district-leaders": _("District leaders"),
+    "commune-leaders": _("Commune leaders"),
+    "civil-servants": _("Civil servants"),
+}
+
+
 class Questionnaire(Bilingual, models.Model):
     """One version of a questionnaire; frozen once it has submissions."""
 
@@ -141,6 +152,10 @@ class Questionnaire(Bilingual, models.Model):
     @property
     def title(self) -> str:
         return self._pick("title")
+
+    @property
+    def respondent_group_name(self) -> str:
+        return str(RESPONDENT_GROUPS.get(self.respondent_group, self.title))
 
     def accepts_answers(self, now) -> bool:
         """Open, and not past its closing time."""

@@ -41,3 +41,30 @@ def question_ids(questionnaire: Questionnaire) -> dict[str, int]:
         _question_ids[cache_key] = found
     return found
 
+
+
+def submission_answers(submission_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """Each submission's answers for a reviewer to read: (question code, question text,
+    answer as words), in question order. Two queries, whatever the number of submissions."""
+    from surveys.models import Answer, ScaleOption
+
+    rows = list(Answer.objects.filter(submission_id__in=submission_ids)
+                .select_related("question").order_by("submission_id", "question__position",
+                                                     "option_value"))
+    scales = {a.question.scale_id for a in rows if a.question.scale_id}
+    labels = {(o.scale_id, o.value): o.label
+              for o in ScaleOption.objects.filter(scale_id__in=scales)}
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    for a in rows:
+        if a.option_value is not None:
+            words = f"{a.option_value} · {labels.get((a.question.scale_id, a.option_value), '')}"
+        elif a.number_value is not None:
+            words = format(a.number_value.normalize(), "f")
+        else:
+            words = a.text_value
+        answers = out.setdefault(a.submission_id, [])
+        if answers and answers[-1][0] == a.question.code:  # another option of a multi-choice
+            answers[-1] = (a.question.code, a.question.text, f"{answers[-1][2]}; {words}")
+        else:
+            answers.append((a.question.code, a.question.text, words))
+    return out

@@ -41,7 +41,8 @@ def _flag_speeders(questionnaire: Questionnaire, now) -> int:
                                      duration_seconds__lt=limit).values_list(
         "pk", "duration_seconds")
     return _store(quality.SPEEDER, [
-        (pk, f"{seconds} s; median {middle} s") for pk, seconds in rows], now)
+        (pk, f"{seconds} s; median {middle} s", {"seconds": seconds, "median": middle})
+        for pk, seconds in rows], now)
 
 
 def _flag_straight_liners(questionnaire: Questionnaire, now) -> int:
@@ -69,7 +70,8 @@ def _flag_straight_liners(questionnaire: Questionnaire, now) -> int:
                              quality.STRAIGHT_MIN_SHARE])
         rows = cursor.fetchall()
     return _store(quality.STRAIGHT_LINER, [
-        (sid, f"same answer to {longest} of {answered} scale questions in a row")
+        (sid, f"same answer to {longest} of {answered} scale questions in a row",
+         {"run": longest, "answered": answered})
         for sid, longest, answered in rows], now)
 
 
@@ -84,14 +86,17 @@ def _flag_duplicates(questionnaire: Questionnaire, now) -> int:
             .filter(Exists(earlier)).values_list("pk", flat=True))
     minutes = int(quality.DUPLICATE_WINDOW.total_seconds() // 60)
     return _store(quality.DUPLICATE, [
-        (pk, f"same answers as an earlier submission within {minutes} minutes")
+        (pk, f"same answers as an earlier submission within {minutes} minutes",
+         {"minutes": minutes})
         for pk in rows], now)
 
 
-def _store(reason: str, rows: list[tuple[int, str]], now) -> int:
+def _store(reason: str, rows: list[tuple[int, str, dict]], now) -> int:
+    """Store flags: the detail in English words (the CSV download), the figures for pages."""
     QualityFlag.objects.bulk_create(
-        [QualityFlag(submission_id=pk, reason=reason, detail=detail[:200], found_at=now)
-         for pk, detail in rows], batch_size=2000)
+        [QualityFlag(submission_id=pk, reason=reason, detail=detail[:200], facts=facts,
+                     found_at=now)
+         for pk, detail, facts in rows], batch_size=2000)
     return len(rows)
 
 

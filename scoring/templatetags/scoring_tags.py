@@ -64,3 +64,16 @@ def split_flags(flags: str) -> list[str]:
 def dictkey(mapping, key):
     """mapping[key] in a template (None when absent)."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def flag_detail(flag) -> str:
+    """A data-quality flag's detail in the page's language, from its figures."""
+    facts = flag.facts or {}
+    if flag.reason == "speeder" and "seconds" in facts:
+        return _("%(seconds)s s to answer; the median is %(median)s s") % facts
+    if flag.reason == "straight_liner" and "run" in facts:
+        return _("the same answer to %(run)s of %(answered)s scale questions in a row") % facts
+    if flag.reason == "duplicate" and "minutes" in facts:
+        return _("the same answers as an earlier submission within %(minutes)s minutes") % facts
+    return flag.detail
