@@ -28,7 +28,7 @@ from scoring import charts, precision, review, selectors, sensitivity
 from scoring import quality as quality_rules
 from scoring.audit_text import audit_line
 from scoring.auth import StaffAuthenticationForm
-from scoring.exports import write_xlsx
+from scoring.exports import scores_workbook
 from scoring.forms import AssessmentsForm, AuditFilterForm
 from scoring.models import (
     LEVEL_LABELS,
@@ -306,7 +306,7 @@ def download(request: HttpRequest, index: str, level: str, fmt: str) -> HttpResp
                  provinces=sorted(scope) if scope else "all")
     if fmt == "xlsx":
         response = HttpResponse(
-            write_xlsx(header, rows, title=f"{idx.code} {level}"),
+            scores_workbook(idx, level, header, rows, title=f"{idx.code} {level}"),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     else:
         response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
@@ -631,16 +631,21 @@ def sensitivity_page(request: HttpRequest, index: str) -> HttpResponse:
     """How far the ranks move when the area weights vary (Monte Carlo, as COINr does)."""
     idx = _index(index)
     form = SensitivityForm(request.GET or None)
-    result = rows = None
+    result = rows = chart = None
     provinces, areas, matrix, weights = precision.area_percents(idx)
     if form.is_valid() and len(provinces) > 1:
         result = sensitivity.weight_sensitivity(
             matrix, weights, variation=form.cleaned_data["variation"] / 100,
             draws=form.cleaned_data["draws"], seed=form.cleaned_data["seed"], scale=1.0)
-        names = dict(idx.province_set.provinces.values_list("code", "name_vi"))
+        names = {p.code: p.name for p in idx.province_set.provinces.all()}
         rows = sorted(zip(provinces, result.provinces, strict=True),
                       key=lambda pair: (pair[1].nominal_rank, pair[0]))
         rows = [(code, names[code], s) for code, s in rows]
+        chart = charts.intervals(
+            [(f"{s.nominal_rank}. {name}", s.median_rank, s.low_rank, s.high_rank)
+             for _code, name, s in rows],
+            title=_("%(index)s: each province's rank under varying weights (median and "
+                    "5–95%% range)") % {"index": idx.title}, unit=_("rank"))
     return render(request, "scoring/sensitivity_reviewer.html", {
         "index": idx, "form": form, "result": result, "rows": rows, "areas": areas,
-        "weights": weights})
+        "weights": weights, "chart": chart if result else None})

@@ -42,7 +42,9 @@ OFFICER_PROVINCE, OTHER_PROVINCE = "74", "75"
 SELF_ASSESSED = "1.1.2"  # an appraisal component worth 2 points
 TOTAL_COLUMNS = ["province_code", "province_name", "points", "max_points", "percent", "rank",
                  "group", "delta_points", "delta_rank", "delta_basis"]
-NODE_COLUMNS = ["province_code", "code", "points", "max_points", "percent", "flags"]
+# the XLSX puts the province's and the node's names beside the spec's columns
+NODE_COLUMNS = ["province_code", "province_name", "code", "name", "points", "max_points",
+                "percent", "flags"]
 CENT = Decimal("0.01")
 
 
@@ -132,7 +134,8 @@ def xlsx_rows(download, tmp_path) -> list[list]:
     path = tmp_path / download.suggested_filename
     download.save_as(path)
     book = openpyxl.load_workbook(path)  # not read-only: empty trailing cells read as None
-    [sheet] = book.worksheets
+    sheet, explained, *_ = book.worksheets
+    assert explained.title == "Giải thích - Columns"
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     book.close()
     return rows
@@ -239,9 +242,10 @@ def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xls
     rows = xlsx_rows(download, tmp_path)
     assert rows[0] == NODE_COLUMNS
     assert len(rows) == 1 + 63 * index.nodes.filter(level=3).count() == 1 + 63 * 88
-    [row] = [r for r in rows[1:] if r[:2] == [code, component]]
-    assert row == [code, component, float(two(result.points)), float(result.max_points),
-                   float(two(result.percent)), None]
+    [row] = [r for r in rows[1:] if (r[0], r[2]) == (code, component)]
+    node = index.nodes.get(code=component)
+    assert row == [code, province.name_vi, component, node.name_vi, float(two(result.points)),
+                   float(result.max_points), float(two(result.percent)), None]
 
     # the national total as XLSX, from the ranking page: the same numbers as its table
     page.go_back()

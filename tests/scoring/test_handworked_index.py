@@ -166,3 +166,34 @@ def test_xlsx_export_has_the_same_cells(scored):
                        "rank", "group", "delta_points", "delta_rank", "delta_basis")
     assert rows[1] == ("74", "Tỉnh Bình Dương", 7.4, 10, 73.96, 1, "C", 0.5, 0, "same_set")
     assert sheet["C2"].number_format == "0.00"
+
+
+def test_the_xlsx_has_names_beside_codes_and_explains_every_column(scored):
+    from openpyxl import load_workbook
+
+    out = scored / "component.xlsx"
+    call_command("export_scores", "--index", "mini-par", "--level", "component", "--format",
+                 "xlsx", "-o", str(out))
+    book = load_workbook(out)
+    data, explained = book.worksheets
+    rows = list(data.iter_rows(values_only=True))
+    assert rows[0] == ("province_code", "province_name", "code", "name", "points",
+                       "max_points", "percent", "flags")
+    first = next(r for r in rows[1:] if r[0] == "74" and r[2] == "1.1.2")
+    assert first[:4] == ("74", "Tỉnh Bình Dương", "1.1.2", "TP 1.1.2")
+    assert first[4:7] == (0.56, 1, 56.25) and data.freeze_panes == "A2"
+    meanings = {r[0]: r[1:] for r in explained.iter_rows(min_row=2, values_only=True)}
+    assert set(meanings) == set(rows[0]) and all(vi and en for vi, en in meanings.values())
+    assert meanings["flags"][0].startswith("Cảnh báo")
+
+
+def test_a_sipas_item_workbook_names_the_question_of_each_item(scored):
+    from openpyxl import load_workbook
+
+    out = scored / "item.xlsx"
+    call_command("export_scores", "--index", "mini-sipas", "--level", "item", "--format", "xlsx",
+                 "-o", str(out))
+    questions = load_workbook(out).worksheets[2]
+    assert list(questions.iter_rows(values_only=True))[:2] == [
+        ("item", "questionnaire", "question", "câu hỏi", "question text"),
+        ("SP01", "mini-citizens", "Q01", "Hài lòng chung?", "Satisfied overall?")]

@@ -5,7 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.exports import write_xlsx
+from scoring.exports import scores_workbook
 from scoring.models import Index
 from scoring.precision import with_intervals
 from scoring.selectors import export_rows, published_file
@@ -57,7 +57,8 @@ class Command(BaseCommand):
                 self._write_text(text, options["output"])
                 return
         if options["format"] == "xlsx":
-            data = write_xlsx(header, rows, title=f"{index.code} {options['level']}")
+            data = scores_workbook(index, options["level"], header, rows,
+                                   title=f"{index.code} {options['level']}")
             if options["output"]:
                 with open(options["output"], "wb") as fh:
                     fh.write(data)
