@@ -24,7 +24,8 @@ def test_a_reviewer_reads_a_flagged_submissions_answers_and_the_exclusion_note(r
     assert "cùng một câu trả lời cho 12 trên 14 câu hỏi thang đo liên tiếp" in row
     assert "Xem 6 câu trả lời" in row  # U01, Q01, Q02, Q03 ("don't know"), Z01 (1|3), N01
     assert "5 · Rất hài lòng" in row and "1 · Thời gian; 3 · Thái độ" in row
-    assert re.search(r"Loại bởi reviewer, \d\d/\d\d/\d{4} \d\d:\d\d: «phiếu thử»", row)
+    assert re.search(r'Loại bởi <span translate="no">reviewer</span>, \d\d/\d\d/\d{4} '
+                     r"\d\d:\d\d: «phiếu thử»", row)
     assert "Khảo sát thử" in row  # the questionnaire's title, not its code
 
 
@@ -63,3 +64,14 @@ def test_the_profile_has_visible_expand_controls(review, client):
     assert 'id="expand-all"' in html and ' open>' not in html
     opened = client.get(url + "?open=all").content.decode()
     assert 'id="node-1" open>' in opened and 'id="collapse-all"' in opened
+
+
+def test_one_number_format_per_language(review, client):
+    client.force_login(review["reviewer"])
+    url = reverse("scoring:province", args=["mini-par", "74"])
+    assert 'id="province-total">73,96<' in client.get(url).content.decode()
+    client.cookies["django_language"] = "en"
+    assert 'id="province-total">73.96<' in client.get(url).content.decode()
+    # downloads keep the spec's machine format whatever the language
+    csv = client.get(reverse("scoring:download", args=["mini-par", "total", "csv"]))
+    assert "7.40,10.00,73.96" in csv.content.decode("utf-8-sig")
