@@ -185,7 +185,6 @@ class StaffRoleAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "province"]
     list_filter = ["role"]
     list_select_related = ["user", "province"]
-    autocomplete_fields = ["user"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["user"] if obj is not None else []
@@ -217,7 +216,14 @@ class AccountGroupAdmin(PermissionLabels, GroupAdmin):
 @admin.register(get_user_model())
 class AccountAdmin(PermissionLabels, UserAdmin):
     """Django's account pages, with every access change, password change and deletion
-    going through scoring.services.roles (and so into the audit log)."""
+    going through scoring.services.roles (and so into the audit log).
+
+    Groups and permissions are plain labelled lists (the two-box widget's icons carry
+    attributes screen readers refuse); the log-in and joining times are shown, not edited.
+    """
+
+    filter_horizontal = ()
+    readonly_fields = ["last_login", "date_joined"]
 
     def save_model(self, request, obj, form, change):
         roles.save_account(account=obj, by=request.user,

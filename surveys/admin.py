@@ -114,8 +114,20 @@ class DistributionForm(forms.Form):
         self.fields["provinces"].queryset = questionnaire.province_set.provinces.all()
 
 
+class QuestionnaireForm(forms.ModelForm):
+    """The closing time as one labelled date-and-time field (the admin's split date and time
+    inputs have no label of their own)."""
+
+    class Meta:
+        model = Questionnaire
+        fields = ["is_open", "closes_at"]
+        widgets = {"closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                    format="%Y-%m-%dT%H:%M")}
+
+
 @admin.register(Questionnaire)
 class QuestionnaireAdmin(admin.ModelAdmin):
+    form = QuestionnaireForm
     list_display = ["code", "year", "audience", "respondent_group_shown", "title_vi",
                     "question_count",
                     "is_open", "closes_at", "distribute"]

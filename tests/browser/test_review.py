@@ -175,7 +175,8 @@ def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xls
     # the national ranking: 63 provinces, the numbers of the stored results, ranked by them
     national = ranking_rows(page)
     assert len(national) == 63
-    shown = {code: shown_number(row[3]) for code, row in national.items()}
+    # par-2024 is out of 100 points: one total column, points and percent being the same
+    shown = {code: shown_number(row[2]) for code, row in national.items()}
     assert shown == {code: two(r.percent) for code, r in totals.items()}
     assert {code: int(row[0]) for code, row in national.items()} == competition_ranks(shown)
     assert [int(row[0]) for row in national.values()] == sorted(competition_ranks(shown).values())
@@ -206,7 +207,7 @@ def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xls
         page.click(f'#ranking tr[data-province="{code}"] a')
     assert urlparse(page.url).path == f"/review/{INDEX}/province/{code}/"
     assert page.inner_text("main h1").startswith(province.name_vi)
-    assert page.inner_text("#province-total") == national[code][3]
+    assert page.inner_text("#province-total") == national[code][2]
     component = COMPONENT[-1]
     leaf = f'details[id="node-{component}"]'
     assert page.locator(f"{leaf} table.distribution").first.is_hidden()
@@ -258,8 +259,8 @@ def test_a_reviewer_filters_the_ranking_drills_a_province_down_and_downloads_xls
     assert rows[0] == TOTAL_COLUMNS
     assert [r[0] for r in rows[1:]] == list(national)  # every province, in rank order
     for r in rows[1:]:
-        rank, name, points, percent, group, delta, delta_rank = national[r[0]]
-        assert r[1:] == [name, float(shown_number(points)), 100.0, float(shown_number(percent)),
+        rank, name, total, group, delta, delta_rank = national[r[0]]
+        assert r[1:] == [name, float(shown_number(total)), 100.0, float(shown_number(total)),
                          int(rank), group, float(signed(delta)), int(signed(delta_rank)),
                          "same_set"], r
     [row] = [r for r in rows[1:] if r[0] == code]
@@ -356,7 +357,8 @@ def test_the_ranking_shows_intervals_and_groups_and_a_reviewer_excludes_a_flagge
     sign_in(page, demo["url"], "reviewer")
     page.goto(f"{demo['url']}/review/{INDEX}/ranking/")
     header = page.eval_on_selector_all("#ranking thead th", "ths => ths.map(t => t.innerText)")
-    assert header[-3:] == ["Khoảng tin cậy 95% (điểm)", "Khoảng hạng", "Không phân biệt được"]
+    assert header[-3:] == ["Khoảng tin cậy 95% (điểm)", "Khoảng hạng (5–95%)",
+                           "Không phân biệt được"]
     run = RankInterval.objects.filter(run__index=demo["index"]).select_related("province")
     totals = {i.province_id: i for i in Interval.objects.filter(
         run__index=demo["index"], node__level=0)}
