@@ -71,7 +71,7 @@ def _flag_straight_liners(questionnaire: Questionnaire, now) -> int:
         rows = cursor.fetchall()
     return _store(quality.STRAIGHT_LINER, [
         (sid, f"same answer to {longest} of {answered} scale questions in a row",
-         {"run": longest, "answered": answered})
+         {"run": int(longest), "answered": int(answered)})  # PostgreSQL sums are numeric
         for sid, longest, answered in rows], now)
 
 
