@@ -529,3 +529,14 @@ def test_the_deployment_check_refuses_a_development_public_base_url(settings):
         assert [w.id for w in public_base_url_check(None)] == ["surveys.W001"], url
     settings.PUBLIC_BASE_URL = "https://par.example.gov.vn"
     assert public_base_url_check(None) == []
+
+
+def test_number_limits_are_written_for_the_browser_not_in_the_page_language(mini_questionnaire,
+                                                                             client):
+    from surveys.models import Question
+
+    Question.objects.filter(questionnaire=mini_questionnaire, code="N01").update(
+        min_value="0.5", max_value="20.25")
+    client.post(SURVEY, {"action": "next", "U01": "2", "Q01": "4"})
+    html = client.get(SURVEY).content.decode()
+    assert 'min="0.5000"' in html and 'max="20.2500"' in html  # a point, as HTML requires
