@@ -50,7 +50,10 @@ class ViewOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProvinceSet)
-class ProvinceSetAdmin(admin.ModelAdmin):
+class ProvinceSetAdmin(ViewOnlyAdmin):
+    """Sets and their provinces change only through `load_province_set`, which checks the whole
+    file and refuses to change a set in use: an edit here would bypass both."""
+
     list_display = ["code", "name", "first_year", "last_year", "province_count"]
 
     def get_queryset(self, request):
@@ -78,7 +81,7 @@ class RegionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(ViewOnlyAdmin):
     list_display = ["code", "name_vi", "name_en_shown", "region_shown", "successor",
                     "province_set"]
     list_filter = ["province_set", RegionFilter]

@@ -79,3 +79,25 @@ def test_last_years_fieldwork_is_closed_and_the_home_page_offers_the_2025_survey
     assert client.get("/s/sipas-2024/74/").status_code == 410
     assert client.get("/s/sipas-2023/74/").status_code == 410
     assert client.get("/s/sipas-2025/79/").status_code == 200
+
+
+def test_provinces_and_sets_cannot_be_edited_in_the_admin(admin_client, bundled):
+    from surveys.models import Province, ProvinceSet
+
+    province = Province.objects.get(province_set__code="vn-34", code="01")
+    pset = province.province_set
+    for url in (f"/admin/surveys/province/{province.pk}/change/",
+                f"/admin/surveys/provinceset/{pset.pk}/change/"):
+        page = admin_client.get(url)
+        assert page.status_code == 200
+        assert 'name="_save"' not in page.content.decode()
+    response = admin_client.post(f"/admin/surveys/province/{province.pk}/change/",
+                                 {"code": "01", "name_vi": "Đổi tên", "name_en": "Renamed",
+                                  "province_set": pset.pk})
+    assert response.status_code == 403
+    assert admin_client.get("/admin/surveys/province/add/").status_code == 403
+    assert admin_client.post(f"/admin/surveys/provinceset/{pset.pk}/delete/",
+                             {"post": "yes"}).status_code == 403
+    province.refresh_from_db()
+    assert province.name_vi == "Thành phố Hà Nội"
+    assert ProvinceSet.objects.filter(pk=pset.pk).exists()
