@@ -136,3 +136,16 @@ def test_wrong_codes_are_counted_together_on_the_web_and_the_api(mini_questionna
     assert page.status_code == 429 and "Vui lòng đợi một phút" in page.content.decode()
     assert api(Client(), {**body, "code": right}, address="10.0.0.2").status_code == 201
     assert not AccessCode.objects.filter(used=False).exists()
+
+
+def test_unknown_invitation_links_are_throttled_per_client(mini_officials, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "token": 2, "survey": 0}
+    province = Province.objects.get(province_set=mini_officials.province_set, code="74")
+    [token] = issue_invitations(questionnaire=mini_officials, province=province, count=1)
+    guesser = Client(REMOTE_ADDR="10.0.0.7")
+    assert [guesser.get(f"/i/guess-{i}/").status_code for i in range(2)] == [404, 404]
+    refused = guesser.get(f"/i/{token}/")
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert "Vui lòng đợi một phút" in refused.content.decode()
+    assert Client(REMOTE_ADDR="10.0.0.8").get(f"/i/{token}/").status_code == 200
+    assert not Invitation.objects.filter(used=True).exists()
