@@ -53,6 +53,7 @@ messages: $(BIN)/.installed
 check-deploy: $(BIN)/.installed
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=ci-only-$$(date +%s)-a-long-random-looking-secret-key-value-0123456789 \
 	DJANGO_ALLOWED_HOSTS=par.example.gov.vn PUBLIC_BASE_URL=https://par.example.gov.vn \
+	CACHE_URL=redis://127.0.0.1:6379/1 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # Production (docs/deployment.md): run on every release with the production environment set,

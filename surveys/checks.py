@@ -23,3 +23,21 @@ def public_base_url_check(app_configs, **kwargs) -> list[Warning]:
         hint="Set PUBLIC_BASE_URL to the site's public https address, e.g. "
              "https://par.example.gov.vn (docs/deployment.md).",
         id="surveys.W001")]
+
+
+PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache",
+                      "django.core.cache.backends.dummy.DummyCache")
+
+
+@register(Tags.security, deploy=True)
+def shared_cache_check(app_configs, **kwargs) -> list[Warning]:
+    """Rate limits and log-in lock-outs are counted in the cache: every process must share it."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend not in PER_PROCESS_CACHES:
+        return []
+    return [Warning(
+        f"The cache is {backend.rsplit('.', 1)[-1]}: each gunicorn worker would count rate "
+        "limits and log-in lock-outs on its own, multiplying the tries allowed.",
+        hint="Set CACHE_URL to a cache every process shares, e.g. redis://127.0.0.1:6379/1 "
+             "(docs/deployment.md).",
+        id="surveys.W002")]

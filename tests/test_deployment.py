@@ -64,6 +64,30 @@ def test_make_deploy_refuses_development_settings_before_touching_anything(tmp_p
     assert list((tmp_path / "static").iterdir()) == []
 
 
+def test_the_deployment_check_refuses_a_cache_each_worker_keeps_to_itself(settings):
+    from surveys.checks import shared_cache_check
+
+    for backend in ("locmem.LocMemCache", "dummy.DummyCache"):
+        settings.CACHES = {"default": {"BACKEND": f"django.core.cache.backends.{backend}"}}
+        [warning] = shared_cache_check(None)
+        assert warning.id == "surveys.W002"
+        assert warning.msg.startswith(f"The cache is {backend.split('.')[1]}: each gunicorn worker")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/1"}}
+    assert shared_cache_check(None) == []
+
+
+def test_make_deploy_refuses_a_per_process_cache(tmp_path):
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                         STATIC_ROOT=str(tmp_path / "static"))
+
+    done = make_deploy(env)
+
+    assert done.returncode != 0
+    assert "(surveys.W002) The cache is LocMemCache" in done.stderr
+    assert "migrate" not in done.stdout and not (tmp_path / "db.sqlite3").exists()
+
+
 def database_url(where: Path) -> str:
     """The tests' database for another process: on SQLite (in memory) a copy of it in a file."""
     from django.db import connection
