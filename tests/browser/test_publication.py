@@ -162,6 +162,46 @@ def test_axe_finds_no_serious_violation_on_public_survey_and_staff_pages(site, b
     assert {path: v for path, v in found.items() if v} == {}
 
 
+def test_axe_finds_no_serious_violation_along_a_citizens_and_an_officials_way(site, browser):
+    from surveys.intake import issue_invitations
+    from surveys.models import Province, Questionnaire
+    from tests.browser.helpers import answer, press
+    from tests.browser.test_citizen_survey import (
+        IMPLEMENTATION,
+        POLICY_MAKING,
+        PRIORITIES,
+        PROFILE,
+        SCREENING,
+    )
+
+    base = site["url"]
+    officials = Questionnaire.objects.get(code="shs-dept-leaders-2025")
+    [token] = issue_invitations(questionnaire=officials, count=1, province=Province.objects.get(
+        province_set=officials.province_set, code="79"))
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)  # to run axe's script
+    page = context.new_page()
+    found = {}
+    page.goto(f"{base}/s/sipas-2025/79/")
+    press(page, "next")  # nothing answered: the error summary and a message per question
+    assert page.locator("#error-summary").is_visible()
+    found["survey, errors"] = violations(page)
+    for step, answers in enumerate((PROFILE, POLICY_MAKING, IMPLEMENTATION, SCREENING), 1):
+        answer(page, answers)
+        press(page, "next")
+        found[f"survey, page {step + 1}"] = violations(page)
+    answer(page, PRIORITIES)
+    press(page, "submit")
+    assert urlparse(page.url).path == "/r/"
+    found["receipt"] = violations(page)
+    page.goto(f"{base}/i/{token}/")
+    found["invitation"] = violations(page)
+    press(page, "next")
+    assert page.locator("#error-summary").is_visible()
+    found["invitation, errors"] = violations(page)
+    context.close()
+    assert {where: v for where, v in found.items() if v} == {}
+
+
 def test_the_ranking_with_its_legend_and_the_audit_log_are_captured(site, new_context):
     base = site["url"]
     page = new_context(DESKTOP).new_page()
