@@ -1,0 +1,318 @@
+"""Paper forms: batches, double keying, reconciliation, and each bad input refused whole."""
+
+import datetime
+import threading
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import translation
+
+from scoring.models import AuditEvent, Role, StaffRole
+from scoring.services import paper
+from surveys.models import (
+    Answer,
+    PaperBatch,
+    PaperDifference,
+    PaperForm,
+    PaperKeying,
+    PaperResolution,
+    Province,
+    Submission,
+)
+from surveys.paper import submission_key
+
+ARRIVED = datetime.date(2024, 10, 1)
+FORM_1 = {"U01": "1", "Q01": "4", "Q02": "5", "Q03": "", "Z01": "13", "N01": "2",
+          "T01": "Tốt"}
+FORM_2 = {"U01": "2", "Q01": "3"}
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def make_user(username, role, province):
+    user = get_user_model().objects.create_user(username)
+    StaffRole.objects.create(user=user, role=role, province=province)
+    return user
+
+
+@pytest.fixture
+def entry(mini_questionnaire):
+    p74 = Province.objects.get(code="74", province_set=mini_questionnaire.province_set)
+    return {
+        "questionnaire": mini_questionnaire, "province": p74,
+        "supervisor": make_user("sup74", Role.ENTRY_SUPERVISOR, p74),
+        "a": make_user("opa", Role.ENTRY_OPERATOR, p74),
+        "b": make_user("opb", Role.ENTRY_OPERATOR, p74),
+    }
+
+
+def register(entry, serials="1-3", **changes):
+    args = {"questionnaire": entry["questionnaire"], "province": entry["province"],
+            "serials": serials, "collected_by": "Bưu điện tỉnh", "arrived_on": ARRIVED,
+            "by": entry["supervisor"], **changes}
+    return paper.register_batch(**args)
+
+
+def stored():
+    return sorted(Submission.objects.values_list("key", "channel"))
+
+
+@pytest.mark.django_db
+def test_a_batch_holds_one_form_per_serial_and_is_audited(entry):
+    batch = register(entry, "1001-1003, 1010")
+    assert list(batch.forms.values_list("serial", "status")) == [
+        (1001, "pending"), (1002, "pending"), (1003, "pending"), (1010, "pending")]
+    event = AuditEvent.objects.get(action="paper_batch")
+    assert (event.user, event.detail) == (entry["supervisor"], {
+        "via": "web", "batch": batch.pk, "questionnaire": "mini-citizens", "province": "74",
+        "serials": "1001-1003, 1010", "forms": 4, "collected_by": "Bưu điện tỉnh",
+        "arrived_on": "2024-10-01"})
+
+
+@pytest.mark.django_db
+def test_two_agreeing_keyings_store_the_form_once_on_channel_paper(entry):
+    batch = register(entry)
+    first = paper.key_form(batch=batch, serial=1, operator=entry["a"], typed=FORM_1)
+    assert (first.status, first.submission_key) == ("keyed_once", None)
+    assert stored() == []  # a form keyed once is never counted
+    second = paper.key_form(batch=batch, serial=1, operator=entry["b"], typed=dict(FORM_1))
+    key = submission_key("mini-citizens", 1)
+    assert (second.status, second.differing, second.submission_key) == ("stored", [], key)
+    assert stored() == [(key, "paper")]
+    submission = Submission.objects.get()
+    assert (submission.province.code, submission.counted_at is not None) == ("74", False)
+    assert sorted(Answer.objects.values_list("question__code", "option_value", "number_value",
+                                             "text_value")) == [
+        ("N01", None, 2, ""), ("Q01", 4, None, ""), ("Q02", 5, None, ""),
+        ("T01", None, None, "Tốt"), ("U01", 1, None, ""), ("Z01", 1, None, ""),
+        ("Z01", 3, None, "")]
+    assert PaperForm.objects.get(serial=1).stored_at is not None
+    events = list(AuditEvent.objects.filter(action="paper_keyed").order_by("pk")
+                  .values_list("user__username", "detail"))
+    common = {"via": "web", "batch": batch.pk, "questionnaire": "mini-citizens",
+              "province": "74", "serial": 1}
+    assert events == [
+        ("opa", {**common, "keying": 1, "outcome": "keyed_once", "differing": []}),
+        ("opb", {**common, "keying": 2, "outcome": "stored", "differing": [],
+                 "submission": key})]
+
+
+@pytest.mark.django_db
+def test_disagreeing_keyings_wait_for_the_supervisor_who_reads_the_paper(entry):
+    batch = register(entry)
+    paper.key_form(batch=batch, serial=2, operator=entry["a"], typed=FORM_2)
+    outcome = paper.key_form(batch=batch, serial=2, operator=entry["b"],
+                             typed={**FORM_2, "Q01": "5", "Q03": "4"})
+    assert (outcome.status, outcome.differing) == ("disagree", ["Q01", "Q03"])
+    assert stored() == []
+    assert sorted(PaperDifference.objects.values_list("question__code", "first", "second")) == [
+        ("Q01", 3, 5), ("Q03", None, 4)]
+    form = PaperForm.objects.get(serial=2)
+    done = paper.resolve_form(form=form, supervisor=entry["supervisor"],
+                              typed={"Q01": "5", "Q03": "", "U01": "1"})  # U01 agreed: ignored
+    key = submission_key("mini-citizens", 2)
+    assert (done.status, done.submission_key) == ("stored", key)
+    assert stored() == [(key, "paper")]
+    assert sorted(Answer.objects.values_list("question__code", "option_value")) == [
+        ("Q01", 5), ("U01", 2)]
+    assert PaperResolution.objects.get().answers == {"Q01": 5, "Q03": None}
+    event = AuditEvent.objects.get(action="paper_resolved")
+    assert (event.user, event.detail["changes"], event.detail["submission"]) == (
+        entry["supervisor"], {"Q01": {"first": 3, "second": 5, "paper": 5},
+                              "Q03": {"first": None, "second": 4, "paper": None}}, key)
+
+
+@pytest.mark.django_db
+def test_the_next_form_completes_pairs_before_new_forms(entry):
+    batch = register(entry)
+    assert paper.next_serial(batch=batch, operator=entry["a"]) == 1
+    paper.key_form(batch=batch, serial=1, operator=entry["a"], typed=FORM_2)
+    assert paper.next_serial(batch=batch, operator=entry["a"]) == 2
+    paper.key_form(batch=batch, serial=3, operator=entry["a"], typed=FORM_2)
+    assert paper.next_serial(batch=batch, operator=entry["b"]) == 1
+    paper.key_form(batch=batch, serial=1, operator=entry["b"], typed=FORM_2)
+    assert paper.next_serial(batch=batch, operator=entry["b"]) == 3
+
+
+# --- bad input: a clear message, nothing stored --------------------------------------------------
+
+def nothing_keyed():
+    return (PaperKeying.objects.count(), Submission.objects.count(),
+            AuditEvent.objects.filter(action="paper_keyed").count())
+
+
+@pytest.mark.django_db
+def test_a_serial_outside_the_batch_is_refused(entry):
+    batch = register(entry)
+    with pytest.raises(paper.SerialNotInBatch) as caught:
+        paper.key_form(batch=batch, serial=4, operator=entry["a"], typed=FORM_2)
+    assert caught.value.message == "Form 4 is not in this batch (serial numbers 1-3)."
+    assert nothing_keyed() == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_stored_form_is_not_keyed_again(entry):
+    batch = register(entry)
+    paper.key_form(batch=batch, serial=1, operator=entry["a"], typed=FORM_2)
+    paper.key_form(batch=batch, serial=1, operator=entry["b"], typed=FORM_2)
+    third = make_user("opc", Role.ENTRY_OPERATOR, entry["province"])
+    with pytest.raises(paper.AlreadyStored) as caught:
+        paper.key_form(batch=batch, serial=1, operator=third, typed=FORM_2)
+    assert caught.value.message == "Form 1 is already stored; it is not keyed again."
+    assert nothing_keyed() == (2, 1, 2)
+
+
+@pytest.mark.django_db
+def test_the_same_operator_cannot_key_a_form_twice(entry):
+    batch = register(entry)
+    paper.key_form(batch=batch, serial=1, operator=entry["a"], typed=FORM_2)
+    with pytest.raises(paper.AlreadyKeyed) as caught:
+        paper.key_form(batch=batch, serial=1, operator=entry["a"], typed=FORM_2)
+    assert caught.value.message == ("You have already keyed form 1; the second keying must be "
+                                    "by another operator.")
+    assert nothing_keyed() == (1, 0, 1)
+
+
+@pytest.mark.django_db
+def test_a_form_in_disagreement_is_not_keyed_a_third_time(entry):
+    batch = register(entry)
+    paper.key_form(batch=batch, serial=1, operator=entry["a"], typed=FORM_2)
+    paper.key_form(batch=batch, serial=1, operator=entry["b"], typed={**FORM_2, "Q01": "4"})
+    third = make_user("opc", Role.ENTRY_OPERATOR, entry["province"])
+    with pytest.raises(paper.AwaitingResolution) as caught:
+        paper.key_form(batch=batch, serial=1, operator=third, typed=FORM_2)
+    assert caught.value.message == ("Form 1 was keyed twice with differences and waits for "
+                                    "the supervisor.")
+    assert nothing_keyed() == (2, 0, 2)
+
+
+@pytest.mark.django_db
+def test_a_value_not_among_the_options_is_refused_with_the_allowed_ones(entry):
+    batch = register(entry)
+    with pytest.raises(paper.AnswersRefused) as caught:
+        paper.key_form(batch=batch, serial=1, operator=entry["a"],
+                       typed={"U01": "1", "Q01": "7", "Q02": "5", "Z01": "14"})
+    assert caught.value.message == "Some answers are not accepted; nothing was stored."
+    assert caught.value.problems == {
+        "Q01": "7 is not among the options: 1, 2, 3, 4, 5, 9.",
+        "Z01": "1|4 is not among the options: 1, 2, 3."}
+    assert nothing_keyed() == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_an_answer_to_a_skipped_question_is_refused(entry):
+    batch = register(entry)
+    with pytest.raises(paper.AnswersRefused) as caught:
+        paper.key_form(batch=batch, serial=1, operator=entry["a"],
+                       typed={"U01": "2", "Q01": "3", "Q02": "4"})
+    assert caught.value.problems == {"Q02": "Q02 is skipped when U01 is not 1: leave it blank."}
+    assert nothing_keyed() == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_missing_required_answer_is_refused(entry):
+    batch = register(entry)
+    with pytest.raises(paper.AnswersRefused) as caught:
+        paper.key_form(batch=batch, serial=1, operator=entry["a"], typed={"U01": "1",
+                                                                           "Q01": "3"})
+    assert caught.value.problems == {"Q02": "An answer is required."}
+    assert nothing_keyed() == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_batch_overlapping_another_is_refused(entry):
+    first = register(entry)
+    with pytest.raises(paper.SerialsOverlap) as caught:
+        register(entry, "3-5")
+    assert caught.value.message == ("These serial numbers are already in another batch of "
+                                    f"mini-citizens: 3 (batch {first.pk}).")
+    assert (PaperBatch.objects.count(), PaperForm.objects.count()) == (1, 3)
+    assert AuditEvent.objects.filter(action="paper_batch").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"serials": "5-3"}, "The serial numbers cannot be read: the range 5-3 runs backwards."),
+    ({"collected_by": " "}, "Say who collected the forms."),
+    ({"arrived_on": datetime.date(2999, 1, 1)}, "The arrival date 2999-01-01 is in the future."),
+])
+def test_a_batch_that_cannot_be_read_is_refused(entry, changes, message):
+    with pytest.raises(paper.BatchInvalid) as caught:
+        register(entry, **changes)
+    assert caught.value.message == message
+    assert (PaperBatch.objects.count(), PaperForm.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_a_batch_that_arrived_after_closing_is_refused(entry):
+    from django.utils import timezone
+
+    q = entry["questionnaire"]
+    q.closes_at = timezone.make_aware(datetime.datetime(2024, 9, 30, 12))
+    q.save()
+    with pytest.raises(paper.BatchInvalid) as caught:
+        register(entry)
+    assert caught.value.message == ("mini-citizens closed on 2024-09-30; forms that arrived "
+                                    "later are not part of its sample.")
+    assert PaperBatch.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_resolving_needs_a_disagreement_and_accepted_answers(entry):
+    batch = register(entry)
+    paper.key_form(batch=batch, serial=1, operator=entry["a"], typed=FORM_2)
+    form = PaperForm.objects.get(serial=1)
+    with pytest.raises(paper.NothingToResolve) as caught:
+        paper.resolve_form(form=form, supervisor=entry["supervisor"], typed={})
+    assert caught.value.message == "Form 1 has no disagreement to resolve."
+    paper.key_form(batch=batch, serial=1, operator=entry["b"], typed={**FORM_2, "Q01": "4"})
+    with pytest.raises(paper.AnswersRefused) as caught:
+        paper.resolve_form(form=form, supervisor=entry["supervisor"], typed={"Q01": "6"})
+    assert caught.value.problems == {"Q01": "6 is not among the options: 1, 2, 3, 4, 5, 9."}
+    assert (Submission.objects.count(), PaperResolution.objects.count()) == (0, 0)
+    assert PaperForm.objects.get(serial=1).status == "disagree"
+
+
+# --- two operators at once, on PostgreSQL -------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_operators_keying_one_form_at_once_store_it_once(postgres, entry):
+    batch = register(entry)
+    paper.key_form(batch=batch, serial=1, operator=entry["a"], typed=FORM_2)
+    others = [entry["b"], *(make_user(f"op{i}", Role.ENTRY_OPERATOR, entry["province"])
+                            for i in range(3))]
+    start = threading.Barrier(len(others) * 2)
+    outcomes = []
+
+    def key(operator, serial):
+        try:
+            start.wait()
+            with translation.override("en"):
+                outcomes.append(paper.key_form(batch=batch, serial=serial, operator=operator,
+                                               typed=FORM_2).status)
+        except paper.PaperRefused as exc:
+            outcomes.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=key, args=(op, serial))
+               for op in others for serial in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # form 1: one second keying stores it, the rest find it stored; form 2: the first two in
+    # store it, the others find it stored
+    assert sorted(outcomes) == sorted(["stored", "AlreadyStored", "AlreadyStored",
+                                       "AlreadyStored", "keyed_once", "stored",
+                                       "AlreadyStored", "AlreadyStored"])
+    assert sorted(Submission.objects.values_list("key", flat=True)) == sorted(
+        [submission_key("mini-citizens", 1), submission_key("mini-citizens", 2)])
+    assert PaperKeying.objects.filter(form__serial=1).count() == 2
+    assert PaperKeying.objects.filter(form__serial=2).count() == 2
+    assert Answer.objects.count() == 4
