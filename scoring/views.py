@@ -141,10 +141,13 @@ def _publication(request, index: Index, publications: list[Publication] | None =
     return publications[0] if publications else None
 
 
-@staff_required(*ALL_STAFF)
+@staff_required(*ALL_STAFF, Role.ENTRY_SUPERVISOR, Role.ENTRY_OPERATOR)
 def review_home(request: HttpRequest) -> HttpResponse:
-    """Reviewers see every index; a province officer goes straight to their province."""
+    """Reviewers see every index; a province officer goes straight to their province, the
+    data-entry staff to their province's paper forms."""
     role = request.staff_role
+    if role.role in (Role.ENTRY_SUPERVISOR, Role.ENTRY_OPERATOR):
+        return redirect("scoring:paper")
     indices = list(Index.objects.order_by("-year", "kind", "code"))
     if role.role == Role.PROVINCE_OFFICER:
         mine = provinces_in_view(request.user)

@@ -29,7 +29,9 @@ FORM_2 = {"U01": "2", "Q01": "3"}
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(client):
+    """Messages are checked in English: services run in it, pages are asked for it."""
+    client.cookies["django_language"] = "en"
     with translation.override("en"):
         yield
 
@@ -316,3 +318,70 @@ def test_operators_keying_one_form_at_once_store_it_once(postgres, entry):
     assert PaperKeying.objects.filter(form__serial=1).count() == 2
     assert PaperKeying.objects.filter(form__serial=2).count() == 2
     assert Answer.objects.count() == 4
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+def key_url(batch, serial=None):
+    from django.urls import reverse
+
+    url = reverse("scoring:paper-key", args=[batch.pk])
+    return f"{url}?serial={serial}" if serial else url
+
+
+@pytest.mark.django_db
+def test_an_operator_keys_on_the_page_and_the_second_never_sees_the_first(entry, client):
+    batch = register(entry)
+    client.force_login(entry["a"])
+    page = client.get(key_url(batch))
+    html = page.content.decode()
+    assert page.status_code == 200 and page["Cache-Control"].startswith("max-age=0")
+    assert 'id="serial" name="serial" value="1"' in html
+    assert 'src="/static/scoring/paper-keying.js"' in html and "<script>" not in html
+    response = client.post(key_url(batch), {"serial": "1", **FORM_1,
+                                            "T01": "Chữ riêng của A", "opened": "forged"})
+    assert response.status_code == 302 and response.url == key_url(batch, 2)
+    keying = PaperKeying.objects.get()
+    assert (keying.answers["T01"], keying.started_at) == ("Chữ riêng của A", None)
+    client.force_login(entry["b"])
+    html = client.get(key_url(batch, 1)).content.decode()
+    assert "Chữ riêng của A" not in html and 'value="4"' not in html
+
+
+@pytest.mark.django_db
+def test_a_refused_keying_shows_why_on_the_page_and_stores_nothing(entry, client):
+    batch = register(entry)
+    client.force_login(entry["a"])
+    response = client.post(key_url(batch), {"serial": "1", "U01": "2", "Q01": "7",
+                                            "Q02": "4"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Some answers are not accepted; nothing was stored." in html
+    assert "7 is not among the options: 1, 2, 3, 4, 5, 9." in html
+    assert "Q02 is skipped when U01 is not 1: leave it blank." in html
+    response = client.post(key_url(batch), {"serial": "12", **FORM_2})
+    assert "Form 12 is not in this batch (serial numbers 1-3)." in response.content.decode()
+    assert nothing_keyed() == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_the_supervisor_resolves_from_the_side_by_side_view(entry, client):
+    from django.urls import reverse
+
+    batch = register(entry)
+    paper.key_form(batch=batch, serial=2, operator=entry["a"], typed=FORM_2)
+    paper.key_form(batch=batch, serial=2, operator=entry["b"], typed={**FORM_2, "Q01": "5"})
+    client.force_login(entry["supervisor"])
+    url = reverse("scoring:paper-resolve", args=[batch.pk, 2])
+    html = client.get(url).content.decode()
+    assert html.count('class="table-warning differs"') == 1
+    assert 'id="row-Q01" data-code="Q01" class="table-warning differs"' in html
+    assert "3 · Neutral" in html and "5 · Very satisfied" in html
+    response = client.post(url, {"Q01": "8"})
+    assert response.status_code == 400
+    assert "8 is not among the options: 1, 2, 3, 4, 5, 9." in response.content.decode()
+    assert Submission.objects.count() == 0
+    response = client.post(url, {"Q01": "3"})
+    assert response.status_code == 302
+    assert stored() == [(submission_key("mini-citizens", 2), "paper")]
+    assert PaperForm.objects.get(serial=2).status == "stored"

@@ -63,6 +63,10 @@ def resolve(name, args):
             a = Recompute.objects.first().pk
         elif a == "SUBMISSION":
             a = Submission.objects.order_by("pk").first().pk
+        elif a == "BATCH":
+            from surveys.models import PaperBatch
+
+            a = PaperBatch.objects.get().pk
         real.append(a)
     return reverse(f"scoring:{name}", args=real)
 
