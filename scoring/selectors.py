@@ -477,11 +477,23 @@ def batch_progress(*, batch_ids: Iterable[int]) -> dict[int, BatchProgress]:
 
 
 def paper_batches(*, provinces: list[Province]) -> list[tuple[object, BatchProgress]]:
-    """The batches of these provinces, newest first, with their progress."""
+    """The batches of these provinces, newest first, with their progress (two queries)."""
     from surveys.models import PaperBatch
 
-    batches = list(PaperBatch.objects.filter(province__in=provinces)
-                   .select_related("questionnaire").order_by("-registered_at", "-id"))
+    return _with_progress(PaperBatch.objects.filter(province__in=provinces))
+
+
+def paper_batches_of(*, questionnaires: Iterable[Questionnaire]
+                     ) -> list[tuple[object, BatchProgress]]:
+    """Every batch of these questionnaires, newest first, with their progress (two queries)."""
+    from surveys.models import PaperBatch
+
+    return _with_progress(PaperBatch.objects.filter(questionnaire__in=list(questionnaires)))
+
+
+def _with_progress(batches) -> list[tuple[object, BatchProgress]]:
+    batches = list(batches.select_related("questionnaire", "province")
+                   .order_by("-registered_at", "-id"))
     progress = batch_progress(batch_ids=[b.pk for b in batches])
     return [(b, progress.get(b.pk, BatchProgress())) for b in batches]
 

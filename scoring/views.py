@@ -400,8 +400,21 @@ def monitoring(request: HttpRequest, year: int) -> HttpResponse:
         raise Http404
     chart = charts.daily_line(page.days, title=_("Submissions per day, %(year)s") % {
         "year": year})
-    return render(request, "scoring/monitoring_reviewer.html",
-                  {"page": page, "year": year, "chart": chart})
+    channels = selectors.channel_counts(questionnaires=page.questionnaires)
+    return render(request, "scoring/monitoring_reviewer.html", {
+        "page": page, "year": year, "chart": chart,
+        "channels": [(q, [channels.get(q.pk, {}).get(c, 0) for c, _ in CHANNELS])
+                     for q in page.questionnaires],
+        "channel_names": [name for _, name in CHANNELS],
+        "operators": selectors.operator_figures(questionnaires=page.questionnaires),
+        "questions": selectors.question_disagreement(questionnaires=page.questionnaires),
+        "batches": selectors.paper_batches_of(questionnaires=page.questionnaires)})
+
+
+# The ways in, in the order the monitoring page shows them.
+CHANNELS = [(c, Submission.Channel(c).label) for c in (
+    Submission.Channel.WEB, Submission.Channel.API, Submission.Channel.PAPER,
+    Submission.Channel.IMPORT, Submission.Channel.DEMO)]
 
 
 AUDIT_PAGE_EVENTS = 500

@@ -2,6 +2,7 @@
 
 import datetime
 import threading
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -385,3 +386,52 @@ def test_the_supervisor_resolves_from_the_side_by_side_view(entry, client):
     assert response.status_code == 302
     assert stored() == [(submission_key("mini-citizens", 2), "paper")]
     assert PaperForm.objects.get(serial=2).status == "stored"
+
+
+# --- quality figures on the monitoring page -------------------------------------------------
+
+@pytest.mark.django_db
+def test_keying_quality_per_operator_question_and_batch(entry, client,
+                                                        django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.db.models import F
+    from django.urls import reverse
+
+    from scoring import selectors
+
+    batch = register(entry)
+    for serial in (1, 2, 3):
+        paper.key_form(batch=batch, serial=serial, operator=entry["a"], typed=FORM_2)
+    paper.key_form(batch=batch, serial=1, operator=entry["b"], typed=FORM_2)
+    paper.key_form(batch=batch, serial=2, operator=entry["b"], typed={**FORM_2, "Q01": "4"})
+    paper.key_form(batch=batch, serial=3, operator=entry["b"],
+                   typed={**FORM_2, "Q01": "4", "Q03": "2"})
+    for operator, minutes in ((entry["a"], 2), (entry["b"], 3)):
+        PaperKeying.objects.filter(operator=operator).update(
+            started_at=F("keyed_at") - timedelta(minutes=minutes))
+    questionnaires = [entry["questionnaire"]]
+    with django_assert_num_queries(1):
+        figures = selectors.operator_figures(questionnaires=questionnaires)
+    assert [(f.operator, f.province, f.forms, f.per_hour, f.double_keyed, f.disagreed,
+             f.disagreement_percent) for f in figures] == [
+        ("opa", "74", 3, Decimal("30.0"), 3, 2, Decimal("66.7")),
+        ("opb", "74", 3, Decimal("20.0"), 3, 2, Decimal("66.7"))]
+    with django_assert_num_queries(3):
+        questions = selectors.question_disagreement(questionnaires=questionnaires)
+    assert [(d.code, d.differing, d.double_keyed, d.percent) for d in questions] == [
+        ("Q01", 2, 3, Decimal("66.7")), ("Q03", 1, 3, Decimal("33.3"))]
+    progress = selectors.batch_progress(batch_ids=[batch.pk])[batch.pk]
+    assert (progress.stored_matching, progress.disagree, progress.total) == (1, 2, 3)
+
+    reviewer = get_user_model().objects.create_user("reviewer")
+    StaffRole.objects.create(user=reviewer, role=Role.REVIEWER)
+    client.force_login(reviewer)
+    html = client.get(reverse("scoring:monitoring", args=[2024])).content.decode()
+    assert ('<tr data-questionnaire="mini-citizens"><th scope="row" class="fw-normal">'
+            'Citizens</th><td class="text-end">0</td><td class="text-end">0</td>'
+            '<td class="text-end">1</td>') in html  # web, API, paper
+    assert ('<td class="text-end">3</td><td class="text-end">30.0</td><td class="text-end">3'
+            '</td><td class="text-end">2 (66.7%)</td>') in html
+    assert '<td class="text-end">2 / 3</td><td class="text-end">66.7%</td>' in html
+    assert (f'<tr data-batch="{batch.pk}">') in html
