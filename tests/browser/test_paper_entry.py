@@ -241,3 +241,36 @@ def test_a_sipas_2024_form_is_keyed_with_the_keyboard_alone(live_server, definit
     assert shorter.count == 6 + 14 + 1 + 3
     keyed = PaperKeying.objects.get(form__serial=502).answers
     assert keyed == {"A01": 2, **{c: 1 for c in list(PROFILE)[1:]}, **policy(3), "U01": 2}
+
+
+def test_axe_finds_no_serious_violation_on_the_paper_pages(live_server, definitions, browser):
+    from scoring.services.paper import key_form as key_service
+    from tests.browser.test_publication import violations
+
+    unit = Province.objects.get(province_set__code="vn-34", code=UNIT)
+    supervisor = make_user("giamsat79", Role.ENTRY_SUPERVISOR, unit)
+    operators = [make_user(f"nhaplieu_{n}", Role.ENTRY_OPERATOR, unit) for n in "ab"]
+    batch = register_batch(questionnaire=Questionnaire.objects.get(code="sipas-2025"),
+                           province=unit, serials="1-2", collected_by="Bưu điện",
+                           arrived_on=datetime.date.today(), by=supervisor)
+    for operator, value in zip(operators, (4, 3), strict=True):
+        key_service(batch=batch, serial=1, operator=operator,
+                    typed={k: str(v) for k, v in {**PAPER[1], "P05": value}.items()})
+    context = browser.new_context(viewport=DESKTOP, bypass_csp=True)  # to run axe's script
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    found = {}
+    sign_in(page, live_server.url, "giamsat79")
+    for path in ("/review/paper/", "/review/paper/new/", f"/review/paper/{batch.pk}/",
+                 f"/review/paper/{batch.pk}/form/1/"):
+        page.goto(f"{live_server.url}{path}")
+        found[path] = violations(page)
+    page.context.clear_cookies()
+    sign_in(page, live_server.url, "nhaplieu_a")
+    page.goto(f"{live_server.url}/review/paper/{batch.pk}/key/")
+    page.keyboard.press("Enter")
+    page.keyboard.type("7")  # refused on the spot: the message shows
+    assert page.inner_text("#err-A01") == "7 không thuộc các phương án: 1, 2."
+    found["keying"] = violations(page)
+    context.close()
+    assert {path: v for path, v in found.items() if v} == {}
