@@ -154,9 +154,13 @@ def paper_key(request: HttpRequest, batch: int) -> HttpResponse:
     for q in questions:
         q["value"] = values.get(q["code"], "")
         q["error"] = problems.get(q["code"], "")
+    # a refused keying is corrected on the same form: its time runs from the first opening
+    opened = request.POST.get("opened", "")
+    if not (request.method == "POST" and _opened_at(opened) is not None):
+        opened = _opened_token()
     return render(request, "scoring/paper_key_operator.html", {
         "batch": found, "questions": questions, "serial": serial_text, "refused": refused,
-        "opened": _opened_token()}, status=status)
+        "opened": opened}, status=status)
 
 
 def _keyed_message(outcome: paper.KeyingOutcome) -> str:

@@ -1,6 +1,7 @@
 """Paper forms: batches, double keying, reconciliation, and each bad input refused whole."""
 
 import datetime
+import re
 import threading
 from decimal import Decimal
 
@@ -363,6 +364,14 @@ def test_a_refused_keying_shows_why_on_the_page_and_stores_nothing(entry, client
     response = client.post(key_url(batch), {"serial": "12", **FORM_2})
     assert "Form 12 is not in this batch (serial numbers 1-3)." in response.content.decode()
     assert nothing_keyed() == (0, 0, 0)
+    # corrected on the same page: the time counts from when it was first opened
+    opened = re.search(r'name="opened" value="([^"]+)"',
+                       client.get(key_url(batch)).content.decode()).group(1)
+    again = client.post(key_url(batch), {"serial": "1", **FORM_2, "Q01": "7",
+                                         "opened": opened})
+    assert f'name="opened" value="{opened}"' in again.content.decode()
+    client.post(key_url(batch), {"serial": "1", **FORM_2, "opened": opened})
+    assert PaperKeying.objects.get().started_at is not None
 
 
 @pytest.mark.django_db
