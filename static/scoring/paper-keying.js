@@ -110,6 +110,16 @@
       if (finished(row)) { advance(row); }
     });
     input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+        // to go back and correct an answer (or on again) without the mouse
+        event.preventDefault();
+        if (event.key === "ArrowDown") { advance(row); return; }
+        for (var i = rows.indexOf(row) - 1; i >= 0; i--) {
+          if (!rows[i].hidden) { field(rows[i]).focus(); field(rows[i]).select(); return; }
+        }
+        serial.focus();
+        return;
+      }
       if (event.key !== "Enter") { return; }
       event.preventDefault();
       var why = problem(row);
