@@ -444,3 +444,23 @@ def test_keying_quality_per_operator_question_and_batch(entry, client,
             '</td><td class="text-end">2 (66.7%)</td>') in html
     assert '<td class="text-end">2 / 3</td><td class="text-end">66.7%</td>' in html
     assert (f'<tr data-batch="{batch.pk}">') in html
+
+
+@pytest.mark.django_db
+def test_operators_see_only_their_own_provinces_batches(entry, client):
+    from django.urls import reverse
+
+    ours = register(entry)
+    p01 = Province.objects.get(code="01", province_set=entry["questionnaire"].province_set)
+    supervisor01 = make_user("sup01", Role.ENTRY_SUPERVISOR, p01)
+    theirs = paper.register_batch(questionnaire=entry["questionnaire"], province=p01,
+                                  serials="50-51", collected_by="Hội Cựu chiến binh",
+                                  arrived_on=ARRIVED, by=supervisor01)
+    client.force_login(entry["a"])
+    html = client.get(reverse("scoring:paper")).content.decode()
+    assert f'data-batch="{ours.pk}"' in html and f'data-batch="{theirs.pk}"' not in html
+    for name in ("scoring:paper-batch", "scoring:paper-key"):
+        assert client.get(reverse(name, args=[theirs.pk])).status_code == 403
+    assert client.post(reverse("scoring:paper-key", args=[theirs.pk]),
+                       {"serial": "50", **FORM_2}).status_code == 403
+    assert PaperKeying.objects.count() == 0
