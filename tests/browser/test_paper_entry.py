@@ -187,6 +187,34 @@ def test_double_entry_from_batch_to_counted_result(live_server, definitions, new
                      ("giamsat79", "paper_resolved", 2)]
     resolved = AuditEvent.objects.get(action="paper_resolved").detail
     assert resolved["changes"] == {"P05": {"first": 2, "second": 3, "paper": 2}}
+    # and the audit log page reads them, newest first, in words
+    get_user_model().objects.create_superuser("quantri", password=PASSWORD)
+    admin = new_context(DESKTOP).new_page()
+    assert admin.goto(f"{live_server.url}/accounts/login/").status == 200
+    admin.fill("#id_username", "quantri")
+    admin.fill("#id_password", PASSWORD)
+    with admin.expect_navigation():
+        admin.click("main button[type=submit]")
+    admin.goto(f"{live_server.url}/review/audit/")
+    lines = [row for row in admin.eval_on_selector_all(
+        "#audit tbody tr", "trs => trs.map(tr => [...tr.cells].map(c => c.innerText.trim()))")
+        if "phiếu giấy" in row[4]]
+    paper_key = submission_key("sipas-2025", 2)
+    batch = PaperForm.objects.get(serial=2).batch_id
+    assert [(row[1], row[4].replace(f"(lô {batch})", "(lô B)")
+                         .replace(f"giấy {batch} của", "giấy B của")) for row in lines] == [
+        ("giamsat79", "Đã xử lý phiếu giấy 2 (lô B) theo phiếu gốc, lưu thành phiếu trả lời "
+                      f"{paper_key}: P05: 2 / 3 → 2"),
+        ("nhaplieu_b", "Đã nhập phiếu giấy 3 (lô B) lần thứ hai, trùng khớp: đã lưu thành "
+                       f"phiếu trả lời {submission_key('sipas-2025', 3)}"),
+        ("nhaplieu_b", "Đã nhập phiếu giấy 2 (lô B) lần thứ hai, khác nhau ở P05: chuyển cho "
+                       "giám sát"),
+        ("nhaplieu_b", "Đã nhập phiếu giấy 1 (lô B) lần thứ hai, trùng khớp: đã lưu thành "
+                       f"phiếu trả lời {submission_key('sipas-2025', 1)}"),
+        *[("nhaplieu_a", f"Đã nhập phiếu giấy {s} (lô B) lần thứ nhất") for s in (3, 2, 1)],
+        ("giamsat79", "Đã đăng ký lô phiếu giấy B của " + questionnaire.title_vi + " cho "
+                      "Thành phố Hồ Chí Minh: 3 phiếu (số sê-ri 1-3), do «Bưu điện Thành phố» "
+                      f"thu về, đến ngày {datetime.date.today().isoformat()}")]
 
 
 def test_a_sipas_2024_form_is_keyed_with_the_keyboard_alone(live_server, definitions,
