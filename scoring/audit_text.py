@@ -353,6 +353,53 @@ def _weights(detail, names, count) -> str:
         "notes": detail.get("notes", 0), "collapsed": detail.get("collapsed", 0)}
 
 
+def _paper_value(value) -> str:
+    if value is None or value == "":
+        return _("blank")
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    return _quote(value) if isinstance(value, str) and not value.isdigit() else str(value)
+
+
+def _paper_batch(detail, names, count) -> str:
+    return ngettext(
+        "Registered paper batch %(batch)s of %(questionnaire)s for %(province)s: %(n)s form "
+        "(serial numbers %(serials)s), collected by %(by)s, arrived on %(date)s",
+        "Registered paper batch %(batch)s of %(questionnaire)s for %(province)s: %(n)s forms "
+        "(serial numbers %(serials)s), collected by %(by)s, arrived on %(date)s",
+        int(detail["forms"])) % {
+        "batch": detail["batch"], "questionnaire": names.questionnaire(detail["questionnaire"]),
+        "province": names.province(detail["province"], detail), "n": detail["forms"],
+        "serials": detail["serials"], "by": _quote(detail["collected_by"]),
+        "date": detail["arrived_on"]}
+
+
+def _paper_keyed(detail, names, count) -> str:
+    where = {"serial": detail["serial"], "batch": detail["batch"]}
+    outcome = detail["outcome"]
+    if outcome == "stored":
+        return _("Keyed paper form %(serial)s (batch %(batch)s) a second time, alike: stored "
+                 "as submission %(key)s") % {**where, "key": detail.get("submission", "")}
+    if outcome == "disagree":
+        return _("Keyed paper form %(serial)s (batch %(batch)s) a second time, with "
+                 "differences on %(codes)s: sent to the supervisor") % {
+            **where, "codes": ", ".join(detail.get("differing") or [])}
+    return _("Keyed paper form %(serial)s (batch %(batch)s) for the first time") % where
+
+
+def _paper_resolved(detail, names, count) -> str:
+    changes = "; ".join(
+        _("%(code)s: %(first)s / %(second)s → %(paper)s") % {
+            "code": code, "first": _paper_value(change.get("first")),
+            "second": _paper_value(change.get("second")),
+            "paper": _paper_value(change.get("paper"))}
+        for code, change in (detail.get("changes") or {}).items())
+    return _("Resolved paper form %(serial)s (batch %(batch)s) from the paper, stored as "
+             "submission %(key)s: %(changes)s") % {
+        "serial": detail["serial"], "batch": detail["batch"], "key": detail["submission"],
+        "changes": changes}
+
+
 SENTENCES: dict[str, Callable[[Mapping, AuditNames, int], str]] = {
     Action.LOGIN: _login,
     Action.LOGIN_FAILED: _login_failed,
@@ -369,6 +416,9 @@ SENTENCES: dict[str, Callable[[Mapping, AuditNames, int], str]] = {
     Action.RESTORED: _restored,
     Action.UNCERTAINTY: _uncertainty,
     Action.WEIGHTS: _weights,
+    Action.PAPER_BATCH: _paper_batch,
+    Action.PAPER_KEYED: _paper_keyed,
+    Action.PAPER_RESOLVED: _paper_resolved,
 }
 
 

@@ -119,3 +119,24 @@ class AuditFilterForm(forms.Form):
         return {"person": data.get("person") or "", "action": data.get("action") or "",
                 "province": data.get("province") or "", "date_from": data.get("date_from"),
                 "date_to": data.get("date_to")}
+
+
+class PaperBatchForm(forms.Form):
+    """A batch of paper forms as the supervisor registers it (the service checks the rest)."""
+
+    questionnaire = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Questionnaire"),
+                                           empty_label=None)
+    serials = forms.CharField(
+        label=gettext_lazy("Serial numbers"), max_length=2000,
+        help_text=gettext_lazy("A range like 1001-1050, or numbers separated by commas."))
+    collected_by = forms.CharField(
+        label=gettext_lazy("Collected by"), max_length=200,
+        help_text=gettext_lazy("E.g. the provincial post office, the Fatherland Front, the "
+                               "Veterans' Association."))
+    arrived_on = forms.DateField(label=gettext_lazy("Arrived on"),
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, questionnaires, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["questionnaire"].queryset = questionnaires
+        self.fields["questionnaire"].label_from_instance = lambda q: f"{q.title} ({q.code})"

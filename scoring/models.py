@@ -352,6 +352,12 @@ class Role(models.TextChoices):
     REVIEWER = "reviewer", _("Ministry reviewer")
     PROVINCE_OFFICER = "province_officer", _("Province officer")
     ADMINISTRATOR = "administrator", _("Administrator")
+    ENTRY_SUPERVISOR = "entry_supervisor", _("Data-entry supervisor")
+    ENTRY_OPERATOR = "entry_operator", _("Data-entry operator")
+
+
+# Roles that act for one province only, and so need one.
+PROVINCE_ROLES = (Role.PROVINCE_OFFICER, Role.ENTRY_SUPERVISOR, Role.ENTRY_OPERATOR)
 
 
 class StaffRole(models.Model):
@@ -372,9 +378,9 @@ class StaffRole(models.Model):
         verbose_name_plural = _("staff roles")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(role="province_officer") | Q(province__isnull=False),
+                condition=~Q(role__in=PROVINCE_ROLES) | Q(province__isnull=False),
                 name="staffrole_officer_has_province",
-                violation_error_message=_("A province officer needs a province."),
+                violation_error_message=_("This role needs a province."),
             ),
         ]
 
@@ -487,6 +493,9 @@ class AuditEvent(models.Model):
         RESTORED = "restored", _("Submission restored")
         UNCERTAINTY = "uncertainty", _("Intervals computed")
         WEIGHTS = "weights", _("Survey weights computed")
+        PAPER_BATCH = "paper_batch", _("Paper batch registered")
+        PAPER_KEYED = "paper_keyed", _("Paper form keyed")
+        PAPER_RESOLVED = "paper_resolved", _("Paper form resolved")
 
     at = models.DateTimeField(verbose_name=_("time"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -71,6 +71,9 @@ def staff_required(*roles: str):
 
 ALL_STAFF = (Role.REVIEWER, Role.PROVINCE_OFFICER, Role.ADMINISTRATOR)
 REVIEWERS = (Role.REVIEWER, Role.ADMINISTRATOR)
+# Paper forms are registered and reconciled in the province's office, keyed by its operators.
+ENTRY_SUPERVISORS = (Role.PROVINCE_OFFICER, Role.ENTRY_SUPERVISOR)
+ENTRY_STAFF = (*ENTRY_SUPERVISORS, Role.ENTRY_OPERATOR)
 
 
 def provinces_in_view(user) -> list[Province] | None:
@@ -96,3 +99,12 @@ def may_assess_province(user, province: Province) -> bool:
     if role.role in (Role.REVIEWER, Role.ADMINISTRATOR):
         return True
     return role.province_id == province.pk
+
+
+def may_enter_for(user, province: Province) -> bool:
+    """Paper forms of a province are handled by its own office: the unit's, and those of the
+    provinces that became it (their forms still on the office's desk after the merger)."""
+    role = role_of(user)
+    if role is None or role.role not in ENTRY_STAFF or role.province_id is None:
+        return False
+    return province.pk == role.province_id or province.pk in predecessor_ids(role.province_id)

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import get_language
 
 from scoring import engine
@@ -428,3 +428,180 @@ def audit_province_choices() -> list[tuple[str, str]]:
         if name not in names.setdefault(code, []):
             names[code].append(name)
     return [(code, f"{code} · {' / '.join(found)}") for code, found in names.items()]
+
+
+# --- paper forms: batch progress and keying quality ---------------------------------------------
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """How far a batch's forms have gone; a form is counted once it is stored."""
+
+    pending: int = 0
+    keyed_once: int = 0
+    disagree: int = 0
+    stored_matching: int = 0  # keyed twice alike
+    stored_resolved: int = 0  # read from the paper by the supervisor
+
+    @property
+    def total(self) -> int:
+        return (self.pending + self.keyed_once + self.disagree + self.stored_matching
+                + self.stored_resolved)
+
+    @property
+    def stored(self) -> int:
+        return self.stored_matching + self.stored_resolved
+
+    @property
+    def stored_percent(self) -> int:
+        return round(100 * self.stored / self.total) if self.total else 0
+
+
+def batch_progress(*, batch_ids: Iterable[int]) -> dict[int, BatchProgress]:
+    """Each batch's forms by state, counted by the database (one query)."""
+    from surveys.models import PaperForm
+
+    counts: dict[int, dict[str, int]] = {}
+    for batch_id, status, n, resolved in (
+        PaperForm.objects.filter(batch_id__in=list(batch_ids))
+        .values_list("batch_id", "status")
+        .annotate(n=Count("id"), resolved=Count("resolution"))
+        .values_list("batch_id", "status", "n", "resolved")
+    ):
+        found = counts.setdefault(batch_id, {})
+        if status == PaperForm.Status.STORED:
+            found["stored_resolved"] = resolved
+            found["stored_matching"] = n - resolved
+        else:
+            found[status] = n
+    return {batch_id: BatchProgress(**found) for batch_id, found in counts.items()}
+
+
+def paper_batches(*, provinces: list[Province]) -> list[tuple[object, BatchProgress]]:
+    """The batches of these provinces, newest first, with their progress (two queries)."""
+    from surveys.models import PaperBatch
+
+    return _with_progress(PaperBatch.objects.filter(province__in=provinces))
+
+
+def paper_batches_of(*, questionnaires: Iterable[Questionnaire]
+                     ) -> list[tuple[object, BatchProgress]]:
+    """Every batch of these questionnaires, newest first, with their progress (two queries)."""
+    from surveys.models import PaperBatch
+
+    return _with_progress(PaperBatch.objects.filter(questionnaire__in=list(questionnaires)))
+
+
+def _with_progress(batches) -> list[tuple[object, BatchProgress]]:
+    batches = list(batches.select_related("questionnaire", "province")
+                   .order_by("-registered_at", "-id"))
+    progress = batch_progress(batch_ids=[b.pk for b in batches])
+    return [(b, progress.get(b.pk, BatchProgress())) for b in batches]
+
+
+@dataclass(frozen=True)
+class OperatorFigures:
+    """One operator's keying: forms keyed, forms per hour of keying, and how often a form
+    they keyed disagreed with the other keying (of their forms keyed twice)."""
+
+    operator: str
+    province: str
+    forms: int
+    per_hour: Decimal | None
+    double_keyed: int
+    disagreed: int
+
+    @property
+    def disagreement_percent(self) -> Decimal | None:
+        if not self.double_keyed:
+            return None
+        return (Decimal(100 * self.disagreed) / self.double_keyed).quantize(Decimal("0.1"))
+
+
+def operator_figures(*, questionnaires: Iterable[Questionnaire]) -> list[OperatorFigures]:
+    """Per operator, over the keyings of these questionnaires (one grouped query).
+
+    Forms per hour divides the keyings whose start is known by the time spent on them
+    (from opening the keying screen to saving).
+    """
+    from django.db.models import DurationField, Exists, ExpressionWrapper, F, Sum
+
+    from surveys.models import PaperDifference, PaperForm, PaperKeying
+
+    differs = PaperDifference.objects.filter(form_id=OuterRef("form_id"))
+    twice = Q(form__status__in=[PaperForm.Status.DISAGREE, PaperForm.Status.STORED])
+    rows = (PaperKeying.objects.filter(form__questionnaire__in=list(questionnaires))
+            .annotate(differs=Exists(differs))
+            .values("operator__username", "form__batch__province__code")
+            .annotate(
+                forms=Count("id"),
+                timed=Count("id", filter=Q(started_at__isnull=False)),
+                spent=Sum(ExpressionWrapper(F("keyed_at") - F("started_at"),
+                                            output_field=DurationField()),
+                          filter=Q(started_at__isnull=False)),
+                double_keyed=Count("id", filter=twice),
+                disagreed=Count("id", filter=twice & Q(differs=True)))
+            .order_by("form__batch__province__code", "operator__username"))
+    out = []
+    for row in rows:
+        seconds = row["spent"].total_seconds() if row["spent"] else 0
+        per_hour = (Decimal(row["timed"] * 3600) / Decimal(seconds)).quantize(Decimal("0.1")) \
+            if seconds > 0 else None
+        out.append(OperatorFigures(row["operator__username"], row["form__batch__province__code"],
+                                   row["forms"], per_hour, row["double_keyed"],
+                                   row["disagreed"]))
+    return out
+
+
+@dataclass(frozen=True)
+class QuestionDisagreement:
+    questionnaire: str
+    code: str
+    text: str
+    differing: int
+    double_keyed: int
+
+    @property
+    def percent(self) -> Decimal:
+        return (Decimal(100 * self.differing) / self.double_keyed).quantize(Decimal("0.1"))
+
+
+def question_disagreement(*, questionnaires: Iterable[Questionnaire]
+                          ) -> list[QuestionDisagreement]:
+    """Per question with any difference: of the forms keyed twice, the share whose two
+    keyings differed on it; most disagreed first (two grouped queries)."""
+    from surveys.models import PaperDifference, PaperForm
+
+    chosen = list(questionnaires)
+    twice = dict(PaperForm.objects.filter(
+        questionnaire__in=chosen,
+        status__in=[PaperForm.Status.DISAGREE, PaperForm.Status.STORED])
+        .values_list("questionnaire_id").annotate(n=Count("id")).values_list(
+            "questionnaire_id", "n"))
+    out = [QuestionDisagreement(q.questionnaire.code, q.code, q.text, n,
+                                twice.get(q.questionnaire_id, 0))
+           for q, n in _questions_with_counts(
+               PaperDifference.objects.filter(form__questionnaire__in=chosen))]
+    return sorted([d for d in out if d.double_keyed], key=lambda d: (-d.percent, d.code))
+
+
+def _questions_with_counts(differences) -> list[tuple[object, int]]:
+    from surveys.models import Question
+
+    counts = dict(differences.values_list("question_id").annotate(n=Count("id"))
+                  .values_list("question_id", "n"))
+    questions = Question.objects.filter(pk__in=counts).select_related("questionnaire")
+    return [(q, counts[q.pk]) for q in questions]
+
+
+def channel_counts(*, questionnaires: Iterable[Questionnaire]) -> dict[int, dict[str, int]]:
+    """Counted (not excluded) submissions per questionnaire and channel (one query)."""
+    from surveys.models import Submission
+
+    out: dict[int, dict[str, int]] = {}
+    for questionnaire_id, channel, n in (
+        Submission.objects.filter(questionnaire__in=list(questionnaires), excluded=False)
+        .values_list("questionnaire_id", "channel").annotate(n=Count("id"))
+        .values_list("questionnaire_id", "channel", "n")
+    ):
+        out.setdefault(questionnaire_id, {})[channel] = n
+    return out

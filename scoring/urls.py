@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from scoring import views
+from scoring import paper_views, views
 
 app_name = "scoring"
 
@@ -11,6 +11,12 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("audit.csv", views.audit_download, name="audit-download"),
     path("monitoring/<int:year>/", views.monitoring, name="monitoring"),
+    path("paper/", paper_views.paper_home, name="paper"),
+    path("paper/new/", paper_views.paper_register, name="paper-register"),
+    path("paper/<int:batch>/", paper_views.paper_batch, name="paper-batch"),
+    path("paper/<int:batch>/key/", paper_views.paper_key, name="paper-key"),
+    path("paper/<int:batch>/form/<int:serial>/", paper_views.paper_resolve,
+         name="paper-resolve"),
     path("submissions/<slug:questionnaire>.csv", views.download_submissions,
          name="download-submissions"),
     path("recompute/<int:pk>/", views.recompute_status, name="recompute-status"),

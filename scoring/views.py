@@ -141,10 +141,13 @@ def _publication(request, index: Index, publications: list[Publication] | None =
     return publications[0] if publications else None
 
 
-@staff_required(*ALL_STAFF)
+@staff_required(*ALL_STAFF, Role.ENTRY_SUPERVISOR, Role.ENTRY_OPERATOR)
 def review_home(request: HttpRequest) -> HttpResponse:
-    """Reviewers see every index; a province officer goes straight to their province."""
+    """Reviewers see every index; a province officer goes straight to their province, the
+    data-entry staff to their province's paper forms."""
     role = request.staff_role
+    if role.role in (Role.ENTRY_SUPERVISOR, Role.ENTRY_OPERATOR):
+        return redirect("scoring:paper")
     indices = list(Index.objects.order_by("-year", "kind", "code"))
     if role.role == Role.PROVINCE_OFFICER:
         mine = provinces_in_view(request.user)
@@ -397,8 +400,21 @@ def monitoring(request: HttpRequest, year: int) -> HttpResponse:
         raise Http404
     chart = charts.daily_line(page.days, title=_("Submissions per day, %(year)s") % {
         "year": year})
-    return render(request, "scoring/monitoring_reviewer.html",
-                  {"page": page, "year": year, "chart": chart})
+    channels = selectors.channel_counts(questionnaires=page.questionnaires)
+    return render(request, "scoring/monitoring_reviewer.html", {
+        "page": page, "year": year, "chart": chart,
+        "channels": [(q, [channels.get(q.pk, {}).get(c, 0) for c, _ in CHANNELS])
+                     for q in page.questionnaires],
+        "channel_names": [name for _, name in CHANNELS],
+        "operators": selectors.operator_figures(questionnaires=page.questionnaires),
+        "questions": selectors.question_disagreement(questionnaires=page.questionnaires),
+        "batches": selectors.paper_batches_of(questionnaires=page.questionnaires)})
+
+
+# The ways in, in the order the monitoring page shows them.
+CHANNELS = [(c, Submission.Channel(c).label) for c in (
+    Submission.Channel.WEB, Submission.Channel.API, Submission.Channel.PAPER,
+    Submission.Channel.IMPORT, Submission.Channel.DEMO)]
 
 
 AUDIT_PAGE_EVENTS = 500

@@ -1,5 +1,6 @@
 """Collection models: provinces, questionnaires, submissions and their answers."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
@@ -304,6 +305,7 @@ class Submission(models.Model):
         WEB = "web", _("Web form")
         API = "api", _("API")
         IMPORT = "import", _("CSV import")
+        PAPER = "paper", _("Paper form")
         DEMO = "demo", _("Demo data")
 
     key = models.CharField(verbose_name=_("submission key"), max_length=64, unique=True)
@@ -441,3 +443,128 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"draft {self.invitation_id} at section {self.position}"
+
+
+# --- paper forms: batches, double entry, reconciliation ---------------------------------------
+
+class PaperBatch(models.Model):
+    """Printed forms of one questionnaire that arrived together in a province's office.
+
+    `serials` keeps the serial numbers as the supervisor typed them ("1001-1050, 1077");
+    each serial is a `PaperForm` row, unique per questionnaire.
+    """
+
+    questionnaire = models.ForeignKey(Questionnaire, verbose_name=_("questionnaire"),
+                                      on_delete=models.PROTECT, related_name="paper_batches")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.PROTECT,
+                                 related_name="paper_batches")
+    serials = models.CharField(verbose_name=_("serial numbers"), max_length=2000)
+    collected_by = models.CharField(verbose_name=_("collected by"), max_length=200)
+    arrived_on = models.DateField(verbose_name=_("arrived on"))
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"),
+                                      on_delete=models.PROTECT, related_name="paper_batches")
+    registered_at = models.DateTimeField(verbose_name=_("registered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("paper batch")
+        verbose_name_plural = _("paper batches")
+        ordering = ["-registered_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.code} · {self.province.code} · {self.serials}"
+
+
+class PaperForm(models.Model):
+    """One printed form of a batch, by its serial number, and how far its keying has gone."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Not yet keyed")
+        KEYED_ONCE = "keyed_once", _("Keyed once")
+        DISAGREE = "disagree", _("In disagreement")
+        STORED = "stored", _("Stored")
+
+    batch = models.ForeignKey(PaperBatch, verbose_name=_("batch"), on_delete=models.PROTECT,
+                              related_name="forms")
+    questionnaire = models.ForeignKey(Questionnaire, verbose_name=_("questionnaire"),
+                                      on_delete=models.PROTECT, related_name="paper_forms")
+    serial = models.PositiveIntegerField(verbose_name=_("serial number"))
+    status = models.CharField(verbose_name=_("status"), max_length=12, choices=Status.choices,
+                              default=Status.PENDING)
+    stored_at = models.DateTimeField(verbose_name=_("stored at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("paper form")
+        verbose_name_plural = _("paper forms")
+        ordering = ["batch", "serial"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "serial"],
+                                    name="paperform_unique_serial"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id}:{self.serial}"
+
+
+class PaperKeying(models.Model):
+    """One operator's typing of one paper form: the answers as cleaned, in JSON."""
+
+    form = models.ForeignKey(PaperForm, verbose_name=_("paper form"), on_delete=models.CASCADE,
+                             related_name="keyings")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("operator"),
+                                 on_delete=models.PROTECT, related_name="paper_keyings")
+    answers = models.JSONField(verbose_name=_("answers"), default=dict)
+    started_at = models.DateTimeField(verbose_name=_("started at"), null=True, blank=True)
+    keyed_at = models.DateTimeField(verbose_name=_("keyed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("keying")
+        verbose_name_plural = _("keyings")
+        ordering = ["form", "keyed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "operator"],
+                                    name="paperkeying_once_per_operator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form} by {self.operator_id}"
+
+
+class PaperDifference(models.Model):
+    """A question the two keyings of a form answered differently, and the paper's answer
+    once the supervisor has read it (null until then; null answers mean "left blank")."""
+
+    form = models.ForeignKey(PaperForm, verbose_name=_("paper form"), on_delete=models.CASCADE,
+                             related_name="differences")
+    question = models.ForeignKey(Question, verbose_name=_("question"), on_delete=models.PROTECT,
+                                 related_name="paper_differences")
+    first = models.JSONField(verbose_name=_("first keying"), null=True, blank=True)
+    second = models.JSONField(verbose_name=_("second keying"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("keying difference")
+        verbose_name_plural = _("keying differences")
+        constraints = [
+            models.UniqueConstraint(fields=["form", "question"],
+                                    name="paperdifference_one_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form} {self.question_id}"
+
+
+class PaperResolution(models.Model):
+    """The supervisor's reading of the paper for a form whose keyings disagreed."""
+
+    form = models.OneToOneField(PaperForm, verbose_name=_("paper form"),
+                                on_delete=models.CASCADE, related_name="resolution")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resolved by"),
+                                    on_delete=models.PROTECT, related_name="paper_resolutions")
+    answers = models.JSONField(verbose_name=_("answers from the paper"), default=dict)
+    resolved_at = models.DateTimeField(verbose_name=_("resolved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("resolution")
+        verbose_name_plural = _("resolutions")
+
+    def __str__(self) -> str:
+        return f"{self.form} resolved"

@@ -68,3 +68,26 @@ def submission_answers(submission_ids: list[int]) -> dict[int, list[tuple[str, s
         else:
             answers.append((a.question.code, a.question.text, words))
     return out
+
+
+def keying_questions(questionnaire: Questionnaire) -> list[dict]:
+    """Every question of a questionnaire as the paper keying screen shows it, in order: its
+    section, text, options ("1 Nam · 2 Nữ") and skip rule (two queries)."""
+    from surveys.models import ScaleOption
+
+    questions = list(questionnaire.questions.select_related("section").order_by("position"))
+    options: dict[int, list[ScaleOption]] = {}
+    for option in ScaleOption.objects.filter(scale__questionnaire=questionnaire).order_by(
+            "scale_id", "position"):
+        options.setdefault(option.scale_id, []).append(option)
+    rows = []
+    for q in questions:
+        choices = options.get(q.scale_id, []) if q.scale_id else []
+        rows.append({
+            "code": q.code, "text": q.text, "type": q.type, "required": q.required,
+            "section": q.section.title, "values": [o.value for o in choices],
+            "options": [(o.value, o.label) for o in choices],
+            "show_if": q.show_if_question, "show_values": list(q.show_if_values),
+            "min": q.min_value, "max": q.max_value,
+        })
+    return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from scoring.models import AuditEvent, Role, StaffRole
+from scoring.models import PROVINCE_ROLES, AuditEvent, Role, StaffRole
 from scoring.services.audit import record_event
 from surveys.models import CrosswalkLink, Province, ProvinceSet
 
@@ -23,9 +23,9 @@ def _where(role: StaffRole | None) -> tuple[str | None, str | None]:
 
 
 def set_staff_role(*, account, role: str, province: Province | None, by) -> StaffRole:
-    """Give an account its role (and province, for a province officer); audited if it changes."""
-    if role == Role.PROVINCE_OFFICER and province is None:
-        raise ValueError("a province officer needs a province")
+    """Give an account its role (and province, for a province's roles); audited if it changes."""
+    if role in PROVINCE_ROLES and province is None:
+        raise ValueError(f"the role {role} needs a province")
     with transaction.atomic():
         current = StaffRole.objects.select_for_update().filter(user=account).first()
         before = _where(current)

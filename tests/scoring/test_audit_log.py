@@ -39,6 +39,8 @@ NAMES = {
 SCORE = {"index": "par-2024", "province": "74", "via": "web", "component": "1.1.1",
          "field": "appraised_score", "old": "0.43", "new": "0.40"}
 
+PAPER = {"via": "web", "batch": 7, "questionnaire": "sipas-2024", "province": "74"}
+
 # (action, detail, count, Vietnamese, English): every shape the services write today.
 EVENTS = [
     (Action.SCORE_CHANGED, SCORE, 1,
@@ -142,6 +144,32 @@ EVENTS = [
      "0 nhóm được gộp",
      "Computed the survey weights of PAR Index 2024: 220 submissions weighted, 1 notes, "
      "0 categories merged"),
+    (Action.PAPER_BATCH, {**PAPER, "serials": "1001-1003", "forms": 3,
+                          "collected_by": "Bưu điện tỉnh", "arrived_on": "2024-10-01"}, 1,
+     "Đã đăng ký lô phiếu giấy 7 của Khảo sát SIPAS 2024 cho Tỉnh Bình Dương: 3 phiếu (số sê-ri "
+     "1001-1003), do «Bưu điện tỉnh» thu về, đến ngày 2024-10-01",
+     "Registered paper batch 7 of SIPAS survey 2024 for Binh Duong: 3 forms (serial numbers "
+     "1001-1003), collected by «Bưu điện tỉnh», arrived on 2024-10-01"),
+    (Action.PAPER_KEYED, {**PAPER, "serial": 1002, "keying": 1, "outcome": "keyed_once",
+                          "differing": []}, 1,
+     "Đã nhập phiếu giấy 1002 (lô 7) lần thứ nhất",
+     "Keyed paper form 1002 (batch 7) for the first time"),
+    (Action.PAPER_KEYED, {**PAPER, "serial": 1002, "keying": 2, "outcome": "stored",
+                          "differing": [], "submission": "5b0e…"}, 1,
+     "Đã nhập phiếu giấy 1002 (lô 7) lần thứ hai, trùng khớp: đã lưu thành phiếu trả lời 5b0e…",
+     "Keyed paper form 1002 (batch 7) a second time, alike: stored as submission 5b0e…"),
+    (Action.PAPER_KEYED, {**PAPER, "serial": 1003, "keying": 2, "outcome": "disagree",
+                          "differing": ["P05", "Z01"]}, 1,
+     "Đã nhập phiếu giấy 1003 (lô 7) lần thứ hai, khác nhau ở P05, Z01: chuyển cho giám sát",
+     "Keyed paper form 1003 (batch 7) a second time, with differences on P05, Z01: sent to "
+     "the supervisor"),
+    (Action.PAPER_RESOLVED, {**PAPER, "serial": 1003, "submission": "9c1d…", "changes": {
+        "P05": {"first": 2, "second": 3, "paper": 2},
+        "Z01": {"first": [1, 3], "second": None, "paper": [1, 3]}}}, 1,
+     "Đã xử lý phiếu giấy 1003 (lô 7) theo phiếu gốc, lưu thành phiếu trả lời 9c1d…: "
+     "P05: 2 / 3 → 2; Z01: 1 3 / để trống → 1 3",
+     "Resolved paper form 1003 (batch 7) from the paper, stored as submission 9c1d…: "
+     "P05: 2 / 3 → 2; Z01: 1 3 / blank → 1 3"),
 ]
 
 

@@ -63,9 +63,11 @@ def test_permission_matrix_of_a_34_unit_index(review_2025, client, name):
             client.logout()
             if review_2025[role] is not None:
                 client.force_login(review_2025[role])
+            from surveys.models import PaperBatch
+
             real_args = [
                 Recompute.objects.filter(index__code="mini-par-2025").first().pk
-                if a == "RECOMPUTE" else
+                if a == "RECOMPUTE" else PaperBatch.objects.get().pk if a == "BATCH" else
                 Submission.objects.filter(questionnaire__code="mini-citizens-2025")
                 .order_by("pk").first().pk if a == "SUBMISSION" else a for a in args]
             url = reverse(f"scoring:{name}", args=real_args)

@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,6 +13,7 @@ from django.urls import reverse
 from scoring import urls as scoring_urls
 from scoring.models import AssessmentChange, AuditEvent, NodeResult, Publication, Role, StaffRole
 from scoring.services.definitions import load_index
+from scoring.services.paper import register_batch
 from surveys.models import Province, Questionnaire
 from tests.conftest import fixture_text
 from tests.scoring.test_handworked_index import ASSESSMENTS_2024, SUBMISSIONS
@@ -41,10 +43,18 @@ def review(mini_questionnaire, tmp_path):
         call_command("compute_scores", "--index", code, stdout=io.StringIO())
     Questionnaire.objects.filter(code="mini-citizens").update(target_per_province=3)
     p74, p01 = Province.objects.get(code="74"), Province.objects.get(code="01")
+    supervisor74 = make_user("supervisor74", Role.ENTRY_SUPERVISOR, p74)
+    register_batch(questionnaire=Questionnaire.objects.get(code="mini-citizens"), province=p74,
+                   serials="9001-9002", collected_by="Bưu điện", arrived_on=date(2024, 10, 1),
+                   by=supervisor74)
     return {
         "anonymous": None,
         "officer74": make_user("officer74", Role.PROVINCE_OFFICER, p74),
         "officer01": make_user("officer01", Role.PROVINCE_OFFICER, p01),
+        "supervisor74": supervisor74,
+        "supervisor01": make_user("supervisor01", Role.ENTRY_SUPERVISOR, p01),
+        "operator74": make_user("operator74", Role.ENTRY_OPERATOR, p74),
+        "operator01": make_user("operator01", Role.ENTRY_OPERATOR, p01),
         "reviewer": make_user("reviewer", Role.REVIEWER),
         "administrator": make_user("administrator", Role.ADMINISTRATOR),
         "superuser": make_user("root", superuser=True),
@@ -54,9 +64,33 @@ def review(mini_questionnaire, tmp_path):
 
 # url name -> (args, method, expected status by role; 302 = sent to log in or redirected)
 OWN, OTHER = ("mini-par", "74"), ("mini-par", "01")
+ENTRY_NONE = {"anonymous": 302, "no_role": 403, "reviewer": 403, "administrator": 403,
+              "superuser": 403}
 MATRIX = {
     "review": [((), "get", {"anonymous": 302, "no_role": 403, "officer74": 200,
-                            "reviewer": 200, "administrator": 200, "superuser": 200})],
+                            "reviewer": 200, "administrator": 200, "superuser": 200,
+                            "supervisor74": 302, "operator74": 302})],
+    # paper forms: the province's office only; operators key, supervisors register and resolve
+    "paper": [((), "get", {**ENTRY_NONE, "officer74": 200, "supervisor74": 200,
+                           "operator74": 200, "operator01": 200})],
+    "paper-register": [((), "get", {**ENTRY_NONE, "officer74": 200, "supervisor74": 200,
+                                    "operator74": 403}),
+                       # an empty form is refused as bad, after the role check
+                       ((), "post", {"supervisor74": 400, "operator74": 403})],
+    "paper-batch": [(("BATCH",), "get", {**ENTRY_NONE, "officer74": 200, "officer01": 403,
+                                         "supervisor74": 200, "supervisor01": 403,
+                                         "operator74": 200, "operator01": 403})],
+    "paper-key": [(("BATCH",), "get", {**ENTRY_NONE, "officer74": 403, "supervisor74": 403,
+                                       "operator74": 200, "operator01": 403}),
+                  # nothing typed: refused as bad, after the role and province checks
+                  (("BATCH",), "post", {"operator74": 400, "operator01": 403,
+                                        "supervisor74": 403})],
+    "paper-resolve": [(("BATCH", 9001), "get", {**ENTRY_NONE, "officer74": 200,
+                                                "officer01": 403, "supervisor74": 200,
+                                                "supervisor01": 403, "operator74": 403}),
+                      # not in disagreement: nothing to resolve, refused as bad
+                      (("BATCH", 9001), "post", {"supervisor74": 400, "supervisor01": 403,
+                                                 "operator74": 403})],
     "audit": [((), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
                            "reviewer": 403, "administrator": 200, "superuser": 200})],
     "audit-download": [((), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
@@ -128,9 +162,10 @@ def test_permission_matrix(review, client, name):
             client.logout()
             if review[role] is not None:
                 client.force_login(review[role])
-            from surveys.models import Submission
+            from surveys.models import PaperBatch, Submission
 
             real_args = [Recompute.objects.first().pk if a == "RECOMPUTE" else
+                         PaperBatch.objects.get().pk if a == "BATCH" else
                          Submission.objects.order_by("pk").first().pk if a == "SUBMISSION"
                          else a for a in args]
             url = reverse(f"scoring:{name}", args=real_args)

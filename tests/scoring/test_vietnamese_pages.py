@@ -63,6 +63,10 @@ def resolve(name, args):
             a = Recompute.objects.first().pk
         elif a == "SUBMISSION":
             a = Submission.objects.order_by("pk").first().pk
+        elif a == "BATCH":
+            from surveys.models import PaperBatch
+
+            a = PaperBatch.objects.get().pk
         real.append(a)
     return reverse(f"scoring:{name}", args=real)
 
@@ -95,6 +99,29 @@ def test_every_staff_page_reads_as_vietnamese(everything, client):
                 reverse("scoring:publish", args=["mini-sipas-2025"]),
                 reverse("scoring:province", args=["mini-par", "74"]) + "?open=all"):
         problems = english_or_codes(client.get(url).content.decode())
+        if problems:
+            found[url] = problems
+    # paper forms: the operator's keying screen, a refused keying, a form in disagreement
+    from scoring.services.paper import key_form
+    from surveys.models import PaperBatch
+
+    batch = PaperBatch.objects.get()
+    key_form(batch=batch, serial=9001, operator=everything["operator74"],
+             typed={"U01": "2", "Q01": "3"})
+    key_form(batch=batch, serial=9001, operator=everything["supervisor74"],
+             typed={"U01": "2", "Q01": "4"})
+    client.force_login(everything["operator74"])
+    key = reverse("scoring:paper-key", args=[batch.pk])
+    pages = {key: client.get(key),
+             key + "?refused": client.post(key, {"serial": "9002", "U01": "2", "Q01": "7",
+                                                 "Q02": "3"})}
+    client.force_login(everything["supervisor74"])
+    resolve_url = reverse("scoring:paper-resolve", args=[batch.pk, 9001])
+    pages[resolve_url] = client.get(resolve_url)
+    pages[resolve_url + "?refused"] = client.post(resolve_url, {"Q01": "8"})
+    for url, response in pages.items():
+        assert "Phiếu" in response.content.decode(), url
+        problems = english_or_codes(response.content.decode())
         if problems:
             found[url] = problems
     assert seen >= 30 and found == {}

@@ -14,6 +14,10 @@ DEMO_USERS = [
     ("reviewer", "reviewer-demo-2024", Role.REVIEWER, None),
     ("officer74", "officer-demo-2024", Role.PROVINCE_OFFICER, "74"),  # Bình Dương, to 2024
     ("officer79", "officer-demo-2025", Role.PROVINCE_OFFICER, "79"),  # Hồ Chí Minh City, 2025
+    # paper forms of Hồ Chí Minh City: a supervisor and the two operators double entry needs
+    ("entry79", "entry-demo-2025", Role.ENTRY_SUPERVISOR, "79"),
+    ("keyer79a", "keyer-demo-2025", Role.ENTRY_OPERATOR, "79"),
+    ("keyer79b", "keyer-demo-2025", Role.ENTRY_OPERATOR, "79"),
 ]
 
 
