@@ -353,6 +353,15 @@ def _weights(detail, names, count) -> str:
         "notes": detail.get("notes", 0), "collapsed": detail.get("collapsed", 0)}
 
 
+def _scenario(detail, names, count) -> str:
+    sentence = _("Saved the what-if scenario %(name)s of %(index)s") % {
+        "name": _quote(detail.get("name") or ""), "index": names.index(detail["index"])}
+    if detail.get("dropped"):
+        sentence += "; " + _("criteria left out: %(codes)s") % {
+            "codes": ", ".join(str(c) for c in detail["dropped"])}
+    return sentence
+
+
 SENTENCES: dict[str, Callable[[Mapping, AuditNames, int], str]] = {
     Action.LOGIN: _login,
     Action.LOGIN_FAILED: _login_failed,
@@ -369,6 +378,7 @@ SENTENCES: dict[str, Callable[[Mapping, AuditNames, int], str]] = {
     Action.RESTORED: _restored,
     Action.UNCERTAINTY: _uncertainty,
     Action.WEIGHTS: _weights,
+    Action.SCENARIO: _scenario,
 }
 
 

@@ -39,6 +39,10 @@ class Coverage:
         return self.valued / self.total if self.total else None
 
     @property
+    def percent(self) -> float | None:
+        return None if self.share is None else 100 * self.share
+
+    @property
     def flagged(self) -> bool:
         return self.total > 0 and self.valued / self.total < COVERAGE_MIN
 
@@ -200,6 +204,14 @@ class EffectiveWeight:
     effective: float | None  # cov(part, total) / var(total): its share of the total's variance
     r_squared: float | None  # squared correlation of the part with the total
 
+    @property
+    def nominal_percent(self) -> float:
+        return 100 * self.nominal
+
+    @property
+    def effective_percent(self) -> float | None:
+        return None if self.effective is None else 100 * self.effective
+
 
 def effective_weights(parts: Mapping[str, Sequence[float]], maxima: Mapping[str, float]
                       ) -> list[EffectiveWeight]:
@@ -254,14 +266,23 @@ class WhatIf:
     moved: int  # provinces whose rank changes
 
 
+def exact_sum(values: Sequence[Fraction]) -> Fraction:
+    """Σ values, exactly, over their least common denominator: one reduction instead of one
+    per addition (a what-if adds some 2,500 criterion values)."""
+    if not values:
+        return Fraction(0)
+    common = math.lcm(*(v.denominator for v in values))
+    return Fraction(sum(v.numerator * (common // v.denominator) for v in values), common)
+
+
 def area_fraction(criteria: Sequence[CriterionValue]) -> Fraction | None:
     """An area's share of its maximum from its kept criteria: Σ values / Σ maxima (PAR),
     or the mean of the percentages that exist / 100 (SIPAS, weight 1 each)."""
-    valued = [(c.value, c.weight) for c in criteria if c.value is not None]
-    weight = sum((w for _, w in valued), Fraction(0))
+    valued = [c for c in criteria if c.value is not None]
+    weight = exact_sum([c.weight for c in valued])
     if not valued or not weight:
         return None
-    return sum((v for v, _ in valued), Fraction(0)) / weight
+    return exact_sum([c.value for c in valued]) / weight
 
 
 def scenario_percent(criteria: Sequence[CriterionValue], weights: Mapping[str, Fraction], *,
@@ -279,17 +300,18 @@ def scenario_percent(criteria: Sequence[CriterionValue], weights: Mapping[str, F
         if codes and codes[i] in dropped:
             continue
         by_area.setdefault(c.area, []).append(c)
-    weighted, weight = Fraction(0), Fraction(0)
+    terms, used = [], []
     for area, members in by_area.items():
         w = weights.get(area, Fraction(0))
-        f = area_fraction(members)
-        if f is None or not w:
+        f = area_fraction(members) if w else None
+        if f is None:
             continue
-        weighted += w * f
-        weight += w
+        terms.append(w * f)
+        used.append(w)
+    weight = exact_sum(used)
     if not weight:
         return None
-    return (1 if percent_scale else 100) * weighted / weight
+    return (1 if percent_scale else 100) * exact_sum(terms) / weight
 
 
 def what_if(provinces: Mapping[str, Mapping[str, CriterionValue]],

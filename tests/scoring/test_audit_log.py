@@ -142,6 +142,11 @@ EVENTS = [
      "0 nhóm được gộp",
      "Computed the survey weights of PAR Index 2024: 220 submissions weighted, 1 notes, "
      "0 categories merged"),
+    (Action.SCENARIO, {"index": "par-2024", "name": "Lĩnh vực 1 gấp đôi",
+                       "weights": {"1": "19", "2": "12.5"}, "dropped": ["8.5"], "via": "web"},
+     1, "Đã lưu kịch bản giả định «Lĩnh vực 1 gấp đôi» của Chỉ số CCHC 2024; tiêu chí bỏ ra: 8.5",
+     "Saved the what-if scenario «Lĩnh vực 1 gấp đôi» of PAR Index 2024; criteria left out: "
+     "8.5"),
 ]
 
 
