@@ -713,8 +713,8 @@ def index_audit_page(request: HttpRequest, index: str) -> HttpResponse:
     saved = index_audit_reads.scenarios(idx)
     compared = [(s, _scenario_result(data, {k: Decimal(v) for k, v in s.weights.items()},
                                      s.dropped)) for s in saved[:SCENARIOS_COMPARED]]
-    ranks_by_scenario = {p: [next(r.rank for r in res.rows if r.province == p)
-                             for _s, res in compared] for p in data.provinces}
+    scenario_ranks = [{r.province: r.rank for r in res.rows} for _s, res in compared]
+    ranks_by_scenario = {p: [ranks.get(p) for ranks in scenario_ranks] for p in data.provinces}
     names = audit.names
     heatmap = charts.heatmap(audit.matrix_codes, audit.matrix, names=names, title=_(
         "%(index)s: correlation between criteria across provinces (Pearson)") % {
