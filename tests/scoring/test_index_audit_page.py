@@ -8,6 +8,7 @@ rank 2); 31: 1.1 = 0, 1.2 = 1/2, 2.1 = 0 (5.00 %, rank 3); the 60 others score 0
 import csv
 import io
 import re
+from decimal import Decimal
 
 import numpy as np
 import openpyxl
@@ -15,9 +16,10 @@ import pandas as pd
 import pytest
 from django.urls import reverse
 
-from scoring import engine
+from scoring import charts, engine
 from scoring.models import AuditEvent, AuditScenario, Index, NodeResult
 from scoring.selectors import previous_totals, results_checksum
+from scoring.services.scenarios import ScenarioProblem, ScenarioRefused, save_scenario
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +210,44 @@ def test_the_year_comparison_goes_through_the_crosswalk(review_2025, client):
     movers = html[html.index('id="year-movers"'):]
     assert movers.count("<tr><td>") == min(5, sum(current[c] != previous.ranks[c]
                                                   for c in common))
+
+
+def test_an_index_without_results_shows_an_empty_audit(review, client):
+    NodeResult.objects.filter(index__code="mini-sipas").delete()
+    client.force_login(review["reviewer"])
+    _, html = page(client, "mini-sipas", **{"w-POL": "1", "w-SRV": "1"})
+    assert 'id="heatmap"' not in html and "Không có năm trước để so sánh." in html
+    assert '<tr data-province' not in html[html.index('id="what-if-results"'):]
+
+
+def test_the_scenario_service_refuses_what_the_form_would_not_send(review):
+    index = Index.objects.get(code="mini-par")
+    refusals = [
+        ({"1": Decimal(1)}, [], "bad_weights"),  # area 2 has no weight
+        ({"1": Decimal(1), "2": Decimal(-1)}, [], "bad_weights"),
+        ({"1": Decimal(0), "2": Decimal(0)}, [], "bad_weights"),
+        ({"1": Decimal(1), "2": Decimal(1), "9": Decimal(1)}, [], "bad_weights"),
+        ({"1": Decimal(1), "2": Decimal(1)}, ["9.9"], "unknown_criterion"),
+    ]
+    for weights, dropped, problem in refusals:
+        with pytest.raises(ScenarioRefused) as refused:
+            save_scenario(index=index, name="x", weights=weights, dropped=dropped,
+                          user=review["reviewer"])
+        assert refused.value.problem == ScenarioProblem(problem)
+    with pytest.raises(ScenarioRefused) as refused:
+        save_scenario(index=index, name=" " * 3, weights={"1": Decimal(1), "2": Decimal(1)},
+                      dropped=[], user=review["reviewer"])
+    assert refused.value.problem == ScenarioProblem.NO_NAME
+    assert not AuditScenario.objects.exists()
+    assert not AuditEvent.objects.filter(action="scenario").exists()
+
+
+def test_the_heat_map_colours_each_pair_and_escapes_names():
+    svg = str(charts.heatmap(["1.1", "1.2"], [[1.0, -0.5], [-0.5, None]], title="<T>",
+                             names={"1.1": "A & B"}))
+    assert svg.count("<rect") == 4 + 5  # the cells and the legend's five colours
+    assert 'fill="#8b1e1e"' in svg  # +1, the brand red
+    # −0.5, half way from white to blue (31, 78, 160): 143, 166.5 → 166 (to even), 207.5 → 208
+    assert 'fill="#8fa6d0"' in svg
+    assert 'fill="#d9d9d9"' in svg  # no value
+    assert "&lt;T&gt;" in svg and "A &amp; B" in svg and "1.1 × 1.2: -0,50" in svg
