@@ -15,6 +15,7 @@ from scoring.index_audit import CriterionValue
 from scoring.models import Node, NodeResult
 from tests.browser.conftest import DESKTOP
 from tests.browser.test_review import INDEX, demo, sign_in  # noqa: F401 - the demo fixture
+from tests.browser.test_screenshots import shoot
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -66,6 +67,7 @@ def test_a_reviewer_reweights_an_area_reads_the_new_rank_and_downloads_the_audit
     mean = f"{expected.mean_shift:.2f}".replace(".", ",")
     assert f"{mean} bậc; {expected.moved} tỉnh thay đổi hạng" in page.inner_text(
         "#mean-rank-shift")
+    shoot(page, "review-index-audit.png")
 
     with page.expect_download() as info:
         page.click("#download-xlsx")
