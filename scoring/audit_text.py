@@ -400,6 +400,15 @@ def _paper_resolved(detail, names, count) -> str:
         "changes": changes}
 
 
+def _scenario(detail, names, count) -> str:
+    sentence = _("Saved the what-if scenario %(name)s of %(index)s") % {
+        "name": _quote(detail.get("name") or ""), "index": names.index(detail["index"])}
+    if detail.get("dropped"):
+        sentence += "; " + _("criteria left out: %(codes)s") % {
+            "codes": ", ".join(str(c) for c in detail["dropped"])}
+    return sentence
+
+
 SENTENCES: dict[str, Callable[[Mapping, AuditNames, int], str]] = {
     Action.LOGIN: _login,
     Action.LOGIN_FAILED: _login_failed,
@@ -419,6 +428,7 @@ SENTENCES: dict[str, Callable[[Mapping, AuditNames, int], str]] = {
     Action.PAPER_BATCH: _paper_batch,
     Action.PAPER_KEYED: _paper_keyed,
     Action.PAPER_RESOLVED: _paper_resolved,
+    Action.SCENARIO: _scenario,
 }
 
 

@@ -152,3 +152,53 @@ def intervals(rows: Sequence[tuple[str, Decimal | None, Decimal | None, Decimal 
                          f'<title>{escape(label)}: {_num(value)}</title></circle>')
     parts.append("</g></svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def _diverging(r: float | None) -> str:
+    """A cell's colour: white at 0, the brand red towards +1, blue towards −1, grey for none."""
+    if r is None:
+        return "#d9d9d9"
+    end = (139, 30, 30) if r >= 0 else (31, 78, 160)
+    t = min(1.0, abs(r))
+    return "#" + "".join(f"{round(255 + (c - 255) * t):02x}" for c in end)
+
+
+def heatmap(codes: Sequence[str], matrix: Sequence[Sequence[float | None]], *, title: str,
+            names: dict[str, str] | None = None, width: int = 720) -> SafeString:
+    """A correlation matrix as coloured cells (−1 blue, 0 white, +1 red), each with its value
+    as a tooltip; the page gives the same numbers in a table."""
+    n = len(codes)
+    if not n:
+        return mark_safe("")
+    names = names or {}
+    label_w, top, legend = 56, 56, 34
+    cell = max(8.0, min(40.0, (width - label_w - 8) / n))
+    height = top + cell * n + legend
+    font = 10 if cell >= 14 else 8
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" '
+        f'role="img" aria-labelledby="heatmap-title" class="chart" width="100%">',
+        f'<title id="heatmap-title">{escape(title)}</title>',
+        f'<g font-size="{font}" font-family="system-ui, sans-serif">',
+    ]
+    for i, code in enumerate(codes):
+        x = label_w + i * cell + cell / 2
+        y = top + i * cell + cell / 2
+        parts.append(f'<text x="{x:.1f}" y="{top - 4}" text-anchor="start" '
+                     f'transform="rotate(-60 {x:.1f} {top - 4})">{escape(code)}</text>')
+        parts.append(f'<text x="{label_w - 4}" y="{y + font / 3:.1f}" text-anchor="end">'
+                     f'<title>{escape(names.get(code, code))}</title>{escape(code)}</text>')
+    for i, row in enumerate(matrix):
+        for j, r in enumerate(row):
+            label = f"{codes[i]} × {codes[j]}: {_num(r) if r is not None else '–'}"
+            parts.append(f'<rect x="{label_w + j * cell:.1f}" y="{top + i * cell:.1f}" '
+                         f'width="{cell:.1f}" height="{cell:.1f}" fill="{_diverging(r)}" '
+                         f'stroke="#fff" stroke-width="0.5"><title>{escape(label)}</title></rect>')
+    y = top + cell * n + 12
+    for k, r in enumerate((-1.0, -0.5, 0.0, 0.5, 1.0)):
+        x = label_w + k * 60
+        parts.append(f'<rect x="{x}" y="{y:.1f}" width="14" height="12" fill="{_diverging(r)}" '
+                     f'stroke="#999" stroke-width="0.5"/><text x="{x + 18}" y="{y + 10:.1f}">'
+                     f'{_num(r)}</text>')
+    parts.append("</g></svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

@@ -140,3 +140,63 @@ class PaperBatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["questionnaire"].queryset = questionnaires
         self.fields["questionnaire"].label_from_instance = lambda q: f"{q.title} ({q.code})"
+
+
+class WeightField(forms.CharField):
+    """An area weight: a number from 0 to 1,000 with at most 2 decimals (a comma is a decimal
+    separator too)."""
+
+    MAXIMUM = Decimal(1000)
+
+    def __init__(self, **kwargs):
+        super().__init__(required=True, strip=True, max_length=16, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            raise forms.ValidationError(_("Please enter a number."), code="invalid") from None
+        if not number.is_finite():
+            raise forms.ValidationError(_("Please enter a number."), code="invalid")
+        if number != number.quantize(Decimal("0.01")):
+            raise forms.ValidationError(_("Use at most 2 decimals."), code="decimals")
+        if not 0 <= number <= self.MAXIMUM:
+            raise forms.ValidationError(
+                _("The weight must be between 0 and %(max)s.") % {"max": self.MAXIMUM},
+                code="range")
+        return number
+
+
+class WhatIfForm(forms.Form):
+    """The what-if explorer: a weight for every area, a criterion to leave out, and a name to
+    save the scenario under (only when saving)."""
+
+    drop = forms.ChoiceField(label=gettext_lazy("Leave out a criterion"), required=False)
+    name = forms.CharField(label=gettext_lazy("Scenario name"), required=False, max_length=120)
+
+    def __init__(self, *args, areas: list, criteria: list, nominal: dict[str, Decimal],
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.areas = areas
+        for area in areas:
+            self.fields[f"w-{area.code}"] = WeightField(
+                label=f"{area.code}. {area.name}", initial=f"{nominal[area.code]:f}",
+                error_messages={"required": gettext_lazy("Please enter a weight.")})
+        self.fields["drop"].choices = [("", gettext_lazy("None (keep every criterion)")),
+                                       *((c.code, f"{c.code}. {c.name}") for c in criteria)]
+        self.order_fields([*(f"w-{a.code}" for a in areas), "drop", "name"])
+
+    def clean(self):
+        data = super().clean()
+        weights = [data.get(f"w-{a.code}") for a in self.areas]
+        if all(w is not None for w in weights) and not any(weights):
+            raise forms.ValidationError(_("At least one area needs a weight above 0."),
+                                        code="all_zero")
+        return data
+
+    def weights(self) -> dict[str, Decimal]:
+        return {a.code: self.cleaned_data[f"w-{a.code}"] for a in self.areas}
+
+    def dropped(self) -> list[str]:
+        return [self.cleaned_data["drop"]] if self.cleaned_data.get("drop") else []

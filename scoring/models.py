@@ -496,6 +496,7 @@ class AuditEvent(models.Model):
         PAPER_BATCH = "paper_batch", _("Paper batch registered")
         PAPER_KEYED = "paper_keyed", _("Paper form keyed")
         PAPER_RESOLVED = "paper_resolved", _("Paper form resolved")
+        SCENARIO = "scenario", _("What-if scenario saved")
 
     at = models.DateTimeField(verbose_name=_("time"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -519,6 +520,37 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{local_time(self.at)} {self.user or '—'} {self.get_action_display()}"
+
+
+# --- the index audit ---------------------------------------------------------------------------
+
+class AuditScenario(models.Model):
+    """A named what-if of the index audit: other area weights, some criteria left out.
+
+    Only the scenario is stored; its totals and ranks are computed from the stored
+    results whenever it is shown, and no published or current result ever changes.
+    """
+
+    index = models.ForeignKey(Index, verbose_name=_("index"), on_delete=models.CASCADE,
+                              related_name="audit_scenarios")
+    name = models.CharField(verbose_name=_("name"), max_length=120)
+    # area code -> weight as a decimal string (PAR: points; SIPAS: relative weight)
+    weights = models.JSONField(verbose_name=_("area weights"), default=dict)
+    dropped = models.JSONField(verbose_name=_("criteria left out"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("saved by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(verbose_name=_("saved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("what-if scenario")
+        verbose_name_plural = _("what-if scenarios")
+        constraints = [
+            models.UniqueConstraint(fields=["index", "name"], name="auditscenario_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index.code}: {self.name}"
 
 
 # --- data quality ---------------------------------------------------------------------------

@@ -199,8 +199,11 @@ def previous_totals(index: Index, *, published: bool) -> Previous:
             rows = list(results_of(previous, publication).filter(node__level=0)
                         .select_related("province").annotate(**units))
     if rows is None:
+        # The previous index's definition is not needed: decoding it on each of the 63
+        # rows took 0.65 s of the 0.87 s this read took on par-2024.
         rows = list(NodeResult.objects.filter(index__code=index.previous_code, node__level=0)
-                    .select_related("province", "index").annotate(**units))
+                    .select_related("province", "index").defer("index__definition")
+                    .annotate(**units))
         previous = rows[0].index if rows else None
     if not rows:
         return Previous({}, {}, "")

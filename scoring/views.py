@@ -7,6 +7,8 @@ province's data, checks the province against the user's role.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
+from fractions import Fraction
 
 from django import forms
 from django.contrib import messages
@@ -24,12 +26,21 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from scoring import charts, precision, review, selectors, sensitivity
+from scoring import (
+    charts,
+    index_audit,
+    index_audit_reads,
+    precision,
+    review,
+    selectors,
+    sensitivity,
+)
 from scoring import quality as quality_rules
 from scoring.audit_text import audit_line
 from scoring.auth import StaffAuthenticationForm
 from scoring.exports import scores_workbook
-from scoring.forms import AssessmentsForm, AuditFilterForm
+from scoring.forms import AssessmentsForm, AuditFilterForm, WhatIfForm
+from scoring.index_audit_exports import audit_csv, audit_tables, audit_workbook
 from scoring.models import (
     LEVEL_LABELS,
     LEVEL_NAMES,
@@ -66,6 +77,7 @@ from scoring.services.publishing import (
 )
 from scoring.services.quality import set_excluded
 from scoring.services.results import start_recompute
+from scoring.services.scenarios import ScenarioProblem, ScenarioRefused, save_scenario
 from scoring.services.uncertainty import latest_run
 from scoring.services.uncertainty import start_run as start_bootstrap
 from scoring.tasks import (
@@ -232,9 +244,12 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
             interval = (Interval.objects.filter(run_id=idx.run_id, province=prov,
                                                 node__level=0).values_list("low", "high")
                         .first())
-        cache.set(key, (root, str(tree), standing, interval), PROFILE_CACHE_SECONDS)
+        strengths = (index_audit_reads.strengths_and_weaknesses(idx, prov,
+                                                                publication=publication)
+                     if root is not None else ([], []))
+        cache.set(key, (root, str(tree), standing, interval, strengths), PROFILE_CACHE_SECONDS)
     else:
-        root, tree, standing, interval = cached
+        root, tree, standing, interval, strengths = cached
     chart = None
     if root is not None:
         chart = charts.bars(
@@ -246,7 +261,7 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
     return render(request, "scoring/province_reviewer.html", {
         "index": idx, "province": prov, "root": root, "chart": chart, "tree": tree,
         "standing": standing, "interval": interval, "open_all": open_all,
-        "publication": publication,
+        "publication": publication, "strengths": strengths[0], "weaknesses": strengths[1],
         "level_labels": [(name, LEVEL_LABELS[name]) for depth, name in
                          sorted(LEVEL_NAMES[idx.kind].items()) if depth],
         "can_review": sees_all_provinces(request.user),
@@ -665,3 +680,126 @@ def sensitivity_page(request: HttpRequest, index: str) -> HttpResponse:
     return render(request, "scoring/sensitivity_reviewer.html", {
         "index": idx, "form": form, "result": result, "rows": rows, "areas": areas,
         "weights": weights, "chart": chart if result else None})
+
+
+# --- the index audit ------------------------------------------------------------------------
+
+SCENARIOS_COMPARED = 6
+SCENARIO_MESSAGES = {
+    ScenarioProblem.NO_NAME: gettext_lazy("Give the scenario a name (at most 120 characters)."),
+    ScenarioProblem.DUPLICATE: gettext_lazy("A scenario of that name exists already: choose "
+                                            "another name."),
+    ScenarioProblem.BAD_WEIGHTS: gettext_lazy("Every area needs a weight of 0 or more, and "
+                                              "one at least above 0."),
+    ScenarioProblem.UNKNOWN_CRITERION: gettext_lazy("That criterion is not in this index."),
+}
+
+
+def _nominal(data: index_audit_reads.AuditData) -> dict[str, Decimal]:
+    return {code: Decimal(w.numerator) / Decimal(w.denominator)
+            for code, w in data.nominal_weights().items()}
+
+
+def _what_if_form(request, data: index_audit_reads.AuditData, source) -> WhatIfForm:
+    return WhatIfForm(source, areas=data.areas, criteria=data.criteria,
+                      nominal=_nominal(data))
+
+
+def _scenario_result(data, weights: dict[str, Decimal], dropped: list[str]):
+    return index_audit_reads.what_if(
+        data, weights={k: Fraction(v) for k, v in weights.items()}, dropped=frozenset(dropped))
+
+
+def _explorer_asked(request) -> bool:
+    return any(key.startswith("w-") for key in request.GET)
+
+
+@staff_required(*REVIEWERS)
+def index_audit_page(request: HttpRequest, index: str) -> HttpResponse:
+    """The index audit (coverage, coherence, effective weights, years) and the what-if
+    explorer, on the latest published version or, with ?version=current, the current results."""
+    idx = _index(index)
+    publication = _publication(request, idx)
+    data = index_audit_reads.audit_data(idx, publication=publication)
+    audit = index_audit_reads.index_audit_of(idx, data=data)
+    form = _what_if_form(request, data, request.GET if _explorer_asked(request) else None)
+    result = None
+    if form.is_bound and form.is_valid():
+        result = _scenario_result(data, form.weights(), form.dropped())
+    saved = index_audit_reads.scenarios(idx)
+    compared = [(s, _scenario_result(data, {k: Decimal(v) for k, v in s.weights.items()},
+                                     s.dropped)) for s in saved[:SCENARIOS_COMPARED]]
+    scenario_ranks = [{r.province: r.rank for r in res.rows} for _s, res in compared]
+    ranks_by_scenario = {p: [ranks.get(p) for ranks in scenario_ranks] for p in data.provinces}
+    names = audit.names
+    heatmap = charts.heatmap(audit.matrix_codes, audit.matrix, names=names, title=_(
+        "%(index)s: correlation between criteria across provinces (Pearson)") % {
+        "index": idx.title}) if audit.compared >= 3 else None
+    query = request.GET.urlencode()
+    return render(request, "scoring/index_audit_reviewer.html", {
+        "index": idx, "publication": publication, "data": data, "audit": audit, "names": names,
+        "heatmap": heatmap, "form": form, "result": result, "saved": saved,
+        "compared": compared, "comparison": [
+            (code, data.provinces[code], data.ranks.get(code), ranks_by_scenario[code])
+            for code in sorted(data.provinces, key=lambda c: (data.ranks.get(c) is None,
+                                                              data.ranks.get(c) or 0, c))],
+        "weight_fields": [form[f"w-{a.code}"] for a in data.areas],
+        "thresholds": {"coverage": int(index_audit.COVERAGE_MIN * 100),
+                       "redundant": index_audit.REDUNDANT_ABOVE},
+        "query": f"?{query}" if query else "",
+        "version_value": request.GET.get("version", ""),
+    })
+
+
+@require_POST
+@staff_required(*REVIEWERS)
+def index_audit_save(request: HttpRequest, index: str) -> HttpResponse:
+    """Save the explorer's weights and left-out criterion as a named scenario (audited)."""
+    idx = _index(index)
+    data = index_audit_reads.audit_data(idx, levels=index_audit_reads.WHAT_IF_LEVELS)
+    form = _what_if_form(request, data, request.POST)
+    back = reverse("scoring:index-audit", args=[idx.code])
+    if not form.is_valid():
+        messages.error(request, _("The scenario was not saved: %(errors)s") % {
+            "errors": " ".join(str(e) for errors in form.errors.values() for e in errors)})
+        return redirect(back)
+    try:
+        scenario = save_scenario(index=idx, name=form.cleaned_data["name"],
+                                 weights=form.weights(), dropped=form.dropped(),
+                                 user=request.user)
+    except ScenarioRefused as refused:
+        messages.error(request, SCENARIO_MESSAGES[refused.problem])
+        return redirect(back)
+    messages.success(request, _("Scenario %(name)s saved.") % {"name": scenario.name})
+    return redirect(back + "#scenarios")
+
+
+@staff_required(*REVIEWERS)
+def index_audit_download(request: HttpRequest, index: str, fmt: str) -> HttpResponse:
+    """The audit as CSV (long form) or XLSX (a sheet per check), with the explorer's scenario
+    when the address carries one; audited like every download."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    idx = _index(index)
+    publication = _publication(request, idx)
+    data = index_audit_reads.audit_data(idx, publication=publication)
+    audit = index_audit_reads.index_audit_of(idx, data=data)
+    scenario = None
+    if _explorer_asked(request):
+        form = _what_if_form(request, data, request.GET)
+        if form.is_valid():
+            scenario = _scenario_result(data, form.weights(), form.dropped())
+    tables = audit_tables(audit, scenario=scenario)
+    version = f"v{publication.version}" if publication else "current"
+    record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD, index=idx.code,
+                 level="index_audit", format=fmt, version=version,
+                 rows=sum(len(t.rows) for t in tables), provinces="all")
+    name = f"{idx.code}-index-audit-{version}.{fmt}"
+    if fmt == "xlsx":
+        response = HttpResponse(
+            audit_workbook(tables),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    else:
+        response = HttpResponse(audit_csv(tables), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

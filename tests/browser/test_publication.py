@@ -4,14 +4,14 @@ axe-core on the public, survey and staff pages; screenshots of what the public a
 import io
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 import axe_playwright_python
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from scoring.models import Index, Publication, Role
+from scoring.models import Index, Node, Publication, Role
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_review import make_user, sign_in
 from tests.browser.test_screenshots import shoot
@@ -148,6 +148,7 @@ def test_axe_finds_no_serious_violation_on_public_survey_and_staff_pages(site, b
     staff = ["/review/", f"/review/{INDEX}/ranking/", f"/review/{INDEX}/province/74/",
              f"/review/{INDEX}/province/74/assessments/", f"/review/{INDEX}/precision/",
              f"/review/{INDEX}/quality/", f"/review/{INDEX}/sensitivity/",
+             f"/review/{INDEX}/index-audit/",
              f"/review/{INDEX}/publish/", "/review/monitoring/2025/", "/review/audit/",
              "/admin/", "/admin/scoring/auditevent/", "/admin/surveys/questionnaire/",
              "/admin/scoring/staffrole/add/",
@@ -155,6 +156,11 @@ def test_axe_finds_no_serious_violation_on_public_survey_and_staff_pages(site, b
              f"/admin/surveys/questionnaire/{questionnaire.pk}/change/",
              f"/admin/surveys/questionnaire/{questionnaire.pk}/distribute/",
              f"/admin/scoring/publication/{Publication.objects.get().pk}/change/"]
+    # the index audit with the explorer's results shown
+    weights = {f"w-{code}": f"{points}" for code, points in Node.objects.filter(
+        index__code=INDEX, level=1).values_list("code", "max_points")}
+    staff.append(f"/review/{INDEX}/index-audit/?{urlencode({**weights, 'w-1': '30'})}"
+                 "&drop=1.1")
     for path in staff:
         page.goto(f"{base}{path}")
         found[path] = violations(page)

@@ -170,6 +170,11 @@ EVENTS = [
      "P05: 2 / 3 → 2; Z01: 1 3 / để trống → 1 3",
      "Resolved paper form 1003 (batch 7) from the paper, stored as submission 9c1d…: "
      "P05: 2 / 3 → 2; Z01: 1 3 / blank → 1 3"),
+    (Action.SCENARIO, {"index": "par-2024", "name": "Lĩnh vực 1 gấp đôi",
+                       "weights": {"1": "19", "2": "12.5"}, "dropped": ["8.5"], "via": "web"},
+     1, "Đã lưu kịch bản giả định «Lĩnh vực 1 gấp đôi» của Chỉ số CCHC 2024; tiêu chí bỏ ra: 8.5",
+     "Saved the what-if scenario «Lĩnh vực 1 gấp đôi» of PAR Index 2024; criteria left out: "
+     "8.5"),
 ]
 
 

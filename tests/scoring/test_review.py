@@ -146,6 +146,18 @@ MATRIX = {
                                           "officer74": 403, "reviewer": 302})],
     "sensitivity": [(("mini-par",), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
                                            "reviewer": 200, "administrator": 200})],
+    "index-audit": [(("mini-par",), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
+                                           "reviewer": 200, "administrator": 200}),
+                    (("mini-sipas",), "get", {"officer74": 403, "reviewer": 200})],
+    # without weights nothing is saved: sent back to the page, after the role check
+    "index-audit-save": [(("mini-par",), "post", {"anonymous": 302, "no_role": 403,
+                                                 "officer74": 403, "reviewer": 302,
+                                                 "administrator": 302})],
+    "index-audit-download": [(("mini-par", "xlsx"), "get",
+                              {"anonymous": 302, "no_role": 403, "officer74": 403,
+                               "reviewer": 200, "administrator": 200}),
+                             (("mini-sipas", "csv"), "get", {"officer74": 403, "reviewer": 200}),
+                             (("mini-par", "pdf"), "get", {"reviewer": 404})],
 }
 
 

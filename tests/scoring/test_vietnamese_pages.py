@@ -94,8 +94,14 @@ def test_every_staff_page_reads_as_vietnamese(everything, client):
                 found[url + extra] = problems
     # the pages with their optional parts shown too
     client.force_login(everything["reviewer"])
+    client.post(reverse("scoring:index-audit-save", args=["mini-par-2025"]),
+                {"w-1": "2", "w-2": "5", "drop": "1.2", "name": "Thử"})
     for url in (reverse("scoring:sensitivity", args=["mini-par"]) + "?variation=20&draws=50"
-                "&seed=1", reverse("scoring:quality-province", args=["mini-sipas", "74"]),
+                "&seed=1", reverse("scoring:index-audit", args=["mini-par-2025"])
+                + "?w-1=2&w-2=5&drop=1.2", reverse("scoring:index-audit", args=["mini-sipas"])
+                + "?version=current&w-POL=1&w-SRV=3",
+                reverse("scoring:index-audit", args=["mini-par"]) + "?w-1=0&w-2=0",
+                reverse("scoring:quality-province", args=["mini-sipas", "74"]),
                 reverse("scoring:publish", args=["mini-sipas-2025"]),
                 reverse("scoring:province", args=["mini-par", "74"]) + "?open=all"):
         problems = english_or_codes(client.get(url).content.decode())
