@@ -352,10 +352,15 @@ class Role(models.TextChoices):
     REVIEWER = "reviewer", _("Ministry reviewer")
     PROVINCE_OFFICER = "province_officer", _("Province officer")
     ADMINISTRATOR = "administrator", _("Administrator")
+    ENUMERATOR = "enumerator", _("Enumerator")
 
 
 class StaffRole(models.Model):
-    """What a staff member may see and do: every province, or their own province only."""
+    """What a staff member may see and do: every province, or their own province only.
+
+    An enumerator sees no staff page: they collect answers in their province (the
+    offline app, `surveys.collect`) and nothing else.
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE,
@@ -372,9 +377,10 @@ class StaffRole(models.Model):
         verbose_name_plural = _("staff roles")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(role="province_officer") | Q(province__isnull=False),
+                condition=~Q(role__in=["province_officer", "enumerator"])
+                | Q(province__isnull=False),
                 name="staffrole_officer_has_province",
-                violation_error_message=_("A province officer needs a province."),
+                violation_error_message=_("A province officer or an enumerator needs a province."),
             ),
         ]
 

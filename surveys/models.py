@@ -305,6 +305,7 @@ class Submission(models.Model):
         API = "api", _("API")
         IMPORT = "import", _("CSV import")
         DEMO = "demo", _("Demo data")
+        OFFLINE = "offline", _("Offline app")
 
     key = models.CharField(verbose_name=_("submission key"), max_length=64, unique=True)
     questionnaire = models.ForeignKey(

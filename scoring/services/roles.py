@@ -23,9 +23,12 @@ def _where(role: StaffRole | None) -> tuple[str | None, str | None]:
 
 
 def set_staff_role(*, account, role: str, province: Province | None, by) -> StaffRole:
-    """Give an account its role (and province, for a province officer); audited if it changes."""
+    """Give an account its role (and province, for a province officer or an enumerator);
+    audited if it changes."""
     if role == Role.PROVINCE_OFFICER and province is None:
         raise ValueError("a province officer needs a province")
+    if role == Role.ENUMERATOR and province is None:
+        raise ValueError("an enumerator needs a province")
     with transaction.atomic():
         current = StaffRole.objects.select_for_update().filter(user=account).first()
         before = _where(current)
