@@ -331,6 +331,7 @@
         var li = document.createElement("li");
         var link = document.createElement("a");
         link.href = "#q-" + code;
+        link.className = "alert-link";
         link.textContent = code + ": " + Form.message(result.problems[code], texts);
         li.appendChild(link);
         list.appendChild(li);
@@ -345,7 +346,6 @@
         r.status = "queued";
         r.completed_at = Date.now();
         r.duration_seconds = Math.min(MAX_DURATION, Math.round((r.active_ms || 0) / 1000));
-        r.form = null;
       });
     }).then(function () {
       open = null;
@@ -403,9 +403,11 @@
   function startUp() {
     return refresh().then(function (who) {
       me = who;
-      if (!me) { show("signed-out"); return null; }
+      if (!me) { open = null; show("signed-out"); return null; }
       return Store.assignments(me.id).then(function (stored) {
         given = stored ? stored.data : { questionnaires: [] };
+        if (open && open.owner === me.id) { return null; }  // a survey in progress stays
+        open = null;
         show("home");
         return renderHome();
       }).then(send);

@@ -151,7 +151,7 @@
         if (response.status === 200 || response.status === 201) {
           return update(item.submission_id, function (r) {
             r.status = "sent"; r.receipt = payload.receipt; r.sent_at = Date.now();
-            r.answers = null; r.last_error = "";
+            r.answers = null; r.form = null; r.last_error = "";
           }).then(function () { return "sent"; });
         }
         if (FINAL.indexOf(response.status) !== -1) {

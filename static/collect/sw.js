@@ -34,7 +34,11 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(fetch(request).then(function (response) {
       if (response.ok && !response.redirected) {
         var copy = response.clone();
-        caches.open(CACHE).then(function (cache) { cache.put(SHELL, copy); });
+        // a worker replaced meanwhile must not bring back the cache its successor dropped
+        caches.has(CACHE).then(function (kept) {
+          return kept ? caches.open(CACHE).then(function (cache) { return cache.put(SHELL, copy); })
+            : null;
+        });
       }
       return response;
     }).catch(function () {
