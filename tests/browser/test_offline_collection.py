@@ -17,7 +17,10 @@ from django.contrib.auth import get_user_model
 from scoring.models import Role, StaffRole
 from surveys.models import Answer, Province, Submission
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
+from surveys.selectors import questionnaire_schema
+from surveys.validation import clean_answers
 from tests.browser.test_publication import violations
+from tests.vietnamese import english_or_codes
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -426,7 +429,12 @@ def test_refused_records_stay_with_the_reason_and_export_as_an_importable_csv(fi
     assert Submission.objects.count() == 2
 
 
-def test_the_offline_pages_pass_axe_and_run_no_inline_script(field, phone):
+def check(page) -> list[str]:
+    """axe-core's serious and critical violations, and English or codes left in Vietnamese."""
+    return violations(page) + english_or_codes(page.content())
+
+
+def test_the_offline_pages_pass_axe_read_as_vietnamese_and_run_no_inline_script(field, phone):
     base = field["url"]
     context, page = phone(field["profile"], bypass_csp=True)  # to run axe's script
     sign_in(page, base, "enumerator74")
@@ -434,18 +442,59 @@ def test_the_offline_pages_pass_axe_and_run_no_inline_script(field, phone):
     set_network(context, False)
     page.reload()
     wait_ready(page)
-    found = {"signed in, offline": violations(page)}
+    found = {"signed in, offline": check(page)}
     fill_survey(page, SURVEYS[1])
-    found["with a queued record"] = violations(page)
+    found["with a queued record"] = check(page)
     page.click("#questionnaires button")
+    found["a new survey"] = check(page)
     page.click("#survey-form button[type=submit]")
-    found["survey with errors"] = violations(page)
+    found["survey with errors"] = check(page)
     page.click("#back")
+    wait_count(page, "draft", 1)
     page.click("#sign-out")
-    found["sign-out question"] = violations(page)
+    found["sign-out question"] = check(page)
     page.click("#confirm-go")
     page.wait_for_selector("#signed-out:not([hidden])")
-    found["signed out"] = violations(page)
+    found["signed out"] = check(page)
     assert {name: v for name, v in found.items() if v} == {}
-    html = page.content()
-    assert "<script>" not in html
+    assert "<script>" not in page.content()
+
+
+# Raw answers as the page may hold them, each to be judged alike by the app and the server.
+CASES = [
+    {},
+    {"U01": 1, "Q01": 5, "Q02": 4},
+    {"U01": 2, "Q01": 5, "Q02": 4},
+    {"U01": 1, "Q01": 5},
+    {"U01": 3, "Q01": 5},
+    {"U01": 2, "Q01": 9, "Z01": [1, 1]},
+    {"U01": 2, "Q01": 9, "Z01": [3, 1], "N01": "20"},
+    {"U01": 2, "Q01": 9, "N01": "20.00001"},
+    {"U01": 2, "Q01": 9, "N01": "-1"},
+    {"U01": 2, "Q01": 9, "N01": "abc"},
+    {"U01": 2, "Q01": 9, "N01": "0.0001"},
+    {"U01": 2, "Q01": 9, "T01": "x" * 501},
+    {"U01": 2, "Q01": 9, "T01": "ý" * 500},
+    {"U01": 2, "Q01": 9, "T01": "   "},
+    {"U01": 2, "Q01": 9, "Q03": 7},
+]
+
+
+def test_the_app_checks_answers_as_the_server_does(field, phone):
+    base = field["url"]
+    context, page = phone(field["profile"])
+    sign_in(page, base, "enumerator74")
+    schema = questionnaire_schema(field["questionnaire"])
+    judged = page.evaluate("""async (cases) => {
+        const response = await fetch('/collect/api/assignments');
+        const form = (await response.json()).questionnaires[0];
+        return cases.map(raw => {
+          const result = CollectForm.cleanAnswers(form, raw);
+          return [Object.keys(result.answers).sort(), Object.keys(result.problems).sort()];
+        });
+    }""", CASES)
+    for raw, (app_answers, app_problems) in zip(CASES, judged, strict=True):
+        answers, problems = clean_answers(schema, raw)
+        # the app leaves out answers to hidden questions where the server names them
+        hidden = {code for code, why in problems.items() if why.startswith("is not asked")}
+        assert (app_answers, app_problems) == (sorted(answers), sorted(set(problems) - hidden)), raw

@@ -297,3 +297,19 @@ def test_the_version_follows_the_app_files(settings):
 
     settings.COLLECT_APP_VERSION = ""
     assert app_version() == _files_version() and len(app_version()) == 12
+
+
+def test_the_app_page_reads_as_vietnamese_and_in_english(people, client):
+    from tests.vietnamese import english_or_codes
+
+    page = client.get("/collect/")
+    assert "script-src 'self'" in page["Content-Security-Policy"]
+    html = page.content.decode()
+    assert english_or_codes(html) == []
+    assert "Thu thập phiếu khảo sát ngoại tuyến" in html
+    texts = json.loads(html.split('<script id="collect-texts" type="application/json">')[1]
+                       .split("</script>")[0])
+    assert texts["problem_required"] == "Cần có câu trả lời."
+    client.post("/i18n/setlang/", {"language": "en", "next": "/collect/"})
+    english = client.get("/collect/").content.decode()
+    assert "Offline survey collection" in english and "Cần có câu trả lời." not in english

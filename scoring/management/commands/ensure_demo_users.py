@@ -14,6 +14,7 @@ DEMO_USERS = [
     ("reviewer", "reviewer-demo-2024", Role.REVIEWER, None),
     ("officer74", "officer-demo-2024", Role.PROVINCE_OFFICER, "74"),  # Bình Dương, to 2024
     ("officer79", "officer-demo-2025", Role.PROVINCE_OFFICER, "79"),  # Hồ Chí Minh City, 2025
+    ("enumerator79", "enumerator-demo-2025", Role.ENUMERATOR, "79"),  # the offline app
 ]
 
 
