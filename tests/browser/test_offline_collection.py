@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 
 from scoring.models import Role, StaffRole
 from surveys.models import Answer, Province, Submission
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
 from surveys.selectors import questionnaire_schema
 from surveys.validation import clean_answers
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
 from tests.browser.test_publication import violations
 from tests.vietnamese import english_or_codes
 
