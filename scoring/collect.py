@@ -178,6 +178,8 @@ def assignments(request: HttpRequest) -> JsonResponse:
         "province": {"code": province.code, "name": {"vi": province.name_vi,
                                                      "en": province.name_en}},
         "csrf_token": get_token(request),
+        # names this sign-in (not the session's key): a sign-out made offline ends it only
+        "session": hashlib.sha256((request.session.session_key or "").encode()).hexdigest()[:16],
         "questionnaires": [questionnaire_document(q) for q in questionnaires],
     }, json_dumps_params={"ensure_ascii": False})
 

@@ -10,6 +10,7 @@
   var Form = window.CollectForm;
   var MAX_DURATION = 604800;
   var TIMER_MS = 30000;
+  var SIGN_OUT = "par-collect-sign-out";  // a sign-out the server has not heard of yet
   var me = null;            // the signed-in enumerator
   var given = null;         // their assignments: {province, questionnaires}
   var open = null;          // the record being filled
@@ -43,45 +44,54 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
+  // True once the server has ended the session (a redirect to the home page).
   function signOutOnServer(token) {
-    return fetch("/accounts/logout/", {
-      method: "POST", credentials: "same-origin", redirect: "manual",
-      headers: { "X-CSRFToken": token || csrfCookie() }
-    });
+    function attempt(value) {
+      return fetch("/accounts/logout/", {
+        method: "POST", credentials: "same-origin", redirect: "manual",
+        headers: { "X-CSRFToken": value }
+      }).then(function (response) {
+        return response.type === "opaqueredirect" || response.ok;
+      });
+    }
+    return attempt(token || csrfCookie()).then(function (done) {
+      return done || attempt(csrfCookie());
+    }, function () { return false; });
+  }
+
+  // The account whose sign-out the server has not heard of yet (made offline), or null.
+  function pendingSignOut() {
+    try { return JSON.parse(localStorage.getItem(SIGN_OUT)); } catch (ignored) { return null; }
   }
 
   // Ask the server who is signed in; offline, keep whoever signed in last on this device.
+  // A session the enumerator signed out of while offline is ended first, and shows nothing.
   function refresh() {
     if (!navigator.onLine) { return Store.current(); }
-    return pendingSignOut().then(function () {
-      return fetch("/collect/api/assignments", { credentials: "same-origin", cache: "no-store" });
-    }).then(function (response) {
-      if (response.status === 401 || response.status === 403) {
-        return Store.clearCurrent().then(function () { return null; });
-      }
-      if (!response.ok) { return Store.current(); }
-      return response.json().then(function (data) {
-        var who = { id: data.enumerator.id, username: data.enumerator.username,
-                    province: data.province, csrf: data.csrf_token };
-        return Store.saveAssignments(who.id, { province: data.province,
-                                               questionnaires: data.questionnaires })
-          .then(function () { return Store.setCurrent(who); })
-          .then(function () { return who; });
-      });
-    }, function () { return Store.current(); });
-  }
-
-  // A sign-out made offline reaches the server before anything else is asked of it.
-  function pendingSignOut() {
-    try {
-      var token = localStorage.getItem("par-collect-signout");
-      if (token === null) { return Promise.resolve(); }
-      return signOutOnServer(token).then(function () {
-        localStorage.removeItem("par-collect-signout");
-      }, function () { /* still offline: next time */ });
-    } catch (ignored) {
-      return Promise.resolve();
-    }
+    return fetch("/collect/api/assignments", { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (response.status === 401 || response.status === 403) {
+          localStorage.removeItem(SIGN_OUT);
+          return Store.clearCurrent().then(function () { return null; });
+        }
+        if (!response.ok) { return Store.current(); }
+        return response.json().then(function (data) {
+          var pending = pendingSignOut();
+          if (pending && pending.session === data.session) {
+            return signOutOnServer(data.csrf_token).then(function (done) {
+              if (done) { localStorage.removeItem(SIGN_OUT); }
+              return Store.clearCurrent();
+            }).then(function () { return null; });
+          }
+          localStorage.removeItem(SIGN_OUT);  // signed in again since: that session ended
+          var who = { id: data.enumerator.id, username: data.enumerator.username,
+                      province: data.province, csrf: data.csrf_token, session: data.session };
+          return Store.saveAssignments(who.id, { province: data.province,
+                                                 questionnaires: data.questionnaires })
+            .then(function () { return Store.setCurrent(who); })
+            .then(function () { return who; });
+        });
+      }, function () { return Store.current(); });
   }
 
   function unsentCount() {
@@ -93,15 +103,11 @@
   function signOut() {
     var who = me;
     me = null; given = null; open = null;
+    localStorage.setItem(SIGN_OUT, JSON.stringify({ session: who.session }));
     return Store.clearCurrent().then(function () {
-      if (navigator.onLine) {
-        return signOutOnServer(who.csrf).catch(function () {
-          localStorage.setItem("par-collect-signout", who.csrf);
-        });
-      }
-      localStorage.setItem("par-collect-signout", who.csrf);
-      return null;
-    }).then(function () {
+      return navigator.onLine ? signOutOnServer(who.csrf) : false;
+    }).then(function (done) {
+      if (done) { localStorage.removeItem(SIGN_OUT); }
       show("signed-out");
       say(texts.signed_out);
     });

@@ -373,9 +373,13 @@ def test_a_second_enumerator_on_the_same_profile_sees_none_of_the_first(field, p
         return all.map(r => [r.owner, r.status]);
     }""")
     assert kept == [[field["first"].pk, "queued"]]
-    set_network(context, True)
-    page.click("#sign-out")  # nothing of theirs waits: no question asked
+    page.click("#sign-out")  # offline; nothing of theirs waits: no question asked
     page.wait_for_selector("#signed-out:not([hidden])")
+    set_network(context, True)
+    page.reload()
+    wait_ready(page)
+    assert page.is_visible("#signed-out")  # the session signed out of offline was ended
+    assert page.evaluate("async () => (await fetch('/collect/api/assignments')).status") == 401
     context.unroute(SUBMIT)
     sign_in(page, base, "enumerator74")
     wait_count(page, "sent", 1)

@@ -135,7 +135,7 @@ def test_assignments_give_the_open_citizen_questionnaires_whole(people, client, 
     assert data["enumerator"] == {"id": people["enumerator74"].pk, "username": "enumerator74"}
     assert data["province"] == {"code": "74", "name": {"vi": "Tỉnh Bình Dương",
                                                       "en": "Binh Duong"}}
-    assert len(data["csrf_token"]) == 64
+    assert len(data["csrf_token"]) == 64 and len(data["session"]) == 16
     assert [q["code"] for q in data["questionnaires"]] == ["mini-citizens"]  # no officials
     document = data["questionnaires"][0]
     assert document["version"] == questionnaire.checksum and len(document["version"]) == 64
