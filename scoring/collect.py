@@ -33,7 +33,7 @@ from surveys.selectors import assigned_questionnaires, questionnaire_document
 SCOPE = "/collect/"
 # The app's own files: a change to any of them is a new version of the app (new caches).
 APP_FILES = ("collect/store.js", "collect/form.js", "collect/app.js", "collect/collect.css",
-             "collect/icon.svg")
+             "collect/icon.svg", "collect/icon-192.png", "collect/icon-512.png")
 # Files every page uses, cached as base.html asks for them (the cache's name changes with
 # the version, so a new version fetches them again).
 SHARED_FILES = ("bootstrap/css/bootstrap.min.css", "site.css")
@@ -159,8 +159,9 @@ def manifest(request: HttpRequest) -> JsonResponse:
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": "#8b1e1e",
-        "icons": [{"src": static("collect/icon.svg"), "sizes": "any",
-                   "type": "image/svg+xml", "purpose": "any"}],
+        "icons": [{"src": asset("collect/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+                  {"src": asset("collect/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+                  {"src": asset("collect/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
     }, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
 
 

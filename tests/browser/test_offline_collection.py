@@ -438,7 +438,7 @@ def check(page) -> list[str]:
     return violations(page) + english_or_codes(page.content())
 
 
-def test_the_offline_pages_pass_axe_read_as_vietnamese_and_run_no_inline_script(field, phone):
+def test_the_app_installs_and_its_offline_pages_pass_axe_and_read_as_vietnamese(field, phone):
     base = field["url"]
     context, page = phone(field["profile"], bypass_csp=True)  # to run axe's script
     sign_in(page, base, "enumerator74")
@@ -446,6 +446,9 @@ def test_the_offline_pages_pass_axe_read_as_vietnamese_and_run_no_inline_script(
     set_network(context, False)
     page.reload()
     wait_ready(page)
+    cdp = context.new_cdp_session(page)  # Chromium's own verdict on installing the app
+    assert cdp.send("Page.getAppManifest")["errors"] == []
+    assert cdp.send("Page.getInstallabilityErrors") == {"installabilityErrors": []}
     found = {"signed in, offline": check(page)}
     fill_survey(page, SURVEYS[1])
     found["with a queued record"] = check(page)

@@ -282,6 +282,8 @@ def test_the_worker_covers_the_app_and_caches_this_version(people, client, setti
                         "/static/collect/app.js?v=2026.11-a",
                         "/static/collect/collect.css?v=2026.11-a",
                         "/static/collect/icon.svg?v=2026.11-a",
+                        "/static/collect/icon-192.png?v=2026.11-a",
+                        "/static/collect/icon-512.png?v=2026.11-a",
                         "/static/bootstrap/css/bootstrap.min.css", "/static/site.css"]
     page = client.get("/collect/").content.decode()
     for script in ("store.js", "form.js", "app.js"):
