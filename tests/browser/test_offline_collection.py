@@ -312,6 +312,7 @@ def test_an_app_update_keeps_queued_records_and_a_survey_in_progress(field, phon
     set_network(context, True)
     other = context.new_page()
     other.goto(f"{base}/collect/")
+    wait_ready(other)
     other.wait_for_function(
         "() => document.querySelector('#collect').dataset.workerVersion === 'test-2'",
         timeout=30_000)
@@ -346,11 +347,13 @@ def test_a_second_enumerator_on_the_same_profile_sees_none_of_the_first(field, p
     fill_survey(page, SURVEYS[1])
     assert count(page, "waiting") == 1
     page.click("#sign-out")
-    assert page.is_visible("#confirm-sign-out")
+    page.wait_for_selector("#confirm-sign-out[open]")  # asked once the outbox is counted
     assert page.inner_text("#confirm-text").startswith("1 bản ghi của bạn chưa được gửi.")
     page.click("#confirm-cancel")
+    page.wait_for_selector("#confirm-sign-out", state="hidden")
     assert page.is_visible("#home") and page.inner_text("#who") == "enumerator74"
     page.click("#sign-out")
+    page.wait_for_selector("#confirm-sign-out[open]")
     page.click("#confirm-go")
     page.wait_for_selector("#signed-out:not([hidden])")
 
@@ -459,6 +462,7 @@ def test_the_app_installs_and_its_offline_pages_pass_axe_and_read_as_vietnamese(
     page.click("#back")
     wait_count(page, "draft", 1)
     page.click("#sign-out")
+    page.wait_for_selector("#confirm-sign-out[open]")
     found["sign-out question"] = check(page)
     page.click("#confirm-go")
     page.wait_for_selector("#signed-out:not([hidden])")
