@@ -226,6 +226,9 @@ RATE_LIMITS = {
     "api": env.int("RATE_LIMIT_API", default=600),
 }
 # Largest JSON body the intake API reads.
+# The offline collection app's version (names its caches; a new one installs a new service
+# worker); empty: a digest of the app's files (scoring.collect.app_version).
+COLLECT_APP_VERSION = env.str("COLLECT_APP_VERSION", default="")
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 # The address citizens and officials reach the site at, for links in distributed files.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

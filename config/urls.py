@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("review/", include("scoring.urls")),
     path("results/", include("scoring.public_urls")),
+    path("collect/", include("scoring.collect_urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -354,14 +354,20 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
     ENTRY_SUPERVISOR = "entry_supervisor", _("Data-entry supervisor")
     ENTRY_OPERATOR = "entry_operator", _("Data-entry operator")
+    ENUMERATOR = "enumerator", _("Enumerator")
 
 
 # Roles that act for one province only, and so need one.
-PROVINCE_ROLES = (Role.PROVINCE_OFFICER, Role.ENTRY_SUPERVISOR, Role.ENTRY_OPERATOR)
+PROVINCE_ROLES = (Role.PROVINCE_OFFICER, Role.ENTRY_SUPERVISOR, Role.ENTRY_OPERATOR,
+                  Role.ENUMERATOR)
 
 
 class StaffRole(models.Model):
-    """What a staff member may see and do: every province, or their own province only."""
+    """What a staff member may see and do: every province, or their own province only.
+
+    An enumerator sees no staff page: they collect answers in their province (the
+    offline app, `surveys.collect`) and nothing else.
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE,

@@ -32,7 +32,7 @@ def may_see_province(user, province: Province) -> bool:
     """Reviewers see every province; a province officer their own unit, and the provinces of
     earlier sets that became it (through the crosswalk: the unit owns their history)."""
     role = role_of(user)
-    if role is None:
+    if role is None or role.role == Role.ENUMERATOR:
         return False
     if role.role in (Role.REVIEWER, Role.ADMINISTRATOR):
         return True
@@ -74,12 +74,22 @@ REVIEWERS = (Role.REVIEWER, Role.ADMINISTRATOR)
 # Paper forms are registered and reconciled in the province's office, keyed by its operators.
 ENTRY_SUPERVISORS = (Role.PROVINCE_OFFICER, Role.ENTRY_SUPERVISOR)
 ENTRY_STAFF = (*ENTRY_SUPERVISORS, Role.ENTRY_OPERATOR)
+# Enumerators are not among ALL_STAFF: they see no results, only the collection app.
+ENUMERATORS = (Role.ENUMERATOR,)
+
+
+def collection_province(user) -> Province | None:
+    """The province an enumerator collects in; None for anyone who is not one."""
+    role = role_of(user)
+    if role is None or role.role != Role.ENUMERATOR:
+        return None
+    return role.province
 
 
 def provinces_in_view(user) -> list[Province] | None:
     """The provinces a user may see (own unit first, then its predecessors); None for all."""
     role = role_of(user)
-    if role is None:
+    if role is None or role.role == Role.ENUMERATOR:
         return []
     if role.role in (Role.REVIEWER, Role.ADMINISTRATOR):
         return None
@@ -94,7 +104,7 @@ def may_assess_province(user, province: Province) -> bool:
     """Scores are written by reviewers for any province, by an officer for their own unit only
     (the provinces that became it are history: visible, not changed)."""
     role = role_of(user)
-    if role is None:
+    if role is None or role.role == Role.ENUMERATOR:
         return False
     if role.role in (Role.REVIEWER, Role.ADMINISTRATOR):
         return True

@@ -62,6 +62,7 @@ from scoring.permissions import (
     may_assess_province,
     may_see_province,
     provinces_in_view,
+    role_of,
     sees_all_provinces,
     staff_required,
 )
@@ -117,6 +118,13 @@ class LoginView(auth_views.LoginView):
     template_name = "scoring/login_public.html"
     redirect_authenticated_user = True
     authentication_form = StaffAuthenticationForm
+
+    def get_default_redirect_url(self):
+        """Enumerators see no staff page: they land in the collection app."""
+        role = role_of(self.request.user)
+        if role is not None and role.role == Role.ENUMERATOR:
+            return reverse("collect:app")
+        return super().get_default_redirect_url()
 
 
 def _index(code: str) -> Index:

@@ -215,17 +215,71 @@ def submissions(request: HttpRequest) -> JsonResponse:
             code=data.get("code") or None, invitation=invitation,
             duration_seconds=data.get("duration_seconds"))
     except intake.IntakeError as exc:
-        if exc.problems:
-            return _errors(exc.status, *(
-                (code if code in TOP_LEVEL else f"answers.{code}", exc.code, message)
-                for code, message in exc.problems.items()))
-        response = _errors(exc.status, (exc.field, exc.code, exc.message))
-        if exc.status == 429:
-            response["Retry-After"] = str(WINDOW_SECONDS)
-        return response
+        return _refusal(exc)
+    return _receipt(receipt)
+
+
+def _receipt(receipt: intake.Receipt) -> JsonResponse:
     body = {"submission_id": receipt.key, "receipt": receipt.receipt,
             "status": "created" if receipt.created else "duplicate"}
     return JsonResponse(body, status=201 if receipt.created else 200)
+
+
+def _refusal(exc: intake.IntakeError) -> JsonResponse:
+    if exc.problems:
+        return _errors(exc.status, *(
+            (code if code in TOP_LEVEL else f"answers.{code}", exc.code, message)
+            for code, message in exc.problems.items()))
+    response = _errors(exc.status, (exc.field, exc.code, exc.message))
+    if exc.status == 429:
+        response["Retry-After"] = str(WINDOW_SECONDS)
+    return response
+
+
+OFFLINE_FIELDS = (FIELDS - {"token", "code"}) | {"version", "enumerator"}
+
+
+def offline_submission(request: HttpRequest, *, province: Province, enumerator: int
+                       ) -> JsonResponse:
+    """One submission from the offline app, sent by the enumerator `enumerator` (the signed-in
+    account) for their `province`: the same body and answers as the API, plus the version
+    of the questionnaire it was filled on and the account that filled it.
+
+    A record made by another account on the same device is refused (403, `other_enumerator`)
+    and stays in that account's outbox; the caller has already checked the role.
+    """
+    data, error = _body(request)
+    if error is not None:
+        return error
+    problems = [p for p in _shape_problems(data) if p[1] != "unknown_field"]
+    problems += [(name, "unknown_field", "is not a field of a submission")
+                 for name in sorted(set(data) - OFFLINE_FIELDS)]
+    if not isinstance(data.get("version"), str) or not data["version"]:
+        problems.append(("version", "required", "is required, as a non-empty string"))
+    if isinstance(data.get("enumerator"), bool) or not isinstance(data.get("enumerator"), int):
+        problems.append(("enumerator", "required", "is required, as a whole number"))
+    if problems:
+        return _errors(400, *problems)
+    if data["enumerator"] != enumerator:
+        return _errors(403, ("enumerator", "other_enumerator",
+                             "this record was made by another account: sign in as that "
+                             "account to send it"))
+    if data["province"] != province.code:
+        return _errors(403, ("province", "not_assigned",
+                             "you collect in another province"))
+    questionnaire = Questionnaire.objects.filter(
+        code=data["questionnaire"], province_set_id=province.province_set_id).first()
+    if questionnaire is None:
+        return _errors(404, ("questionnaire", "not_found", "no such questionnaire"))
+    try:
+        receipt = intake.submit(
+            questionnaire=questionnaire, province=province, key=data["submission_id"],
+            raw_answers=data["answers"], channel=Submission.Channel.OFFLINE,
+            client=client_id(request), duration_seconds=data.get("duration_seconds"),
+            version=data["version"])
+    except intake.IntakeError as exc:
+        return _refusal(exc)
+    return _receipt(receipt)
 
 
 def openapi(request: HttpRequest) -> JsonResponse:

@@ -64,6 +64,10 @@ class Receipt:
     created: bool
 
 
+class VersionChanged(IntakeError):
+    status, code = 409, "version_changed"
+
+
 class Throttled(IntakeError):
     status, code = 429, "rate_limited"
 
@@ -120,13 +124,19 @@ def _existing(key: str) -> Submission | None:
 def submit(
     *, questionnaire: Questionnaire, province: Province, key: str, raw_answers: dict[str, Any],
     channel: str, client: str, code: str | None = None, invitation: Invitation | None = None,
-    duration_seconds: int | None = None,
+    duration_seconds: int | None = None, version: str | None = None,
 ) -> Receipt:
     """Validate and store one submission; an identical resend returns the first receipt.
 
     `duration_seconds` is the time the respondent took, from the first page to
     the final submit, when the channel knows it; `client` identifies the caller for
     the throttle of wrong codes. Raises an IntakeError subclass; nothing is stored then.
+
+    `version`, when the channel sends it (the offline app: the checksum of the
+    questionnaire the answers were filled on), must be the questionnaire's loaded
+    version: answers to a questionnaire reloaded since are refused, not re-read. The
+    offline channel is an enumerator's, signed in and scoped to a province, so it spends
+    no citizen's one-time code (docs/decisions.md).
 
     Anonymity: the code or invitation is spent in a transaction of its own, before the
     submission's, and keeps no time: nothing stored joins it to the answers (docs/privacy.md).
@@ -154,7 +164,16 @@ def submit(
         return Receipt(key, existing.receipt, False)
     if not questionnaire.accepts_answers(timezone.now()):
         raise Gone("this questionnaire is closed", field="questionnaire")
-    spent = _spend_access(questionnaire, province, code, invitation, client)
+    if version is not None and version != questionnaire.checksum:
+        raise VersionChanged("this questionnaire was changed after these answers were given",
+                             field="version")
+    if channel == Submission.Channel.OFFLINE:
+        if questionnaire.audience != "citizen":
+            raise AccessDenied("officials answer by invitation, not through an enumerator",
+                               field="questionnaire")
+        spent = None
+    else:
+        spent = _spend_access(questionnaire, province, code, invitation, client)
     try:
         recorded = record_submissions(questionnaire=questionnaire, submissions=[item],
                                       channel=channel)

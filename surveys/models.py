@@ -307,6 +307,7 @@ class Submission(models.Model):
         IMPORT = "import", _("CSV import")
         PAPER = "paper", _("Paper form")
         DEMO = "demo", _("Demo data")
+        OFFLINE = "offline", _("Offline app")
 
     key = models.CharField(verbose_name=_("submission key"), max_length=64, unique=True)
     questionnaire = models.ForeignKey(

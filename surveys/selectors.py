@@ -91,3 +91,59 @@ def keying_questions(questionnaire: Questionnaire) -> list[dict]:
             "min": q.min_value, "max": q.max_value,
         })
     return rows
+def assigned_questionnaires(*, province, now) -> list[Questionnaire]:
+    """The citizen questionnaires an enumerator in `province` may collect now: open ones of
+    the province's set (officials answer by invitation, never through an enumerator)."""
+    from django.db.models import Q
+
+    return list(Questionnaire.objects.filter(
+        audience="citizen", is_open=True, province_set_id=province.province_set_id)
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now)).order_by("-year", "code"))
+
+
+def _both(item, stem: str) -> dict[str, str]:
+    return {"vi": getattr(item, f"{stem}_vi"), "en": getattr(item, f"{stem}_en")}
+
+
+def _number(value) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def questionnaire_document(questionnaire: Questionnaire) -> dict:
+    """A questionnaire as the offline app reads it: its version (the checksum of the loaded
+    file), texts in both languages, and every rule `surveys.validation` applies. Three
+    queries: sections, questions with their scales, options."""
+    from django.db.models import Prefetch
+
+    from surveys.models import Question, ScaleOption, Section
+
+    sections = Section.objects.filter(questionnaire=questionnaire).order_by(
+        "position").prefetch_related(Prefetch(
+            "questions", queryset=Question.objects.select_related("scale").prefetch_related(
+                Prefetch("scale__options", queryset=ScaleOption.objects.order_by("position")))
+            .order_by("position")))
+    return {
+        "code": questionnaire.code,
+        "version": questionnaire.checksum,
+        "year": questionnaire.year,
+        "title": _both(questionnaire, "title"),
+        "closes_at": questionnaire.closes_at.isoformat() if questionnaire.closes_at else None,
+        "sections": [{
+            "code": section.code,
+            "title": _both(section, "title"),
+            "questions": [{
+                "code": q.code,
+                "type": q.type,
+                "required": q.required,
+                "text": _both(q, "text"),
+                "options": [{"value": o.value, "label": _both(o, "label"),
+                             "substantive": o.substantive}
+                            for o in (q.scale.options.all() if q.scale else [])],
+                "show_if": ({"question": q.show_if_question, "values": list(q.show_if_values)}
+                            if q.show_if_question else None),
+                "min": _number(q.min_value),
+                "max": _number(q.max_value),
+                "max_length": q.max_length,
+            } for q in section.questions.all()],
+        } for section in sections],
+    }

@@ -18,6 +18,7 @@ DEMO_USERS = [
     ("entry79", "entry-demo-2025", Role.ENTRY_SUPERVISOR, "79"),
     ("keyer79a", "keyer-demo-2025", Role.ENTRY_OPERATOR, "79"),
     ("keyer79b", "keyer-demo-2025", Role.ENTRY_OPERATOR, "79"),
+    ("enumerator79", "enumerator-demo-2025", Role.ENUMERATOR, "79"),  # the offline app
 ]
 
 
