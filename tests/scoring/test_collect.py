@@ -114,7 +114,7 @@ def test_no_staff_url_admits_an_enumerator(people, client, name):
     """The role check comes before anything is looked up, so no data is needed here."""
     client.force_login(people["enumerator74"])
     for args, method, _ in STAFF_MATRIX[name]:
-        args = [1 if a in ("SUBMISSION", "RECOMPUTE") else a for a in args]
+        args = [1 if a in ("SUBMISSION", "RECOMPUTE", "BATCH") else a for a in args]
         response = getattr(client, method)(reverse(f"scoring:{name}", args=args))
         assert response.status_code == 403, (name, method)
 
