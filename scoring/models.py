@@ -543,6 +543,12 @@ class QualityFlag(models.Model):
 
 # --- sampling uncertainty -------------------------------------------------------------------
 
+class ResamplingDesign(models.TextChoices):
+    RESPONDENTS = "respondents", _("respondents resampled within province and questionnaire")
+    PSU = "psu", _("primary sampling units resampled within strata (Rao–Wu)")
+    MIXED = "mixed", _("sampling units where recorded, respondents elsewhere (Rao–Wu)")
+
+
 class UncertaintyRun(models.Model):
     """One bootstrap of an index: its seed and size, and its progress."""
 
@@ -557,6 +563,10 @@ class UncertaintyRun(models.Model):
     replicates = models.PositiveIntegerField(verbose_name=_("replicates"))
     # the order of values in each replicate
     node_codes = models.JSONField(verbose_name=_("node codes"), default=list)
+    # What was resampled (scoring.uncertainty): respondents, or PSUs (Rao–Wu) where recorded.
+    design = models.CharField(verbose_name=_("resampling design"), max_length=12,
+                              choices=ResamplingDesign.choices,
+                              default=ResamplingDesign.RESPONDENTS)
     status = models.CharField(verbose_name=_("status"), max_length=8, choices=Status.choices,
                               default=Status.RUNNING)
     started_by = models.ForeignKey(
@@ -598,8 +608,18 @@ class Replicate(models.Model):
         return f"{self.run_id}:{self.province_id}#{self.number}"
 
 
+class IntervalMethod(models.TextChoices):
+    BOOTSTRAP = "bootstrap", _("percentile bootstrap")
+    WILSON = "wilson", _("Wilson score interval (small sample)")
+    NONE = "none", _("no valid answer")
+
+
 class Interval(models.Model):
-    """The 95 % bootstrap interval of one node of one province (points for PAR, % for SIPAS)."""
+    """The published 95 % interval of one node of one province (points for PAR, % for SIPAS).
+
+    The percentile bootstrap, or the Wilson score interval where the node rests
+    on a small sample (scoring.uncertainty.published_interval).
+    """
 
     run = models.ForeignKey(UncertaintyRun, verbose_name=_("bootstrap run"),
                             on_delete=models.CASCADE, related_name="intervals")
@@ -611,6 +631,15 @@ class Interval(models.Model):
                               null=True)
     high = models.DecimalField(verbose_name=_("upper bound"), max_digits=16, decimal_places=6,
                                null=True)
+    method = models.CharField(verbose_name=_("interval method"), max_length=10,
+                              choices=IntervalMethod.choices, default=IntervalMethod.BOOTSTRAP)
+    # The fewest valid answers to a survey item under the node (scoring.uncertainty.NodeSample).
+    answers = models.PositiveIntegerField(verbose_name=_("valid answers"), default=0)
+    # Monte Carlo standard error of each bootstrap endpoint; empty for a Wilson interval.
+    mc_low = models.DecimalField(verbose_name=_("Monte Carlo error of the lower bound"),
+                                 max_digits=16, decimal_places=6, null=True)
+    mc_high = models.DecimalField(verbose_name=_("Monte Carlo error of the upper bound"),
+                                  max_digits=16, decimal_places=6, null=True)
 
     class Meta:
         verbose_name = _("interval")
@@ -624,15 +653,15 @@ class Interval(models.Model):
 
 
 class RankInterval(models.Model):
-    """A province's median rank and 5th–95th percentile rank over the bootstrap replicates."""
+    """A province's median rank and 95 % rank interval (2.5th–97.5th percentile) over replicates."""
 
     run = models.ForeignKey(UncertaintyRun, verbose_name=_("bootstrap run"),
                             on_delete=models.CASCADE, related_name="ranks")
     province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
                                  related_name="+")
     median = models.PositiveSmallIntegerField(verbose_name=_("median rank"))
-    low = models.PositiveSmallIntegerField(verbose_name=_("5th percentile rank"))
-    high = models.PositiveSmallIntegerField(verbose_name=_("95th percentile rank"))
+    low = models.PositiveSmallIntegerField(verbose_name=_("2.5th percentile rank"))
+    high = models.PositiveSmallIntegerField(verbose_name=_("97.5th percentile rank"))
     group = models.PositiveSmallIntegerField(verbose_name=_("group"))
 
     class Meta:

@@ -173,18 +173,51 @@ def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(f"{value:.6f}")
 
 
+def _decimal_or_none(value: float | None) -> Decimal | None:
+    return None if value is None or np.isnan(value) else _decimal(value)
+
+
+def observed_samples(index: Index, plan: uncertainty.Plan, provinces: list[int]
+                     ) -> dict[int, dict[str, uncertainty.NodeSample]]:
+    """Each province's node values and valid answers in the observed sample (its tallies)."""
+    tree = selectors.index_tree(index)
+    questions = sorted({q for q, _ in plan.columns})
+    tallies = selectors.tally_map(question_ids=questions, province_ids=provinces)
+    assessments = selectors.assessment_map(index=index, province_ids=provinces)
+    out = {}
+    for province_id in provinces:
+        row = np.zeros(len(plan.columns))
+        for question, values in tallies.get(province_id, {}).items():
+            for value, count in values.items():
+                column = plan.columns.get((question, value))
+                if column is not None:
+                    row[column] += count
+        out[province_id] = uncertainty.node_samples(plan, row, uncertainty.appraisal_values(
+            tree, assessments.get(province_id, {})))
+    return out
+
+
 def _store_intervals(run: UncertaintyRun) -> None:
     index = run.index
     provinces, values = replicate_matrix(run)
     nodes = selectors.node_ids(index)
+    plan = uncertainty.compile_plan(index.kind, selectors.index_tree(index))
+    observed = observed_samples(index, plan, provinces)
     Interval.objects.filter(run=run).delete()
     RankInterval.objects.filter(run=run).delete()
     rows = []
     for p, province_id in enumerate(provinces):
         for n, code in enumerate(run.node_codes):
-            low, high = uncertainty.percentile_interval(values[:, p, n])
-            rows.append(Interval(run=run, province_id=province_id, node_id=nodes[code],
-                                 low=_decimal(low), high=_decimal(high)))
+            sample = observed[province_id].get(code)
+            if sample is None:
+                continue
+            published = uncertainty.published_interval(values[:, p, n], sample)
+            rows.append(Interval(
+                run=run, province_id=province_id, node_id=nodes[code],
+                low=_decimal_or_none(published.low), high=_decimal_or_none(published.high),
+                method=published.method, answers=published.answers,
+                mc_low=_decimal_or_none(published.mc_low),
+                mc_high=_decimal_or_none(published.mc_high)))
     Interval.objects.bulk_create(rows, batch_size=2000)
     if "" not in run.node_codes:
         return
@@ -197,10 +230,12 @@ def _store_intervals(run: UncertaintyRun) -> None:
                  .values_list("province_id", "percent"))
     ranks = engine.competition_ranks(point)
     order = sorted(intervals, key=lambda p: (ranks.get(p) is None, ranks.get(p, 0), p))
-    groups = uncertainty.indistinguishable_groups(order, intervals)
+    column = {p: i for i, p in enumerate(provinces)}
+    shares = uncertainty.above_shares(totals)
+    by_column = uncertainty.distinguishable_groups([column[p] for p in order], shares)
     RankInterval.objects.bulk_create([
         RankInterval(run=run, province_id=p, median=i.median, low=i.low, high=i.high,
-                     group=groups[p])
+                     group=by_column[column[p]])
         for p, i in intervals.items()])
 
 

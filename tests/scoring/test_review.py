@@ -112,6 +112,8 @@ MATRIX = {
                                           "officer74": 403, "reviewer": 302})],
     "sensitivity": [(("mini-par",), "get", {"anonymous": 302, "no_role": 403, "officer74": 403,
                                            "reviewer": 200, "administrator": 200})],
+    "uncertainty_method": [((), "get", {"anonymous": 302, "no_role": 403, "officer74": 200,
+                                        "reviewer": 200, "administrator": 200})],
 }
 
 
