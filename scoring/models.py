@@ -1,5 +1,7 @@
 """Scoring models: index definitions, assessments, answer tallies and stored results."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -611,6 +613,7 @@ class Replicate(models.Model):
 class IntervalMethod(models.TextChoices):
     BOOTSTRAP = "bootstrap", _("percentile bootstrap")
     WILSON = "wilson", _("Wilson score interval (small sample)")
+    CENSUS = "census", _("census: every unit of the population answered")
     NONE = "none", _("no valid answer")
 
 
@@ -701,6 +704,31 @@ class Margin(models.Model):
         return f"{self.province_id}:{self.question_id}={self.value} {self.share}"
 
 
+class PopulationCount(models.Model):
+    """How many people a questionnaire's respondents in a province are drawn from.
+
+    For the finite-population correction of the bootstrap (scoring.uncertainty):
+    e.g. the province's department leaders, nearly all of whom answer.
+    """
+
+    questionnaire = models.ForeignKey("surveys.Questionnaire", verbose_name=_("questionnaire"),
+                                      on_delete=models.CASCADE, related_name="population_counts")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="+")
+    count = models.PositiveIntegerField(verbose_name=_("population"))
+
+    class Meta:
+        verbose_name = _("population count")
+        verbose_name_plural = _("population counts")
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "province"],
+                                    name="populationcount_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id}:{self.province_id} N={self.count}"
+
+
 class SurveyWeight(models.Model):
     """A submission's post-stratification weight (they average 1 within a province)."""
 
@@ -748,3 +776,10 @@ class WeightedResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.index_id}:{self.province_id} {self.weighted}"
+
+    @property
+    def design_effect(self) -> Decimal | None:
+        """Kish's design effect of the weights, n / n_eff (1 when every weight is equal)."""
+        if not self.effective_size:
+            return None
+        return Decimal(self.respondents) / self.effective_size

@@ -36,8 +36,14 @@ MIN_EXPECTED = 5
 ABOVE_SHARE = 0.95
 
 
+# Replicates are drawn in blocks of this many (numbers 0–49, 50–99…), each block from its
+# own random stream: a chunk draws the blocks it touches whole and keeps its replicates.
+BLOCK = 50
+
+
 def stream(seed: int, replicate: int, *labels: str) -> np.random.Generator:
-    """The random stream of one replicate of one stratum (province × questionnaire)."""
+    """The random stream of one block of replicates (`replicate` is the block's number)
+    of one stratum (province × questionnaire)."""
     words = [seed, replicate, *(zlib.crc32(label.encode()) for label in labels)]
     return np.random.default_rng(np.random.SeedSequence(words))
 
@@ -173,11 +179,77 @@ def appraisal_values(nodes: Sequence[NodeDef], scores: Mapping[str, Scores]) -> 
 
 @dataclass
 class Stratum:
-    """One questionnaire's respondents in one province, as a respondents × columns matrix."""
+    """One questionnaire's respondents in one province, as a respondents × columns matrix.
+
+    `psus` and `strata` give each respondent's primary sampling unit and design
+    stratum ("" where none was recorded: the respondent is then its own unit);
+    `population` is the number of people the respondents were drawn from (for
+    the finite-population correction), 0 when unknown.
+    """
 
     label: str  # the questionnaire's code
     answers: np.ndarray  # respondents × plan columns: 1 where the respondent gave that answer
     ids: np.ndarray | None = None  # the respondents' submission ids, in row order
+    psus: Sequence[str] | None = None
+    strata: Sequence[str] | None = None
+    population: int = 0
+
+    @property
+    def clustered(self) -> bool:
+        return self.psus is not None and any(self.psus)
+
+    def sampling_fraction(self) -> float:
+        """n / N where the population is known and the respondents are the units, else 0."""
+        n = self.answers.shape[0]
+        if self.clustered or self.population <= 0 or n == 0:
+            return 0.0
+        return min(1.0, n / self.population)
+
+    def design(self) -> tuple[list[np.ndarray], list[float]]:
+        """The design strata: each one's units (arrays of respondent rows) and its FPC fraction.
+
+        Respondents sharing a (stratum, PSU) form one unit; a respondent without
+        a PSU is a unit of its own. Strata and units are in sorted label order,
+        so a replicate's draws do not depend on the order rows were read in.
+        """
+        n = self.answers.shape[0]
+        if not self.clustered:
+            return [np.arange(n)], [self.sampling_fraction()]
+        psus = list(self.psus or [""] * n)
+        strata = list(self.strata or [""] * n)
+        groups: dict[str, dict[str, list[int]]] = {}
+        for row in range(n):
+            unit = psus[row] or f"\uffff{row:09d}"  # its own unit, ordered after named PSUs
+            groups.setdefault(strata[row], {}).setdefault(unit, []).append(row)
+        units, fractions = [], []
+        for stratum in sorted(groups):
+            members = groups[stratum]
+            cell = np.empty(len(members), dtype=object)  # ragged: one array of rows per unit
+            for i, unit in enumerate(sorted(members)):
+                cell[i] = np.array(members[unit], dtype=np.int64)
+            units.append(cell)
+            fractions.append(0.0)  # PSUs in the population are not known: no FPC
+        return units, fractions
+
+
+def rao_wu_scale(units: int, fraction: float) -> tuple[float, float]:
+    """The Rao–Wu rescaled bootstrap of one design stratum of n units (Rao, Wu & Yue 1992).
+
+    n − 1 units are drawn with replacement; unit i, drawn rᵢ times, gets the
+    factor a + b · rᵢ with a = 1 − λ, b = λ · n/(n − 1) and λ = √(1 − f), f the
+    sampling fraction. The factors average 1, are never negative, and give the
+    unbiased variance of a stratified (clustered) sample with its finite-
+    population correction: no spread at all when f = 1 (a census). Returns (a, b).
+    """
+    lam = math.sqrt(max(0.0, 1.0 - fraction))
+    return 1 - lam, lam * units / (units - 1)
+
+
+def unit_draws(units: int, rows: int, rng: np.random.Generator) -> np.ndarray:
+    """rows × n: how many times each of n units is drawn when n − 1 are drawn with replacement."""
+    picks = rng.integers(0, units, size=(rows, units - 1))
+    picks += np.arange(rows)[:, None] * units
+    return np.bincount(picks.reshape(-1), minlength=rows * units).reshape(rows, units)
 
 
 def answer_matrix(
@@ -211,19 +283,46 @@ def replicate_tallies(
     strata: Sequence[Stratum], *, province: str, seed: int, replicates: Sequence[int],
     weights: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """The tallies of the given replicates (rows) for one province.
+    """The tallies of the given replicates (rows) for one province: Rao–Wu rescaled bootstrap.
 
-    `weights` optionally gives each stratum's survey weights, per respondent.
+    Within each questionnaire's respondents, each design stratum's units (PSUs,
+    or respondents where none is recorded) are drawn as `rao_wu_scale` says.
+    A replicate's tally is a · (the stratum's tally) + b · (the drawn units'
+    tally); the draws are whole counts, so the sums are exact and a replicate
+    has the same value however replicates are batched. `weights` optionally
+    gives each stratum's survey weights, per respondent.
     """
     width = strata[0].answers.shape[1] if strata else 0
+    replicates = np.asarray(replicates, dtype=np.int64)
     out = np.zeros((len(replicates), width))
+    blocks = sorted(set((replicates // BLOCK).tolist()))
+    where = {b: i for i, b in enumerate(blocks)}
+    # each replicate's row among the drawn blocks
+    picked = np.array([where[r // BLOCK] * BLOCK + r % BLOCK for r in replicates.tolist()],
+                      dtype=np.int64)
     for stratum in strata:
         n = stratum.answers.shape[0]
-        draws = np.vstack([resample_counts(n, stream(seed, r, province, stratum.label))
-                           for r in replicates]) if n else np.zeros((len(replicates), 0))
+        if not n:
+            continue
+        used = np.flatnonzero(stratum.answers.any(axis=0))  # this questionnaire's columns
+        answers = stratum.answers[:, used]
         if weights is not None and stratum.label in weights:
-            draws = draws * weights[stratum.label]
-        out += draws @ stratum.answers if n else 0
+            answers = answers * weights[stratum.label][:, None]
+        units, fractions = stratum.design()
+        rngs = [stream(seed, b, province, stratum.label) for b in blocks]
+        for members, fraction in zip(units, fractions, strict=True):
+            ragged = members.dtype == object
+            rows = np.concatenate(members) if ragged else members
+            mine = answers if len(rows) == n and not ragged else answers[rows]
+            whole = mine.sum(axis=0)
+            if len(members) < 2:  # one unit: its variance cannot be shown
+                out[:, used] += whole
+                continue
+            a, b = rao_wu_scale(len(members), fraction)
+            draws = np.vstack([unit_draws(len(members), BLOCK, rng) for rng in rngs])[picked]
+            if ragged:  # a unit's respondents are drawn together
+                draws = np.repeat(draws, [len(m) for m in members], axis=1)
+            out[:, used] += a * whole + b * (draws.astype(float) @ mine)
     return out
 
 
@@ -264,6 +363,11 @@ class NodeSample:
     answers: int
     fixed: float = 0.0
     scale: float = 100.0
+    fraction: float = 0.0  # the smallest sampling fraction n/N of the groups it rests on
+
+    @property
+    def census(self) -> bool:
+        return self.fraction >= 1.0
 
     @property
     def share(self) -> float:
@@ -303,16 +407,28 @@ def _leaf_weights(plan: Plan, code: str, counts: Mapping[str, int]) -> dict[str,
     return out
 
 
-def node_samples(plan: Plan, tally: np.ndarray, appraisal: Mapping[str, float] | None = None
-                 ) -> dict[str, NodeSample]:
-    """Every survey-based node's value, answers and sampled range, from one tally row."""
+def node_samples(plan: Plan, tally: np.ndarray, appraisal: Mapping[str, float] | None = None,
+                 fractions: Mapping[int, float] | None = None) -> dict[str, NodeSample]:
+    """Every survey-based node's value, answers and sampled range, from one tally row.
+
+    `fractions` gives the sampling fraction n/N of each question's respondents
+    (by question id) where the population is known.
+    """
+    fractions = fractions or {}
+    questions = {c: q for (q, _), c in plan.columns.items()}
+    source_question = [questions[int(np.flatnonzero(plan.denominators[:, s])[0])]
+                       if plan.denominators[:, s].any() else None
+                       for s in range(plan.denominators.shape[1])]
     row = np.asarray(tally, dtype=float).reshape(1, -1)
     values = {code: float(v[0]) for code, v in evaluate(plan, row, appraisal).items()}
     valid = (row @ plan.denominators)[0]  # valid answers per source
-    counts = {}
+    counts, leaf_fraction = {}, {}
     for i, code in enumerate(plan.leaves):
-        given = valid[(plan.source_weights[:, i] > 0) & (valid > 0)]
+        mine = (plan.source_weights[:, i] > 0) & (valid > 0)
+        given = valid[mine]
         counts[code] = int(given.min()) if len(given) else 0
+        leaf_fraction[code] = min((fractions.get(source_question[s], 0.0)
+                                   for s in np.flatnonzero(mine)), default=0.0)
     where = {c: i for i, c in enumerate(plan.leaves)}
     out = {}
     for code in plan.codes:
@@ -321,12 +437,13 @@ def node_samples(plan: Plan, tally: np.ndarray, appraisal: Mapping[str, float] |
         weights = _leaf_weights(plan, code, counts)
         answers = effective_answers(list(weights.values()), [counts[c] for c in weights])
         value = values[code]
+        fraction = min((leaf_fraction[c] for c in weights), default=0.0)
         if plan.kind == "par":
             scale = float(sum(plan.leaf_max[where[c]] for c in weights))
             out[code] = NodeSample(value, answers, value - sum(values[c] for c in weights),
-                                   scale)
+                                   scale, fraction)
         else:
-            out[code] = NodeSample(value, answers)
+            out[code] = NodeSample(value, answers, fraction=fraction)
     return out
 
 
@@ -336,7 +453,7 @@ class PublishedInterval:
 
     low: float | None
     high: float | None
-    method: str  # "bootstrap", "wilson" or "none" (no valid answer)
+    method: str  # "bootstrap", "wilson", "census" (every unit answered) or "none" (no answer)
     answers: int
     mc_low: float | None = None  # Monte Carlo standard error of each bootstrap endpoint
     mc_high: float | None = None
@@ -363,10 +480,14 @@ def published_interval(samples: np.ndarray, sample: NodeSample) -> PublishedInte
     """The interval published for a node: the percentile bootstrap, or Wilson for small samples."""
     if sample.answers <= 0 or math.isnan(sample.value):
         return PublishedInterval(None, None, "none", 0)
+    if sample.census:  # everyone answered: no sampling error
+        return PublishedInterval(sample.value, sample.value, "census", sample.answers)
     if needs_small_sample_interval(samples, sample):
         # Above the items n·p need not be whole, and for n of 1 or 2 the corrected
-        # interval can then stop short of p: it always holds the estimate.
-        low, high = wilson_interval(sample.share, sample.answers)
+        # interval can then stop short of p: it always holds the estimate. The
+        # finite-population correction enters as n / (1 − f) answers.
+        n = max(sample.answers, math.floor(sample.answers / (1 - sample.fraction)))
+        low, high = wilson_interval(sample.share, n)
         low, high = min(low, sample.share), max(high, sample.share)
         return PublishedInterval(sample.fixed + sample.scale * low,
                                  sample.fixed + sample.scale * high, "wilson", sample.answers)

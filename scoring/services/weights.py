@@ -18,7 +18,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from scoring import engine, selectors, uncertainty, weighting
-from scoring.models import AuditEvent, Index, Margin, NodeResult, SurveyWeight, WeightedResult
+from scoring.models import (
+    AuditEvent,
+    Index,
+    Margin,
+    NodeResult,
+    PopulationCount,
+    SurveyWeight,
+    WeightedResult,
+)
 from scoring.services.audit import record_event
 from scoring.services.uncertainty import CHUNK_PROVINCES, chunk_strata
 from surveys.imports import FileInvalid, read_csv
@@ -94,6 +102,51 @@ def load_margins(*, questionnaire: Questionnaire, data: bytes, user=None) -> int
         Margin.objects.bulk_create(stored, batch_size=2000)
     record_event(user=user, action=AuditEvent.Action.WEIGHTS, questionnaire=questionnaire.code,
                  margins=len(stored))
+    return len(stored)
+
+
+POPULATION_COLUMNS = ("province_code", "count")
+
+
+def load_population(*, questionnaire: Questionnaire, data: bytes, user=None) -> int:
+    """Replace a questionnaire's population counts per province from CSV; returns rows stored.
+
+    Each province appears once with a whole number of people (at least 1). Raises
+    FileInvalid listing every problem; nothing is written then.
+    """
+    _, rows = read_csv(data, required=POPULATION_COLUMNS, known=set(POPULATION_COLUMNS))
+    provinces = provinces_by_code(questionnaire.province_set)
+    problems: list[str] = []
+    stored: list[PopulationCount] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        where = f"line {row.line}"
+        code, raw = row.cells["province_code"].strip(), row.cells["count"].strip()
+        province = provinces.get(code)
+        if province is None:
+            problems.append(f"{where}: unknown province_code {code!r}")
+        if code in seen:
+            problems.append(f"{where}: province {code} appears twice (first on line {seen[code]})")
+        seen.setdefault(code, row.line)
+        try:
+            count = int(raw)
+            if count < 1:
+                raise ValueError
+        except ValueError:
+            problems.append(f"{where}: count {raw!r} is not a whole number of at least 1")
+            count = None
+        if province is not None and count is not None:
+            stored.append(PopulationCount(questionnaire=questionnaire, province=province,
+                                          count=count))
+    if not rows:
+        problems.append("the file has no rows")
+    if problems:
+        raise FileInvalid(problems)
+    with transaction.atomic():
+        PopulationCount.objects.filter(questionnaire=questionnaire).delete()
+        PopulationCount.objects.bulk_create(stored)
+    record_event(user=user, action=AuditEvent.Action.WEIGHTS, questionnaire=questionnaire.code,
+                 population_counts=len(stored))
     return len(stored)
 
 

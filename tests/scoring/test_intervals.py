@@ -239,3 +239,92 @@ def test_a_total_resting_on_a_rarely_answered_item_gets_an_interval_holding_its_
     published = uncertainty.published_interval(np.full(10, 97.5), total)
     assert published.method == "wilson" and published.small_sample
     assert published.low <= 97.5 <= published.high
+
+
+# --- sampling design: Rao–Wu rescaled bootstrap --------------------------------------------
+
+def clustered_sample(rng, clusters=80, size=10, icc=0.1):
+    """Satisfied (1) or not, respondents in clusters sharing a beta-distributed chance (mean 0.5).
+
+    For a beta-binomial, ICC = 1 / (a + b + 1): a = b = (1/icc − 1) / 2.
+    """
+    a = (1 / icc - 1) / 2
+    chances = rng.beta(a, a, size=clusters)
+    return (rng.random((clusters, size)) < chances[:, None]).astype(int)
+
+
+def anova_icc(y: np.ndarray) -> float:
+    k, m = y.shape
+    means = y.mean(axis=1)
+    between = m * np.sum((means - y.mean()) ** 2) / (k - 1)
+    within = np.sum((y - means[:, None]) ** 2) / (k * (m - 1))
+    return (between - within) / (between + (m - 1) * within)
+
+
+def item_stratum(plan, satisfied: np.ndarray, **design) -> uncertainty.Stratum:
+    answers = np.zeros((len(satisfied), len(plan.columns)))
+    answers[satisfied == 1, plan.columns[(1, 5)]] = 1
+    answers[satisfied == 0, plan.columns[(1, 2)]] = 1
+    return uncertainty.Stratum("citizens", answers, **design)
+
+
+def test_clustering_widens_the_interval_by_the_design_effect():
+    rng = np.random.default_rng(15)
+    y = clustered_sample(rng)
+    clusters, size = y.shape
+    plan = uncertainty.compile_plan("sipas", ITEM)
+    psus = [f"commune-{c:03d}" for c in range(clusters) for _ in range(size)]
+    flat = y.reshape(-1)
+    by_respondent = item_stratum(plan, flat)
+    by_commune = item_stratum(plan, flat, psus=psus, strata=["urban"] * len(psus))
+    assert by_commune.clustered and not by_respondent.clustered
+    variances = []
+    for stratum in (by_respondent, by_commune):
+        tallies = uncertainty.replicate_tallies([stratum], province="74", seed=1,
+                                                replicates=range(2000))
+        variances.append(np.var(uncertainty.evaluate(plan, tallies)["S1"]))
+    deff = variances[1] / variances[0]
+    expected = 1 + (size - 1) * anova_icc(y)  # Kish: 1 + (m − 1)ρ
+    assert deff == pytest.approx(expected, rel=0.15)
+    assert deff == pytest.approx(1 + 9 * 0.1, rel=0.3)  # the ICC the sample was drawn with
+    # the respondent bootstrap is the unbiased variance of a simple random sample
+    p = flat.mean()
+    assert variances[0] == pytest.approx(p * (1 - p) / len(flat) * 1e4, rel=0.1)
+
+
+def test_a_psu_is_drawn_whole_and_strata_are_drawn_apart():
+    plan = uncertainty.compile_plan("sipas", ITEM)
+    satisfied = np.array([1, 1, 0, 0, 1, 0])
+    stratum = item_stratum(plan, satisfied, psus=["a", "a", "b", "b", "c", ""],
+                           strata=["x", "x", "x", "x", "y", "y"])
+    units, fractions = stratum.design()
+    assert [[list(u) for u in s] for s in units] == [[[0, 1], [2, 3]], [[4], [5]]]
+    assert fractions == [0.0, 0.0]
+    tallies = uncertainty.replicate_tallies([stratum], province="74", seed=2,
+                                            replicates=range(50))
+    # Each stratum has 2 units and draws 1 of them with factor 2 (a = 0, b = 2): stratum x
+    # gives 0 or 4 satisfied (unit a's pair, never one of it), y gives 0 or 2; always 6 people.
+    satisfied_drawn = np.round(tallies[:, plan.columns[(1, 5)]], 9)
+    assert set(np.round(tallies.sum(axis=1), 9)) == {6.0}
+    assert set(satisfied_drawn) <= {0.0, 2.0, 4.0, 6.0} and len(set(satisfied_drawn)) > 2
+
+
+def test_a_census_group_has_an_interval_of_zero_width():
+    plan = uncertainty.compile_plan("sipas", ITEM)
+    rng = np.random.default_rng(9)
+    satisfied = (rng.random(40) < 0.7).astype(int)
+    spreads = {}
+    for population in (0, 80, 40):  # unknown, half sampled, every one sampled
+        stratum = item_stratum(plan, satisfied, population=population)
+        tallies = uncertainty.replicate_tallies([stratum], province="01", seed=3,
+                                                replicates=range(2000))
+        spreads[population] = np.var(uncertainty.evaluate(plan, tallies)["S1"])
+    assert spreads[40] == 0.0
+    assert spreads[80] / spreads[0] == pytest.approx(0.5, rel=0.01)  # (1 − f) with f = 1/2
+    answers = item_stratum(plan, satisfied).answers.sum(axis=0)
+    census = uncertainty.node_samples(plan, answers, fractions={1: 1.0})["S1"]
+    published = uncertainty.published_interval(np.full(5, census.value), census)
+    assert (published.method, published.low, published.high) == \
+        ("census", census.value, census.value)
+    half = uncertainty.node_samples(plan, answers, fractions={1: 0.5})["S1"]
+    assert half.fraction == 0.5 and not half.census
