@@ -762,6 +762,11 @@ class WeightedResult(models.Model):
                              null=True)
     margin_of_error = models.DecimalField(verbose_name=_("margin of error"), max_digits=14,
                                           decimal_places=6, null=True)
+    # The weighted total's own 95 % interval: Rao–Wu replicates raked again to the margins.
+    ci_low = models.DecimalField(verbose_name=_("lower end of the weighted total's interval"),
+                                 max_digits=16, decimal_places=6, null=True)
+    ci_high = models.DecimalField(verbose_name=_("upper end of the weighted total's interval"),
+                                  max_digits=16, decimal_places=6, null=True)
     # Margin categories raked as one because the sample was too sparse to meet them apart:
     # [{"questionnaire", "question", "values", "respondents", "share"}] (scoring.weighting).
     collapsed = models.JSONField(verbose_name=_("collapsed categories"), default=list, blank=True)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import numpy as np
 from django.db.models import Count, OuterRef, Subquery
 
-from scoring import engine, quality, uncertainty, weighting
+from scoring import engine, quality, uncertainty
 from scoring.models import (
     LEVEL_NAMES,
     Index,
@@ -226,9 +226,8 @@ def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
     for code, r in results.items():
         w = weighted.get(code)
         required = None
-        if w is not None and w.sd is not None and w.effective_size:
-            required = weighting.required_sample(
-                float(w.sd), target, w.respondents / float(w.effective_size))
+        if w is not None:  # from the weighted total's own interval, as the published one's
+            required = needed_respondents(w.respondents, w.ci_low, w.ci_high, target)
         ci = intervals.get((code, ""), NO_INTERVAL)
         rows.append(PrecisionRow(code, r.province.name, getattr(r, field), ranks.get(code),
                                  spans.get(code), ci, w, required, counted.get(code, 0),

@@ -326,6 +326,39 @@ def replicate_tallies(
     return out
 
 
+def replicate_factor_matrix(stratum: Stratum, *, province: str, seed: int,
+                            replicates: Sequence[int]) -> np.ndarray:
+    """replicates × respondents: each respondent's Rao–Wu factor in each replicate.
+
+    The same draws as `replicate_tallies` makes for the same seed, so a weighted
+    replicate rests on the same resample as the unweighted one.
+    """
+    n = stratum.answers.shape[0]
+    replicates = np.asarray(replicates, dtype=np.int64)
+    out = np.ones((len(replicates), n))
+    if not n:
+        return out
+    blocks = sorted(set((replicates // BLOCK).tolist()))
+    where = {b: i for i, b in enumerate(blocks)}
+    picked = np.array([where[r // BLOCK] * BLOCK + r % BLOCK for r in replicates.tolist()],
+                      dtype=np.int64)
+    units, fractions = stratum.design()
+    rngs = [stream(seed, b, province, stratum.label) for b in blocks]
+    for members, fraction in zip(units, fractions, strict=True):
+        ragged = members.dtype == object
+        if len(members) < 2:
+            continue
+        a, b = rao_wu_scale(len(members), fraction)
+        draws = np.vstack([unit_draws(len(members), BLOCK, rng) for rng in rngs])[picked]
+        factors = a + b * draws
+        if ragged:
+            for i, rows in enumerate(members):
+                out[:, rows] = factors[:, [i]]
+        else:
+            out[:, members] = factors
+    return out
+
+
 def wilson_interval(p: float, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson's score interval for a proportion p of n, with continuity correction.
 

@@ -91,21 +91,25 @@ class Raking:
 def rake(
     categories: np.ndarray, margins: Sequence[Mapping[int, float]],
     *, max_iterations: int = MAX_ITERATIONS, tolerance: float = TOLERANCE,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Raking weights for respondents × variables `categories` to the given margins.
 
     `margins[j]` maps each category of variable j to its population share (adding to 1).
+    `start` gives starting weights (a bootstrap replicate's factors; 1 by default):
+    raking adjusts them, and a respondent starting at 0 stays at 0.
     Raises MarginsUnreachable when a category with a share has no respondent, and
     RakingDidNotConverge (naming the category furthest off) when, after the
     iterations, a weighted share is more than MARGIN_TOLERANCE from its margin.
     """
     n = categories.shape[0]
-    weights = np.ones(n)
+    weights = np.ones(n) if start is None else np.asarray(start, dtype=float).copy()
     if n == 0:
         return weights
+    present = weights > 0
     for j, margin in enumerate(margins):
         for value, share in margin.items():
-            if share > 0 and not np.any(categories[:, j] == value):
+            if share > 0 and not np.any((categories[:, j] == value) & present):
                 raise MarginsUnreachable(f"no respondent in category {value} of variable {j + 1}")
     for _ in range(max_iterations):
         largest = 0.0
@@ -249,3 +253,30 @@ def required_sample(sd: float, target: float, design_effect: float = 1.0) -> int
     if math.isnan(sd):
         return None
     return max(1, math.ceil((Z95 * sd / target) ** 2 * design_effect))
+
+
+def reraked_weights(categories: np.ndarray, margins: Sequence[Mapping[int, float]],
+                    factors: np.ndarray) -> np.ndarray:
+    """A bootstrap replicate's weights: its resampling factors raked again to the margins.
+
+    So the weighted estimate's replicates carry the variability of the weights
+    too. A category the replicate happens to leave empty is dropped and its
+    share spread over the others, as for the sample itself; if the margins
+    still cannot be met, sparse categories are merged (rake_collapsing_sparse).
+    Weights are scaled to add up to the replicate's total factor.
+    """
+    drawn = factors > 0
+    kept = []
+    for j, margin in enumerate(margins):
+        present = set(np.unique(categories[drawn, j]).tolist())
+        mine = {v: s for v, s in margin.items() if v in present}
+        total = sum(mine.values())
+        kept.append({v: s / total for v, s in mine.items()} if total else {})
+    try:
+        weights = rake(categories, kept, start=factors)
+    except RakingDidNotConverge:
+        recoded, merged, _ = collapse_sparse_cells(categories[drawn], kept)
+        full = categories.copy()
+        full[drawn] = recoded
+        weights = rake(full, merged, start=factors)
+    return weights * factors.sum() / weights.sum() if weights.sum() else weights

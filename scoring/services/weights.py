@@ -34,6 +34,11 @@ from surveys.models import Answer, Questionnaire, Submission
 from surveys.services import provinces_by_code
 
 MARGIN_COLUMNS = ("province_code", "question_code", "value", "share")
+# The weighted total's own interval: replicates of the same Rao–Wu resample as the
+# unweighted intervals, each raked again to the margins (fewer than the 1,000 of
+# compute_intervals: every replicate of every province is a raking).
+WEIGHTED_REPLICATES = 200
+WEIGHTED_SEED = 20240
 SHARE_TOLERANCE = Decimal("0.0001")
 WEIGHT_PLACES = Decimal("1e-9")
 
@@ -206,6 +211,24 @@ def _weighted_tallies(questionnaire_ids: list[int], question_ids: list[int]
     return out
 
 
+def _reraked_tallies(stratum: uncertainty.Stratum, categories: np.ndarray,
+                     targets: list[dict[int, float]], province: str) -> np.ndarray:
+    """replicates × columns: the weighted tallies of each replicate, its weights raked again.
+
+    A replicate whose margins cannot be met even merged is left out (NaN).
+    """
+    factors = uncertainty.replicate_factor_matrix(stratum, province=province,
+                                                  seed=WEIGHTED_SEED,
+                                                  replicates=range(WEIGHTED_REPLICATES))
+    out = np.full((len(factors), stratum.answers.shape[1]), np.nan)
+    for r, f in enumerate(factors):
+        try:
+            out[r] = weighting.reraked_weights(categories, targets, f) @ stratum.answers
+        except weighting.MarginsUnreachable:
+            continue
+    return out
+
+
 def reachable_margins(categories: np.ndarray, margins: list[dict[int, float]]
                       ) -> tuple[list[dict[int, float]], dict[int, list[int]]]:
     """Margins without the categories no respondent is in, the others scaled to add up to 1.
@@ -271,6 +294,7 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
     provinces = list(index.province_set.provinces.order_by("code"))
     weights: list[SurveyWeight] = []
     per_province: dict[int, tuple[list, list]] = {p.pk: ([], []) for p in provinces}
+    replicated: dict[int, np.ndarray] = {}  # province -> replicates × columns, weighted
     collapsed: dict[int, list[dict]] = defaultdict(list)
     notes: list[str] = []
     codes = dict(Margin.objects.filter(questionnaire__in=questionnaires)
@@ -313,6 +337,12 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
                     weights.extend(SurveyWeight(submission_id=int(s), weight=r)
                                    for s, r in zip(ids, rounded, strict=True))
                     w = np.array([float(r) for r in rounded])
+                    replicates = _reraked_tallies(stratum, categories, targets, province.code)
+                else:
+                    replicates = uncertainty.replicate_factor_matrix(
+                        stratum, province=province.code, seed=WEIGHTED_SEED,
+                        replicates=range(WEIGHTED_REPLICATES)) @ stratum.answers
+                replicated[province.pk] = replicated.get(province.pk, 0) + replicates
                 per_province[province.pk][0].append(w)
                 per_province[province.pk][1].append(
                     uncertainty.evaluate(plan, stratum.answers)[""])
@@ -333,7 +363,13 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
         for province in provinces:
             scores = engine.score_tree(index.kind, tree, tallies.get(province.pk, {}))
             n, n_eff, sd = precision.get(province.pk, (0, 0.0, float("nan")))
-            moe = weighting.margin_of_error(sd, n_eff)
+            low, high = (None, None)
+            if province.pk in replicated and n:
+                low, high = uncertainty.percentile_interval(
+                    uncertainty.evaluate(plan, np.atleast_2d(replicated[province.pk]))[""])
+            # One estimate, one interval: the weighted total's margin of error is the
+            # half-width of its own bootstrap interval.
+            moe = float("nan") if low is None else (high - low) / 2
             rows.append(WeightedResult(
                 index=index, province=province,
                 weighted=engine.stored_decimal(scores[""].percent),
@@ -341,6 +377,8 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
                 effective_size=Decimal(f"{n_eff:.2f}"),
                 sd=None if np.isnan(sd) else Decimal(f"{sd:.6f}"),
                 margin_of_error=None if np.isnan(moe) else Decimal(f"{moe:.6f}"),
+                ci_low=None if low is None else Decimal(f"{low:.6f}"),
+                ci_high=None if high is None else Decimal(f"{high:.6f}"),
                 collapsed=collapsed.get(province.pk, []), computed_at=now))
         WeightedResult.objects.filter(index=index).delete()
         WeightedResult.objects.bulk_create(rows)

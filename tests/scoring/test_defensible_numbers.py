@@ -306,6 +306,12 @@ def test_a_hand_worked_weighted_sipas(review, tmp_path):
                        "s3": Decimal("2.000000000"), "s4": Decimal("0.666666667")}
     other = WeightedResult.objects.get(index__code="mini-sipas", province__code="01")
     assert other.weighted == other.unweighted  # no margins: weight 1
+    # Each weighted total has its own interval (replicates raked again), holding it.
+    for weighted in (result, other):
+        assert weighted.ci_low is not None and weighted.ci_high is not None
+        assert weighted.ci_low <= weighted.weighted <= weighted.ci_high
+        assert weighted.ci_low < weighted.ci_high
+    assert result.design_effect == Decimal("4") / Decimal("3.00")  # n / n_eff
 
 
 def test_weighted_equals_unweighted_when_the_sample_matches_the_margins(review, tmp_path):

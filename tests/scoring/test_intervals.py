@@ -328,3 +328,31 @@ def test_a_census_group_has_an_interval_of_zero_width():
         ("census", census.value, census.value)
     half = uncertainty.node_samples(plan, answers, fractions={1: 0.5})["S1"]
     assert half.fraction == 0.5 and not half.census
+
+
+# --- weights raked again in each replicate ------------------------------------------------------
+
+def test_a_replicates_weights_are_raked_again_to_the_margins():
+    from scoring import weighting
+
+    rng = np.random.default_rng(21)
+    sex = rng.integers(1, 3, size=200)
+    age = rng.integers(1, 4, size=200)
+    categories = np.column_stack([sex, age])
+    margins = [{1: 0.3, 2: 0.7}, {1: 0.2, 2: 0.5, 3: 0.3}]
+    plan = uncertainty.compile_plan("sipas", ITEM)
+    stratum = item_stratum(plan, (rng.random(200) < 0.6).astype(int))
+    factors = uncertainty.replicate_factor_matrix(stratum, province="74", seed=4,
+                                                  replicates=range(30))
+    # the same draws as the unweighted replicates
+    assert np.allclose(factors @ stratum.answers,
+                       uncertainty.replicate_tallies([stratum], province="74", seed=4,
+                                                     replicates=range(30)))
+    for f in factors:
+        w = weighting.reraked_weights(categories, margins, f)
+        assert np.all(w[f == 0] == 0)  # a respondent not drawn stays out
+        assert w.sum() == pytest.approx(f.sum())
+        for j, margin in enumerate(margins):
+            for value, share in margin.items():
+                assert w[categories[:, j] == value].sum() / w.sum() == \
+                    pytest.approx(share, abs=1e-6)
