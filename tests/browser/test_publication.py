@@ -147,7 +147,8 @@ def test_axe_finds_no_serious_violation_on_public_survey_and_staff_pages(site, b
     sign_in(page, base, "admin")
     staff = ["/review/", f"/review/{INDEX}/ranking/", f"/review/{INDEX}/province/74/",
              f"/review/{INDEX}/province/74/assessments/", f"/review/{INDEX}/precision/",
-             f"/review/{INDEX}/quality/", f"/review/{INDEX}/sensitivity/", "/review/method/intervals/",
+             f"/review/{INDEX}/quality/", f"/review/{INDEX}/sensitivity/",
+             "/review/method/intervals/",
              f"/review/{INDEX}/publish/", "/review/monitoring/2025/", "/review/audit/",
              "/admin/", "/admin/scoring/auditevent/", "/admin/surveys/questionnaire/",
              "/admin/scoring/staffrole/add/",
