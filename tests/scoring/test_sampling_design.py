@@ -131,3 +131,19 @@ def test_a_census_province_has_a_zero_width_interval_and_runs_name_their_design(
     assert UncertaintyRun.objects.filter(design="respondents").count() == 1
     # with communes recorded, the first stage's sampling fraction is unknown: no FPC
     assert Interval.objects.get(run=run, province__code="74", node__level=0).method == "wilson"
+
+
+def test_the_questionnaire_file_says_whether_sampling_units_are_taken(db):
+    from surveys.definitions import DefinitionInvalid
+    from surveys.services import load_questionnaire
+    from tests.conftest import fixture_text
+
+    text = fixture_text("mini-citizens.yaml")
+    with pytest.raises(DefinitionInvalid) as refused:
+        load_questionnaire(text=text.replace("audience: citizen",
+                                             "audience: citizen\nsampling_units: always"))
+    assert [p.message for p in refused.value.problems] == \
+        ["must be one of none, optional, required"]
+    load_questionnaire(text=text.replace("audience: citizen",
+                                         "audience: citizen\nsampling_units: required"))
+    assert Questionnaire.objects.get(code="mini-citizens").sampling_units == "required"
