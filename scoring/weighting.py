@@ -25,6 +25,9 @@ import numpy as np
 Z95 = 1.959963984540054
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-12
+# A replicate's raking stops sooner (its margins are still held to MARGIN_TOLERANCE):
+# thousands of rakings go into the weighted total's interval.
+REPLICATE_TOLERANCE = 1e-9
 # Largest gap allowed between a weighted share and its margin's share once raking ends.
 MARGIN_TOLERANCE = 1e-6
 # Fewest respondents a category may have before it is merged into an adjacent one.
@@ -111,14 +114,16 @@ def rake(
         for value, share in margin.items():
             if share > 0 and not np.any((categories[:, j] == value) & present):
                 raise MarginsUnreachable(f"no respondent in category {value} of variable {j + 1}")
+    # Each variable's respondents with a margin value, and each category's (computed once).
+    masks = [(np.isin(categories[:, j], list(margin)),
+              [(np.flatnonzero(categories[:, j] == value), share)
+               for value, share in margin.items()])
+             for j, margin in enumerate(margins)]
     for _ in range(max_iterations):
         largest = 0.0
-        for j, margin in enumerate(margins):
-            column = categories[:, j]
-            inside = np.isin(column, list(margin))
+        for inside, cells in masks:
             total = weights[inside].sum()
-            for value, share in margin.items():
-                members = column == value
+            for members, share in cells:
                 current = weights[members].sum()
                 if current == 0:
                     continue
@@ -273,10 +278,10 @@ def reraked_weights(categories: np.ndarray, margins: Sequence[Mapping[int, float
         total = sum(mine.values())
         kept.append({v: s / total for v, s in mine.items()} if total else {})
     try:
-        weights = rake(categories, kept, start=factors)
+        weights = rake(categories, kept, start=factors, tolerance=REPLICATE_TOLERANCE)
     except RakingDidNotConverge:
         recoded, merged, _ = collapse_sparse_cells(categories[drawn], kept)
         full = categories.copy()
         full[drawn] = recoded
-        weights = rake(full, merged, start=factors)
+        weights = rake(full, merged, start=factors, tolerance=REPLICATE_TOLERANCE)
     return weights * factors.sum() / weights.sum() if weights.sum() else weights
