@@ -147,3 +147,19 @@ def test_the_questionnaire_file_says_whether_sampling_units_are_taken(db):
     load_questionnaire(text=text.replace("audience: citizen",
                                          "audience: citizen\nsampling_units: required"))
     assert Questionnaire.objects.get(code="mini-citizens").sampling_units == "required"
+
+
+def test_codes_are_issued_per_psu_by_command_and_a_bad_unit_issues_nothing(mini_questionnaire,
+                                                                           tmp_path):
+    from surveys.models import AccessCode
+
+    with pytest.raises(CommandError, match="this questionnaire records no sampling unit"):
+        call_command("generate_codes", "--questionnaire", "mini-citizens", "--province", "74",
+                     "--count", "2", "--psu", "26734", "-o", str(tmp_path / "c.csv"),
+                     stdout=io.StringIO())
+    assert not AccessCode.objects.exists()
+    sampling("optional")
+    call_command("generate_codes", "--questionnaire", "mini-citizens", "--province", "74",
+                 "--count", "2", "--psu", "26734", "--stratum", "rural",
+                 "-o", str(tmp_path / "c.csv"), stdout=io.StringIO())
+    assert list(AccessCode.objects.values_list("psu", "stratum")) == [("26734", "rural")] * 2
