@@ -13,8 +13,9 @@ from surveys.models import Province
 from surveys.spreadsheets import Sheet, xlsx_bytes
 
 NUMERIC = {"points", "max_points", "percent", "delta_points", "delta_percent", "ci_low",
-           "ci_high"}
-INTEGER = {"rank", "delta_rank", "valid_answers", "rank_median", "rank_low", "rank_high",
+           "ci_high", "ci_mc_low", "ci_mc_high"}
+INTEGER = {"rank", "delta_rank", "valid_answers", "ci_answers", "rank_median", "rank_low",
+           "rank_high",
            "rank_group", "flagged_submissions", "excluded_submissions"}
 
 COLUMNS = {  # column: (Vietnamese, English)
@@ -44,12 +45,36 @@ COLUMNS = {  # column: (Vietnamese, English)
     "flags": ("Cảnh báo: provisional (dùng điểm tự đánh giá), missing (thiếu dữ liệu)",
               "Flags: provisional (self-assessed score used), missing (no data)"),
     "valid_answers": ("Số câu trả lời hợp lệ", "Number of valid answers"),
-    "ci_low": ("Cận dưới khoảng tin cậy 95% (bootstrap)", "Lower end of the 95% interval"),
-    "ci_high": ("Cận trên khoảng tin cậy 95% (bootstrap)", "Upper end of the 95% interval"),
+    "ci_low": ("Cận dưới khoảng tin cậy 95%", "Lower end of the 95% interval"),
+    "ci_high": ("Cận trên khoảng tin cậy 95%", "Upper end of the 95% interval"),
+    "ci_estimate": ("Ước lượng mà khoảng tin cậy thuộc về: published (số công bố, không gia "
+                    "quyền)", "The estimate the interval belongs to: published (the published, "
+                                "unweighted number)"),
+    "ci_method": ("Cách tính khoảng: bootstrap (phân vị bootstrap), wilson (khoảng điểm Wilson "
+                  "có hiệu chỉnh liên tục, cho mẫu nhỏ), none (không có câu trả lời hợp lệ)",
+                  "How the interval was made: bootstrap (percentile bootstrap), wilson (Wilson "
+                  "score interval with continuity correction, for small samples), none (no "
+                  "valid answer)"),
+    "ci_design": ("Đơn vị được lấy mẫu lại: respondents (người trả lời), psu (đơn vị mẫu cấp "
+                  "1, Rao–Wu), mixed (đơn vị mẫu nơi có ghi, người trả lời nơi khác)",
+                  "What the bootstrap resampled: respondents, psu (primary sampling units, "
+                  "Rao–Wu), mixed (units where recorded, respondents elsewhere)"),
+    "ci_answers": ("Số câu trả lời hợp lệ mà số liệu dựa vào (trên cấp câu hỏi: số hiệu dụng); "
+                   "dưới 30 là mẫu nhỏ", "Valid answers the number rests on (above the items: "
+                                         "the effective number); under 30 is a small sample"),
+    "ci_mc_low": ("Sai số Monte Carlo (độ lệch chuẩn) của cận dưới",
+                  "Monte Carlo error (standard error) of the lower end"),
+    "ci_mc_high": ("Sai số Monte Carlo (độ lệch chuẩn) của cận trên",
+                   "Monte Carlo error (standard error) of the upper end"),
     "rank_median": ("Hạng trung vị qua các lần lặp bootstrap", "Median rank over the replicates"),
-    "rank_low": ("Hạng ở phân vị 5", "Rank at the 5th percentile"),
-    "rank_high": ("Hạng ở phân vị 95", "Rank at the 95th percentile"),
-    "rank_group": ("Nhóm không phân biệt được", "Group not distinguishable from its leader"),
+    "rank_low": ("Hạng ở phân vị 2,5 (khoảng hạng 95%)",
+                 "Rank at the 2.5th percentile (95% rank interval)"),
+    "rank_high": ("Hạng ở phân vị 97,5 (khoảng hạng 95%)",
+                  "Rank at the 97.5th percentile (95% rank interval)"),
+    "rank_group": ("Nhóm: không tỉnh nào trong nhóm phân biệt được với tỉnh đứng đầu nhóm (tỉnh "
+                   "đầu nhóm cao hơn trong dưới 95% số lần lặp)",
+                   "Group: no province of the group is distinguishable from the group's first "
+                   "(the first is higher in fewer than 95% of the replicates)"),
     "flagged_submissions": ("Số phiếu bị gắn cờ", "Flagged submissions"),
     "excluded_submissions": ("Số phiếu bị loại", "Excluded submissions"),
 }

@@ -1,5 +1,7 @@
 """Scoring models: index definitions, assessments, answer tallies and stored results."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -590,6 +592,12 @@ class QualityFlag(models.Model):
 
 # --- sampling uncertainty -------------------------------------------------------------------
 
+class ResamplingDesign(models.TextChoices):
+    RESPONDENTS = "respondents", _("respondents resampled within province and questionnaire")
+    PSU = "psu", _("primary sampling units resampled within strata (Rao–Wu)")
+    MIXED = "mixed", _("sampling units where recorded, respondents elsewhere (Rao–Wu)")
+
+
 class UncertaintyRun(models.Model):
     """One bootstrap of an index: its seed and size, and its progress."""
 
@@ -604,6 +612,10 @@ class UncertaintyRun(models.Model):
     replicates = models.PositiveIntegerField(verbose_name=_("replicates"))
     # the order of values in each replicate
     node_codes = models.JSONField(verbose_name=_("node codes"), default=list)
+    # What was resampled (scoring.uncertainty): respondents, or PSUs (Rao–Wu) where recorded.
+    design = models.CharField(verbose_name=_("resampling design"), max_length=12,
+                              choices=ResamplingDesign.choices,
+                              default=ResamplingDesign.RESPONDENTS)
     status = models.CharField(verbose_name=_("status"), max_length=8, choices=Status.choices,
                               default=Status.RUNNING)
     started_by = models.ForeignKey(
@@ -645,8 +657,19 @@ class Replicate(models.Model):
         return f"{self.run_id}:{self.province_id}#{self.number}"
 
 
+class IntervalMethod(models.TextChoices):
+    BOOTSTRAP = "bootstrap", _("percentile bootstrap")
+    WILSON = "wilson", _("Wilson score interval (small sample)")
+    CENSUS = "census", _("census: every unit of the population answered")
+    NONE = "none", _("no valid answer")
+
+
 class Interval(models.Model):
-    """The 95 % bootstrap interval of one node of one province (points for PAR, % for SIPAS)."""
+    """The published 95 % interval of one node of one province (points for PAR, % for SIPAS).
+
+    The percentile bootstrap, or the Wilson score interval where the node rests
+    on a small sample (scoring.uncertainty.published_interval).
+    """
 
     run = models.ForeignKey(UncertaintyRun, verbose_name=_("bootstrap run"),
                             on_delete=models.CASCADE, related_name="intervals")
@@ -658,6 +681,15 @@ class Interval(models.Model):
                               null=True)
     high = models.DecimalField(verbose_name=_("upper bound"), max_digits=16, decimal_places=6,
                                null=True)
+    method = models.CharField(verbose_name=_("interval method"), max_length=10,
+                              choices=IntervalMethod.choices, default=IntervalMethod.BOOTSTRAP)
+    # The fewest valid answers to a survey item under the node (scoring.uncertainty.NodeSample).
+    answers = models.PositiveIntegerField(verbose_name=_("valid answers"), default=0)
+    # Monte Carlo standard error of each bootstrap endpoint; empty for a Wilson interval.
+    mc_low = models.DecimalField(verbose_name=_("Monte Carlo error of the lower bound"),
+                                 max_digits=16, decimal_places=6, null=True)
+    mc_high = models.DecimalField(verbose_name=_("Monte Carlo error of the upper bound"),
+                                  max_digits=16, decimal_places=6, null=True)
 
     class Meta:
         verbose_name = _("interval")
@@ -671,15 +703,15 @@ class Interval(models.Model):
 
 
 class RankInterval(models.Model):
-    """A province's median rank and 5th–95th percentile rank over the bootstrap replicates."""
+    """A province's median rank and 95 % rank interval (2.5th–97.5th percentile) over replicates."""
 
     run = models.ForeignKey(UncertaintyRun, verbose_name=_("bootstrap run"),
                             on_delete=models.CASCADE, related_name="ranks")
     province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
                                  related_name="+")
     median = models.PositiveSmallIntegerField(verbose_name=_("median rank"))
-    low = models.PositiveSmallIntegerField(verbose_name=_("5th percentile rank"))
-    high = models.PositiveSmallIntegerField(verbose_name=_("95th percentile rank"))
+    low = models.PositiveSmallIntegerField(verbose_name=_("2.5th percentile rank"))
+    high = models.PositiveSmallIntegerField(verbose_name=_("97.5th percentile rank"))
     group = models.PositiveSmallIntegerField(verbose_name=_("group"))
 
     class Meta:
@@ -719,6 +751,31 @@ class Margin(models.Model):
         return f"{self.province_id}:{self.question_id}={self.value} {self.share}"
 
 
+class PopulationCount(models.Model):
+    """How many people a questionnaire's respondents in a province are drawn from.
+
+    For the finite-population correction of the bootstrap (scoring.uncertainty):
+    e.g. the province's department leaders, nearly all of whom answer.
+    """
+
+    questionnaire = models.ForeignKey("surveys.Questionnaire", verbose_name=_("questionnaire"),
+                                      on_delete=models.CASCADE, related_name="population_counts")
+    province = models.ForeignKey(Province, verbose_name=_("province"), on_delete=models.CASCADE,
+                                 related_name="+")
+    count = models.PositiveIntegerField(verbose_name=_("population"))
+
+    class Meta:
+        verbose_name = _("population count")
+        verbose_name_plural = _("population counts")
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "province"],
+                                    name="populationcount_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id}:{self.province_id} N={self.count}"
+
+
 class SurveyWeight(models.Model):
     """A submission's post-stratification weight (they average 1 within a province)."""
 
@@ -752,6 +809,11 @@ class WeightedResult(models.Model):
                              null=True)
     margin_of_error = models.DecimalField(verbose_name=_("margin of error"), max_digits=14,
                                           decimal_places=6, null=True)
+    # The weighted total's own 95 % interval: Rao–Wu replicates raked again to the margins.
+    ci_low = models.DecimalField(verbose_name=_("lower end of the weighted total's interval"),
+                                 max_digits=16, decimal_places=6, null=True)
+    ci_high = models.DecimalField(verbose_name=_("upper end of the weighted total's interval"),
+                                  max_digits=16, decimal_places=6, null=True)
     # Margin categories raked as one because the sample was too sparse to meet them apart:
     # [{"questionnaire", "question", "values", "respondents", "share"}] (scoring.weighting).
     collapsed = models.JSONField(verbose_name=_("collapsed categories"), default=list, blank=True)
@@ -766,3 +828,10 @@ class WeightedResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.index_id}:{self.province_id} {self.weighted}"
+
+    @property
+    def design_effect(self) -> Decimal | None:
+        """Kish's design effect of the weights, n / n_eff (1 when every weight is equal)."""
+        if not self.effective_size:
+            return None
+        return Decimal(self.respondents) / self.effective_size

@@ -9,7 +9,7 @@ from decimal import Decimal
 import numpy as np
 from django.db.models import Count, OuterRef, Subquery
 
-from scoring import engine, quality, weighting
+from scoring import engine, quality, uncertainty
 from scoring.models import (
     LEVEL_NAMES,
     Index,
@@ -24,14 +24,40 @@ from scoring.selectors import index_questionnaire_ids, index_tree, tally_map
 from scoring.services.quality import flag_counts
 from surveys.models import Question, Submission
 
-TOTAL_EXTRA = ["ci_low", "ci_high", "rank_median", "rank_low", "rank_high", "rank_group",
+INTERVAL_EXTRA = ["ci_low", "ci_high", "ci_estimate", "ci_method", "ci_design", "ci_answers",
+                  "ci_mc_low", "ci_mc_high"]
+TOTAL_EXTRA = [*INTERVAL_EXTRA, "rank_median", "rank_low", "rank_high", "rank_group",
                "flagged_submissions", "excluded_submissions"]
-NODE_EXTRA = ["ci_low", "ci_high"]
+NODE_EXTRA = INTERVAL_EXTRA
+# The estimate every interval of a bootstrap run belongs to: the published (unweighted) number.
+PUBLISHED_ESTIMATE = "published"
 
 
 def _latest_run_id(index: Index):
     return Subquery(UncertaintyRun.objects.filter(index=index, status=UncertaintyRun.Status.DONE)
                     .order_by("-finished_at", "-pk").values("pk")[:1])
+
+
+@dataclass(frozen=True)
+class NodeInterval:
+    """A node's published interval as stored: its ends, method, answers and Monte Carlo errors."""
+
+    low: Decimal | None
+    high: Decimal | None
+    method: str = ""
+    answers: int = 0
+    mc_low: Decimal | None = None
+    mc_high: Decimal | None = None
+
+    @property
+    def small_sample(self) -> bool:
+        return self.method != "" and self.answers < uncertainty.MIN_VALID_ANSWERS
+
+    def __iter__(self):  # (low, high), as charts and the planner take it
+        return iter((self.low, self.high))
+
+
+NO_INTERVAL = NodeInterval(None, None)
 
 
 @dataclass(frozen=True)
@@ -42,6 +68,12 @@ class RankSpan:
     group: int
     total_low: Decimal | None
     total_high: Decimal | None
+    total_method: str = ""
+    total_answers: int = 0
+
+    @property
+    def small_sample(self) -> bool:
+        return self.total_method != "" and self.total_answers < uncertainty.MIN_VALID_ANSWERS
 
 
 def rank_spans(index: Index) -> dict[str, RankSpan]:
@@ -56,16 +88,18 @@ def rank_spans(index: Index) -> dict[str, RankSpan]:
     rows = RankInterval.objects.filter(run_id=_latest_run_id(index)).annotate(
         total_low=Subquery(total.values("low")[:1]),
         total_high=Subquery(total.values("high")[:1]),
+        total_method=Subquery(total.values("method")[:1]),
+        total_answers=Subquery(total.values("answers")[:1]),
     ).values_list("province__code", "median", "low", "high", "group", "total_low",
-                  "total_high")
-    return {code: RankSpan(*rest) for code, *rest in rows}
+                  "total_high", "total_method", "total_answers")
+    return {code: RankSpan(*rest[:-2], rest[-2] or "", rest[-1] or 0) for code, *rest in rows}
 
 
-def node_intervals(index: Index, level: int) -> dict[tuple[str, str], tuple]:
-    """(province code, node code) -> (low, high) of one level, from the latest run."""
+def node_intervals(index: Index, level: int) -> dict[tuple[str, str], NodeInterval]:
+    """(province code, node code) -> its published interval at one level, from the latest run."""
     rows = Interval.objects.filter(run_id=_latest_run_id(index), node__level=level).values_list(
-        "province__code", "node__code", "low", "high")
-    return {(p, n): (low, high) for p, n, low, high in rows}
+        "province__code", "node__code", "low", "high", "method", "answers", "mc_low", "mc_high")
+    return {(p, n): NodeInterval(*rest) for p, n, *rest in rows}
 
 
 def _fmt(value: Decimal | None) -> str:
@@ -73,17 +107,33 @@ def _fmt(value: Decimal | None) -> str:
     return "" if rounded is None else f"{rounded:.2f}"
 
 
+def _mc(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def interval_cells(interval: NodeInterval, design: str) -> list:
+    """An interval's export cells (INTERVAL_EXTRA): ends, estimate, method, design, n, MC errors."""
+    if interval.low is None:
+        return ["", "", "", interval.method, "", interval.answers if interval.method else "",
+                "", ""]
+    return [_fmt(interval.low), _fmt(interval.high), PUBLISHED_ESTIMATE, interval.method,
+            design if interval.method == "bootstrap" else "", interval.answers,
+            _mc(interval.mc_low), _mc(interval.mc_high)]
+
+
 def with_intervals(index: Index, level: str, header: list[str], rows: list[list]
                    ) -> tuple[list[str], list[list]]:
-    """Add the latest bootstrap intervals (and, for totals, the data-quality counts) to an export.
+    """Add the latest published intervals (and, for totals, the data-quality counts) to an export.
 
     Columns stay empty where no bootstrap has been run or a node has no survey data.
     """
     depth = {v: k for k, v in LEVEL_NAMES[index.kind].items()}[level]
     intervals = node_intervals(index, depth)
+    run = UncertaintyRun.objects.filter(pk=_latest_run_id(index)).first()
+    design = run.design if run else ""
     if depth:
         return header + NODE_EXTRA, [
-            row + [_fmt(v) for v in intervals.get((row[0], row[1]), (None, None))]
+            row + interval_cells(intervals.get((row[0], row[1]), NO_INTERVAL), design)
             for row in rows]
     spans = rank_spans(index)
     flags = flag_counts(sorted(index_questionnaire_ids(index)))
@@ -91,11 +141,10 @@ def with_intervals(index: Index, level: str, header: list[str], rows: list[list]
     out = []
     for row in rows:
         code = row[0]
-        low, high = intervals.get((code, ""), (None, None))
         span = spans.get(code)
         counted = flags.get(by_code.get(code))
         out.append(row + [
-            _fmt(low), _fmt(high),
+            *interval_cells(intervals.get((code, ""), NO_INTERVAL), design),
             *((span.median, span.low, span.high, span.group) if span else ("", "", "", "")),
             counted.flagged if counted else 0, counted.excluded if counted else 0,
         ])
@@ -142,7 +191,7 @@ class PrecisionRow:
     value: Decimal | None
     rank: int | None
     span: RankSpan | None
-    ci: tuple
+    ci: NodeInterval
     weighted: object | None  # WeightedResult
     required: int | None  # respondents for the weighted total's margin of error (SIPAS)
     respondents: int = 0  # counted respondents behind the total, all groups
@@ -177,10 +226,9 @@ def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
     for code, r in results.items():
         w = weighted.get(code)
         required = None
-        if w is not None and w.sd is not None and w.effective_size:
-            required = weighting.required_sample(
-                float(w.sd), target, w.respondents / float(w.effective_size))
-        ci = intervals.get((code, ""), (None, None))
+        if w is not None:  # from the weighted total's own interval, as the published one's
+            required = needed_respondents(w.respondents, w.ci_low, w.ci_high, target)
+        ci = intervals.get((code, ""), NO_INTERVAL)
         rows.append(PrecisionRow(code, r.province.name, getattr(r, field), ranks.get(code),
                                  spans.get(code), ci, w, required, counted.get(code, 0),
                                  needed_respondents(counted.get(code, 0), *ci, target)))

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.uncertainty import RANK_PERCENTILES, replicate_ranks
+from scoring.uncertainty import replicate_ranks
 
 MAX_DRAWS = 10_000
+# A range of ranks under varying weights: 5th, 50th and 95th percentiles (a 90 % range).
+RANK_PERCENTILES = (5, 50, 95)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ app_name = "scoring"
 urlpatterns = [
     path("", views.review_home, name="review"),
     path("audit/", views.audit_log, name="audit"),
+    path("method/intervals/", views.uncertainty_method, name="uncertainty_method"),
     path("audit.csv", views.audit_download, name="audit-download"),
     path("monitoring/<int:year>/", views.monitoring, name="monitoring"),
     path("paper/", paper_views.paper_home, name="paper"),

@@ -11,6 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
@@ -22,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -87,6 +89,7 @@ from scoring.tasks import (
     compute_weights_task,
     recompute_index_task,
 )
+from scoring.uncertainty import MIN_VALID_ANSWERS
 from surveys.collation import collation_key
 from surveys.exports import submission_rows
 from surveys.models import CrosswalkLink, Province, Questionnaire, Submission
@@ -622,7 +625,7 @@ def precision_page(request: HttpRequest, index: str) -> HttpResponse:
     return render(request, "scoring/precision_reviewer.html", {
         "index": idx, "form": form, "target": target, "run": run, "chart": chart,
         "stale": run is not None and latest is not None and latest.finished_at > run.finished_at,
-        "rows": rows, "unit": unit,
+        "rows": rows, "unit": unit, "min_answers": MIN_VALID_ANSWERS,
         "plan": {"provinces": len(needed), "total": sum(needed),
                  "short": sum(1 for r in rows if r.needed and r.needed > r.respondents)}
         if needed else None,
@@ -663,6 +666,20 @@ class SensitivityForm(forms.Form):
                                max_value=sensitivity.MAX_DRAWS, initial=1000)
     seed = forms.IntegerField(label=gettext_lazy("Seed"), min_value=0, max_value=2**31 - 1,
                               initial=1)
+
+
+METHOD_DOCUMENT = settings.BASE_DIR / "docs" / "uncertainty.md"
+
+
+@staff_required(*ALL_STAFF)
+def uncertainty_method(request: HttpRequest) -> HttpResponse:
+    """The method behind the intervals, groups, weights and flags (docs/uncertainty.md)."""
+    from markdown_it import MarkdownIt
+
+    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
+    body = renderer.render(METHOD_DOCUMENT.read_text(encoding="utf-8"))
+    return render(request, "scoring/uncertainty_method_staff.html",
+                  {"body": mark_safe(body)})  # noqa: S308 - raw HTML in the file is escaped
 
 
 @staff_required(*REVIEWERS)

@@ -25,6 +25,9 @@ import numpy as np
 Z95 = 1.959963984540054
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-12
+# A replicate's raking stops sooner (its margins are still held to MARGIN_TOLERANCE):
+# thousands of rakings go into the weighted total's interval.
+REPLICATE_TOLERANCE = 1e-9
 # Largest gap allowed between a weighted share and its margin's share once raking ends.
 MARGIN_TOLERANCE = 1e-6
 # Fewest respondents a category may have before it is merged into an adjacent one.
@@ -91,30 +94,36 @@ class Raking:
 def rake(
     categories: np.ndarray, margins: Sequence[Mapping[int, float]],
     *, max_iterations: int = MAX_ITERATIONS, tolerance: float = TOLERANCE,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Raking weights for respondents × variables `categories` to the given margins.
 
     `margins[j]` maps each category of variable j to its population share (adding to 1).
+    `start` gives starting weights (a bootstrap replicate's factors; 1 by default):
+    raking adjusts them, and a respondent starting at 0 stays at 0.
     Raises MarginsUnreachable when a category with a share has no respondent, and
     RakingDidNotConverge (naming the category furthest off) when, after the
     iterations, a weighted share is more than MARGIN_TOLERANCE from its margin.
     """
     n = categories.shape[0]
-    weights = np.ones(n)
+    weights = np.ones(n) if start is None else np.asarray(start, dtype=float).copy()
     if n == 0:
         return weights
+    present = weights > 0
     for j, margin in enumerate(margins):
         for value, share in margin.items():
-            if share > 0 and not np.any(categories[:, j] == value):
+            if share > 0 and not np.any((categories[:, j] == value) & present):
                 raise MarginsUnreachable(f"no respondent in category {value} of variable {j + 1}")
+    # Each variable's respondents with a margin value, and each category's (computed once).
+    masks = [(np.isin(categories[:, j], list(margin)),
+              [(np.flatnonzero(categories[:, j] == value), share)
+               for value, share in margin.items()])
+             for j, margin in enumerate(margins)]
     for _ in range(max_iterations):
         largest = 0.0
-        for j, margin in enumerate(margins):
-            column = categories[:, j]
-            inside = np.isin(column, list(margin))
+        for inside, cells in masks:
             total = weights[inside].sum()
-            for value, share in margin.items():
-                members = column == value
+            for members, share in cells:
                 current = weights[members].sum()
                 if current == 0:
                     continue
@@ -249,3 +258,30 @@ def required_sample(sd: float, target: float, design_effect: float = 1.0) -> int
     if math.isnan(sd):
         return None
     return max(1, math.ceil((Z95 * sd / target) ** 2 * design_effect))
+
+
+def reraked_weights(categories: np.ndarray, margins: Sequence[Mapping[int, float]],
+                    factors: np.ndarray) -> np.ndarray:
+    """A bootstrap replicate's weights: its resampling factors raked again to the margins.
+
+    So the weighted estimate's replicates carry the variability of the weights
+    too. A category the replicate happens to leave empty is dropped and its
+    share spread over the others, as for the sample itself; if the margins
+    still cannot be met, sparse categories are merged (rake_collapsing_sparse).
+    Weights are scaled to add up to the replicate's total factor.
+    """
+    drawn = factors > 0
+    kept = []
+    for j, margin in enumerate(margins):
+        present = set(np.unique(categories[drawn, j]).tolist())
+        mine = {v: s for v, s in margin.items() if v in present}
+        total = sum(mine.values())
+        kept.append({v: s / total for v, s in mine.items()} if total else {})
+    try:
+        weights = rake(categories, kept, start=factors, tolerance=REPLICATE_TOLERANCE)
+    except RakingDidNotConverge:
+        recoded, merged, _ = collapse_sparse_cells(categories[drawn], kept)
+        full = categories.copy()
+        full[drawn] = recoded
+        weights = rake(full, merged, start=factors, tolerance=REPLICATE_TOLERANCE)
+    return weights * factors.sum() / weights.sum() if weights.sum() else weights

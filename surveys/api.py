@@ -29,7 +29,7 @@ from surveys.ratelimit import WINDOW_SECONDS, client_id, limited
 from surveys.services import earlier_province_note
 
 FIELDS = {"submission_id", "questionnaire", "province", "answers", "token", "code",
-          "duration_seconds"}
+          "duration_seconds", "psu", "stratum"}
 # A submission is an object of answers whose values are at most lists: three levels.
 # The limits leave room while keeping every check below far from Python's recursion limit
 # and from its 4,300-digit limit on converting integers; no valid answer needs more.
@@ -155,7 +155,7 @@ def _content_problems(data: Any) -> list[tuple[str, str, str]]:
     return problems
 
 
-TOP_LEVEL = {"submission_id", "duration_seconds"}
+TOP_LEVEL = {"submission_id", "duration_seconds", "psu", "stratum"}
 
 
 def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -213,7 +213,8 @@ def submissions(request: HttpRequest) -> JsonResponse:
             raw_answers=data["answers"], channel=Submission.Channel.API,
             client=client_id(request),
             code=data.get("code") or None, invitation=invitation,
-            duration_seconds=data.get("duration_seconds"))
+            duration_seconds=data.get("duration_seconds"),
+            psu=data.get("psu"), stratum=data.get("stratum"))
     except intake.IntakeError as exc:
         return _refusal(exc)
     return _receipt(receipt)
@@ -379,6 +380,14 @@ OPENAPI = {
                 "duration_seconds": {"type": "integer", "minimum": 0, "maximum": 604800,
                                      "description": "seconds from opening the form to "
                                                     "submitting it, for data-quality checks"},
+                "psu": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+                        "description": "primary sampling unit the respondent was drawn in "
+                                       "(e.g. a commune code); required where the "
+                                       "questionnaire's sampling_units is required, refused "
+                                       "where it is none", "example": "26734"},
+                "stratum": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+                            "description": "the sampling stratum of the unit (e.g. urban, "
+                                           "rural)", "example": "rural"},
             },
         },
         "Receipt": {

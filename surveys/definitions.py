@@ -90,6 +90,7 @@ class QuestionnaireSpec:
     sections: tuple[SectionSpec, ...] = ()
     questions: tuple[QuestionSpec, ...] = ()
     raw: dict = field(default_factory=dict)
+    sampling_units: str = "none"  # whether submissions give their psu and stratum
 
 
 class Checker:
@@ -221,7 +222,9 @@ def load_yaml(text: str) -> dict:
     return data
 
 
-TOP_KEYS = {"code", "year", "audience", "respondent_group", "title", "scales", "sections"}
+TOP_KEYS = {"code", "year", "audience", "respondent_group", "title", "scales", "sections",
+            "sampling_units"}
+SAMPLING_UNITS = ("none", "optional", "required")
 QUESTION_KEYS = {
     "code", "text", "type", "scale", "options", "required", "show_if", "min", "max", "max_length",
 }
@@ -273,6 +276,9 @@ def parse_questionnaire(text: str) -> QuestionnaireSpec:
         c.add("audience", f"must be one of {', '.join(AUDIENCES)}")
     group = c.code(data, "respondent_group", "")
     title_vi, title_en = c.text(data, "title", "")
+    sampling_units = data.get("sampling_units", "none")
+    if sampling_units not in SAMPLING_UNITS:
+        c.add("sampling_units", f"must be one of {', '.join(SAMPLING_UNITS)}")
 
     scales: dict[str, ScaleSpec] = {}
     raw_scales = data.get("scales") or {}
@@ -311,6 +317,7 @@ def parse_questionnaire(text: str) -> QuestionnaireSpec:
         code=code, year=year, audience=audience, respondent_group=group,
         title_vi=title_vi, title_en=title_en, scales=scales,
         sections=tuple(sections), questions=tuple(questions), raw=data,
+        sampling_units=sampling_units if sampling_units in SAMPLING_UNITS else "none",
     )
 
 

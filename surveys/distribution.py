@@ -36,24 +36,26 @@ def public_link(path: str) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
 
 
-def invitation_rows(questionnaire, provinces, count) -> tuple[list[str], list[list]]:
+def invitation_rows(questionnaire, provinces, count, *, psu: str = "", stratum: str = ""
+                    ) -> tuple[list[str], list[list]]:
     rows = []
     with transaction.atomic():
         for province in provinces:
             for token in issue_invitations(questionnaire=questionnaire, province=province,
-                                           count=count):
+                                           count=count, psu=psu, stratum=stratum):
                 rows.append([province.code, province.name_vi, questionnaire.code,
                              questionnaire.respondent_group,
                              public_link(f"/i/{token}/")])
     return ["province_code", "province_name", "questionnaire", "respondent_group", "link"], rows
 
 
-def code_rows(questionnaire, provinces, count) -> tuple[list[str], list[list]]:
+def code_rows(questionnaire, provinces, count, *, psu: str = "", stratum: str = ""
+              ) -> tuple[list[str], list[list]]:
     rows = []
     with transaction.atomic():
         for province in provinces:
             link = public_link(f"/s/{questionnaire.code}/{province.code}/")
             for code in generate_codes(questionnaire=questionnaire, province=province,
-                                       count=count):
+                                       count=count, psu=psu, stratum=stratum):
                 rows.append([province.code, province.name_vi, questionnaire.code, code, link])
     return ["province_code", "province_name", "questionnaire", "code", "link"], rows

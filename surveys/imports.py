@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from surveys.intake import AnswersInvalid, clean_sampling
 from surveys.models import Questionnaire, Submission
 from surveys.selectors import questionnaire_schema
 from surveys.services import (
@@ -119,6 +120,10 @@ def _split(text: str, required: tuple[str, ...], known: set[str] | None, skipped
     return header, rows
 
 
+# Optional columns: the respondent's primary sampling unit and stratum (surveys.intake).
+DESIGN_COLUMNS = ("psu", "stratum")
+
+
 def parse_moment(text: str) -> datetime | None:
     """An ISO 8601 date or date-time; a naive one is read in the project's time zone."""
     text = text.strip()
@@ -144,24 +149,31 @@ def import_submissions(*, questionnaire: Questionnaire, data: bytes) -> ImportOu
     """
     schema = questionnaire_schema(questionnaire)
     header, rows = read_csv(data, required=SUBMISSION_COLUMNS,
-                            known={q.code for q in schema.questions})
+                            known={q.code for q in schema.questions} | set(DESIGN_COLUMNS))
     provinces = provinces_by_code(questionnaire.province_set)
     problems: list[str] = []
     batch: list[NewSubmission] = []
     first_line: dict[str, tuple[int, str]] = {}
     for row in rows:
         row_problems = list(_row_problems(row, provinces, questionnaire.province_set))
-        raw = {k: v for k, v in row.cells.items() if k not in SUBMISSION_COLUMNS}
+        raw = {k: v for k, v in row.cells.items()
+               if k not in SUBMISSION_COLUMNS and k not in DESIGN_COLUMNS}
         answers, answer_problems = clean_answers(schema, raw)
         row_problems += [f"line {row.line}, column {code}: {why}"
                          for code, why in answer_problems.items()]
+        try:
+            psu, stratum = clean_sampling(questionnaire, row.cells.get("psu"),
+                                          row.cells.get("stratum"))
+        except AnswersInvalid as exc:
+            row_problems += [f"line {row.line}, column {name}: {why}"
+                             for name, why in exc.problems.items()]
         if row_problems:
             problems += row_problems
             continue
         key = row.cells["submission_id"].strip()
         item = NewSubmission(key=key, province=provinces[row.cells["province_code"].strip()],
                              submitted_at=parse_moment(row.cells["submitted_at"]),
-                             answers=answers)
+                             answers=answers, psu=psu, stratum=stratum)
         fingerprint = item.fingerprint(questionnaire.code)
         if key in first_line:
             line, earlier = first_line[key]

@@ -6,14 +6,24 @@ CSV submissions are validated and counted the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from surveys import ratelimit
-from surveys.models import AccessCode, Draft, Invitation, Province, Questionnaire, Submission
+from surveys.models import (
+    SAMPLING_LABEL,
+    AccessCode,
+    Draft,
+    Invitation,
+    Province,
+    Questionnaire,
+    SamplingUnits,
+    Submission,
+)
 from surveys.selectors import questionnaire_schema
 from surveys.services import NewSubmission, SubmissionConflict, record_submissions
 from surveys.tokens import digest, new_code, new_token, normalise_code
@@ -117,6 +127,36 @@ def invitation_for(token: str, *, client: str) -> Invitation:
     return invitation
 
 
+def clean_sampling(questionnaire: Questionnaire, psu: Any, stratum: Any) -> tuple[str, str]:
+    """A submission's primary sampling unit and stratum, checked against the questionnaire.
+
+    Each is empty or a short label (letters, digits, `.`, `_`, `-`; up to 32). A
+    questionnaire whose definition records no sampling unit takes none; one that
+    requires them takes no submission without a `psu`. Raises AnswersInvalid.
+    """
+    problems = {}
+    cleaned = []
+    for name, value in (("psu", psu), ("stratum", stratum)):
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            problems[name] = "must be text"
+            value = ""
+        value = value.strip()
+        if value and not re.fullmatch(SAMPLING_LABEL, value):
+            problems[name] = "must be 1 to 32 letters, digits, '.', '_' or '-'"
+        elif value and questionnaire.sampling_units == SamplingUnits.NONE:
+            problems[name] = "this questionnaire records no sampling unit"
+        cleaned.append(value)
+    if not problems and questionnaire.sampling_units == SamplingUnits.REQUIRED \
+            and not cleaned[0]:
+        problems["psu"] = "is required for this questionnaire"
+    if problems:
+        name = next(iter(problems))
+        raise AnswersInvalid(f"{name} {problems[name]}", problems)
+    return cleaned[0], cleaned[1]
+
+
 def _existing(key: str) -> Submission | None:
     return Submission.objects.filter(key=key).only("key", "receipt", "content_hash").first()
 
@@ -124,13 +164,16 @@ def _existing(key: str) -> Submission | None:
 def submit(
     *, questionnaire: Questionnaire, province: Province, key: str, raw_answers: dict[str, Any],
     channel: str, client: str, code: str | None = None, invitation: Invitation | None = None,
-    duration_seconds: int | None = None, version: str | None = None,
+    duration_seconds: int | None = None, version: str | None = None, psu: str | None = None,
+    stratum: str | None = None,
 ) -> Receipt:
     """Validate and store one submission; an identical resend returns the first receipt.
 
     `duration_seconds` is the time the respondent took, from the first page to
     the final submit, when the channel knows it; `client` identifies the caller for
-    the throttle of wrong codes. Raises an IntakeError subclass; nothing is stored then.
+    the throttle of wrong codes. `psu` and `stratum` are the sampling unit and stratum
+    (clean_sampling); a link or code issued for a unit gives its own when none is sent.
+    Raises an IntakeError subclass; nothing is stored then.
 
     `version`, when the channel sends it (the offline app: the checksum of the
     questionnaire the answers were filled on), must be the questionnaire's loaded
@@ -154,8 +197,12 @@ def submit(
     answers, problems = clean_answers(schema, raw_answers)
     if problems:
         raise AnswersInvalid("some answers are not valid", problems)
+    if not psu and not stratum:
+        psu, stratum = _issued_unit(questionnaire, province, code, invitation)
+    psu, stratum = clean_sampling(questionnaire, psu, stratum)
     item = NewSubmission(key=key, province=province, submitted_at=timezone.now(),
                          answers=answers, duration_seconds=duration_seconds)
+    item = replace(item, psu=psu, stratum=stratum)
     existing = _existing(key)
     if existing is not None:  # a resend: no code or link is spent twice
         if existing.content_hash != item.fingerprint(questionnaire.code):
@@ -189,6 +236,19 @@ def submit(
     # the same submission won a race with this one: keep the access unspent
     _restore_access(spent)
     return Receipt(key, _existing(key).receipt, False)
+
+
+def _issued_unit(questionnaire, province, code, invitation) -> tuple[str, str]:
+    """The sampling unit and stratum a link or code was issued for ("" when none)."""
+    if invitation is not None:
+        return invitation.psu, invitation.stratum
+    if code:
+        found = AccessCode.objects.filter(
+            code_hash=digest(normalise_code(code)), questionnaire=questionnaire,
+            province=province).values_list("psu", "stratum").first()
+        if found:
+            return found
+    return "", ""
 
 
 @dataclass(frozen=True)
@@ -244,25 +304,44 @@ def _restore_access(spent: _Spent | None) -> None:
 
 # --- staff: codes and invitations -----------------------------------------------------------
 
-def generate_codes(*, questionnaire: Questionnaire, province: Province, count: int) -> list[str]:
-    """Make `count` one-time codes; the plain codes are returned once and never stored."""
+def generate_codes(*, questionnaire: Questionnaire, province: Province, count: int,
+                   psu: str = "", stratum: str = "") -> list[str]:
+    """Make `count` one-time codes; the plain codes are returned once and never stored.
+
+    Codes made for a sampling unit (`psu`, `stratum`) give it to what they admit.
+    """
+    psu, stratum = _issued_sampling(questionnaire, psu, stratum)
     codes = [new_code() for _ in range(count)]
     AccessCode.objects.bulk_create(
         AccessCode(questionnaire=questionnaire, province=province,
-                   code_hash=digest(normalise_code(c)))
+                   code_hash=digest(normalise_code(c)), psu=psu, stratum=stratum)
         for c in codes)
     return codes
 
 
-def issue_invitations(*, questionnaire: Questionnaire, province: Province, count: int
-                      ) -> list[str]:
-    """Make `count` invitation tokens, expiring when the questionnaire closes."""
+def issue_invitations(*, questionnaire: Questionnaire, province: Province, count: int,
+                      psu: str = "", stratum: str = "") -> list[str]:
+    """Make `count` invitation tokens, expiring when the questionnaire closes.
+
+    Links made for a sampling unit (`psu`, `stratum`) give it to their submission.
+    """
+    psu, stratum = _issued_sampling(questionnaire, psu, stratum)
     tokens = [new_token() for _ in range(count)]
     Invitation.objects.bulk_create(
         Invitation(questionnaire=questionnaire, province=province, token_hash=digest(t),
-                   expires_at=questionnaire.closes_at)
+                   expires_at=questionnaire.closes_at, psu=psu, stratum=stratum)
         for t in tokens)
     return tokens
+
+
+def _issued_sampling(questionnaire: Questionnaire, psu: str, stratum: str) -> tuple[str, str]:
+    """A link's or code's sampling unit, checked (it may be left out even where required)."""
+    if not psu and not stratum:
+        return "", ""
+    try:
+        return clean_sampling(questionnaire, psu, stratum)
+    except AnswersInvalid as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def save_draft(*, invitation: Invitation, key: str, answers: dict[str, Any], position: int

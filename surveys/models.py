@@ -115,6 +115,18 @@ RESPONDENT_GROUPS = {
 }
 
 
+class SamplingUnits(models.TextChoices):
+    """Whether a questionnaire's submissions carry their sampling unit and stratum."""
+
+    NONE = "none", _("not recorded")
+    OPTIONAL = "optional", _("recorded where known")
+    REQUIRED = "required", _("required")
+
+
+# A primary sampling unit or stratum: a commune or district code, a short label.
+SAMPLING_LABEL = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+
+
 class Questionnaire(Bilingual, models.Model):
     """One version of a questionnaire; frozen once it has submissions."""
 
@@ -140,6 +152,9 @@ class Questionnaire(Bilingual, models.Model):
         verbose_name=_("target per province"), default=0,
         help_text=_("Sample size wanted in each province (0: no target)")
     )
+    # From the definition's `sampling_units`: whether submissions give `psu` and `stratum`.
+    sampling_units = models.CharField(verbose_name=_("sampling units"), max_length=8,
+                                      choices=SamplingUnits.choices, default=SamplingUnits.NONE)
     loaded_at = models.DateTimeField(verbose_name=_("loaded at"), auto_now=True)
 
     class Meta:
@@ -327,6 +342,12 @@ class Submission(models.Model):
         verbose_name=_("duration (seconds)"), null=True, blank=True,
         help_text=_("Time from the first page to the final submit"))
     counted_at = models.DateTimeField(verbose_name=_("counted at"), null=True, blank=True)
+    # The sample design (scoring.uncertainty.Stratum): the primary sampling unit the
+    # respondent was drawn in (e.g. a commune code) and its stratum; empty when not recorded.
+    psu = models.CharField(verbose_name=_("primary sampling unit"), max_length=32, blank=True,
+                           default="", db_default="")
+    stratum = models.CharField(verbose_name=_("sampling stratum"), max_length=32, blank=True,
+                               default="", db_default="")
 
     class Meta:
         verbose_name = _("submission")
@@ -387,6 +408,11 @@ class AccessCode(models.Model):
     code_hash = models.CharField(verbose_name=_("code hash"), max_length=64, unique=True)
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     used = models.BooleanField(verbose_name=_("used"), default=False)
+    # The sampling unit and stratum every submission admitted by the code is given.
+    psu = models.CharField(verbose_name=_("primary sampling unit"), max_length=32, blank=True,
+                           default="", db_default="")
+    stratum = models.CharField(verbose_name=_("sampling stratum"), max_length=32, blank=True,
+                               default="", db_default="")
 
     class Meta:
         verbose_name = _("one-time code")
@@ -416,6 +442,11 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     expires_at = models.DateTimeField(verbose_name=_("expires at"), null=True, blank=True)
     used = models.BooleanField(verbose_name=_("used"), default=False)
+    # The sampling unit and stratum the submission made with the link is given.
+    psu = models.CharField(verbose_name=_("primary sampling unit"), max_length=32, blank=True,
+                           default="", db_default="")
+    stratum = models.CharField(verbose_name=_("sampling stratum"), max_length=32, blank=True,
+                               default="", db_default="")
 
     class Meta:
         verbose_name = _("invitation")

@@ -78,7 +78,7 @@ def load_questionnaire(*, text: str) -> LoadOutcome:
                 "year": spec.year, "audience": spec.audience,
                 "respondent_group": spec.respondent_group, "title_vi": spec.title_vi,
                 "title_en": spec.title_en, "province_set": pset, "definition": spec.raw,
-                "checksum": checksum,
+                "checksum": checksum, "sampling_units": spec.sampling_units,
             },
         )
         _store_structure(questionnaire, spec)
@@ -145,6 +145,8 @@ class NewSubmission:
     submitted_at: datetime | None
     answers: dict[str, AnswerValue]
     duration_seconds: int | None = None
+    psu: str = ""  # primary sampling unit and stratum (surveys.models.Submission)
+    stratum: str = ""
 
     def fingerprint(self, questionnaire_code: str) -> str:
         return submission_fingerprint(questionnaire_code, self.province.code, self.answers)
@@ -201,7 +203,7 @@ def _record(
             Submission(key=s.key, questionnaire=questionnaire, province=s.province,
                        channel=channel, submitted_at=s.submitted_at,
                        content_hash=prints[s.key], receipt=new_receipt(),
-                       duration_seconds=s.duration_seconds)
+                       duration_seconds=s.duration_seconds, psu=s.psu, stratum=s.stratum)
             for s in fresh
         ])
         rows = []

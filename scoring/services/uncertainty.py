@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from scoring import engine, selectors, uncertainty
@@ -22,16 +23,18 @@ from scoring.models import (
     Index,
     Interval,
     NodeResult,
+    PopulationCount,
     RankInterval,
     Replicate,
+    ResamplingDesign,
     UncertaintyRun,
 )
 from scoring.services.audit import record_event
-from surveys.models import Answer, Questionnaire, Submission
+from surveys.models import Answer, Question, Questionnaire, Submission
 
-DEFAULT_REPLICATES = 200
+DEFAULT_REPLICATES = 1000
 DEFAULT_SEED = 20240
-CHUNK_REPLICATES = 50
+CHUNK_REPLICATES = 500
 CHUNK_PROVINCES = 16
 MAX_REPLICATES = 5000
 
@@ -42,8 +45,15 @@ def start_run(*, index: Index, seed: int = DEFAULT_SEED, replicates: int = DEFAU
         raise ValueError(f"replicates must be between 1 and {MAX_REPLICATES}")
     plan = uncertainty.compile_plan(index.kind, selectors.index_tree(index))
     codes = [c for c in plan.codes if c in plan.survey_based]
+    questionnaires = selectors.index_questionnaire_ids(index)
+    counted = Submission.objects.filter(questionnaire_id__in=questionnaires, excluded=False,
+                                        counted_at__isnull=False)
+    with_unit = counted.exclude(psu="").exists()
+    design = (ResamplingDesign.RESPONDENTS if not with_unit else
+              ResamplingDesign.PSU if not counted.filter(psu="").exists() else
+              ResamplingDesign.MIXED)
     run = UncertaintyRun.objects.create(index=index, seed=seed, replicates=replicates,
-                                        node_codes=codes, started_by=user)
+                                        node_codes=codes, started_by=user, design=design)
     record_event(user=user, action=AuditEvent.Action.UNCERTAINTY, index=index.code,
                  run=run.pk, seed=seed, replicates=replicates)
     return run
@@ -70,10 +80,15 @@ def chunk_strata(plan: uncertainty.Plan, questionnaires: list[Questionnaire],
     the database scans the answers once rather than once per province and questionnaire.
     """
     qids = [q.pk for q in questionnaires]
-    subs = np.array(list(Submission.objects.filter(
+    listed = list(Submission.objects.filter(
         questionnaire_id__in=qids, province_id__in=province_ids, excluded=False,
         counted_at__isnull=False).order_by("province_id", "questionnaire_id", "pk")
-        .values_list("pk", "province_id", "questionnaire_id")), dtype=np.int64).reshape(-1, 3)
+        .values_list("pk", "province_id", "questionnaire_id", "psu", "stratum"))
+    subs = np.array([row[:3] for row in listed], dtype=np.int64).reshape(-1, 3)
+    design = [row[3:] for row in listed]
+    population = {(q, p): n for q, p, n in PopulationCount.objects.filter(
+        questionnaire_id__in=qids, province_id__in=province_ids).values_list(
+        "questionnaire_id", "province_id", "count")}
     answers = np.zeros((0, 3), dtype=np.int64)
     if len(subs) and qids and province_ids:
         answer, submission = Answer._meta.db_table, Submission._meta.db_table
@@ -104,7 +119,13 @@ def chunk_strata(plan: uncertainty.Plan, questionnaires: list[Questionnaire],
             a, b = np.searchsorted(rows, first), np.searchsorted(rows, last)
             matrix = uncertainty.answer_matrix(plan, last - first, rows[a:b] - first,
                                                answers[a:b, 1], answers[a:b, 2])
-            strata.append(uncertainty.Stratum(questionnaire.code, matrix, subs[first:last, 0]))
+            units = design[first:last]
+            clustered = any(psu for psu, _ in units)
+            strata.append(uncertainty.Stratum(
+                questionnaire.code, matrix, subs[first:last, 0],
+                psus=[psu for psu, _ in units] if clustered else None,
+                strata=[stratum for _, stratum in units] if clustered else None,
+                population=population.get((questionnaire.pk, province_id), 0)))
         out[province_id] = strata
     return out
 
@@ -132,12 +153,42 @@ def compute_chunk(run: UncertaintyRun, province_ids: Iterable[int], first: int, 
             tree, assessments.get(province_id, {})))
         matrix = np.column_stack([values[c] for c in run.node_codes]).astype("<f8")
         for i, number in enumerate(numbers):
-            rows.append(Replicate(run=run, province_id=province_id, number=number,
-                                  values=matrix[i].tobytes()))
-    Replicate.objects.bulk_create(rows, batch_size=1000, update_conflicts=True,
-                                  unique_fields=["run", "province", "number"],
-                                  update_fields=["values"])
+            rows.append((run.pk, province_id, number, matrix[i].tobytes()))
+    _write_replicates(rows)
     return len(rows)
+
+
+def _write_replicates(rows: list[tuple[int, int, int, bytes]]) -> None:
+    """Insert or replace replicates, one row per (run, province, number).
+
+    On PostgreSQL the rows are copied into a temporary table and merged with one
+    INSERT … ON CONFLICT, as results are (scoring.services.results): 1,000
+    replicates of 63 provinces are 63,000 rows.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Replicate.objects.bulk_create(
+            [Replicate(run_id=r, province_id=p, number=n, values=v) for r, p, n, v in rows],
+            batch_size=1000, update_conflicts=True,
+            unique_fields=["run", "province", "number"], update_fields=["values"])
+        return
+    table = Replicate._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS new_replicates")
+        cursor.execute(f"CREATE TEMPORARY TABLE new_replicates ON COMMIT DROP AS "
+                       f"SELECT run_id, province_id, number, values FROM {table} "
+                       "WITH NO DATA")  # noqa: S608 - the table name comes from the model
+        with cursor.cursor.copy("COPY new_replicates (run_id, province_id, number, values) "
+                                "FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"""
+            INSERT INTO {table} (run_id, province_id, number, values)
+            SELECT run_id, province_id, number, values FROM new_replicates
+            ON CONFLICT (run_id, province_id, number) DO UPDATE SET values = EXCLUDED.values
+        """)  # noqa: S608 - the table name comes from the model
+        cursor.execute("DROP TABLE new_replicates")
 
 
 def replicate_matrix(run: UncertaintyRun) -> tuple[list[int], np.ndarray]:
@@ -173,18 +224,86 @@ def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(f"{value:.6f}")
 
 
+def _decimal_or_none(value: float | None) -> Decimal | None:
+    return None if value is None or np.isnan(value) else _decimal(value)
+
+
+def observed_samples(index: Index, plan: uncertainty.Plan, provinces: list[int]
+                     ) -> dict[int, dict[str, uncertainty.NodeSample]]:
+    """Each province's node values and valid answers in the observed sample (its tallies)."""
+    tree = selectors.index_tree(index)
+    questions = sorted({q for q, _ in plan.columns})
+    tallies = selectors.tally_map(question_ids=questions, province_ids=provinces)
+    assessments = selectors.assessment_map(index=index, province_ids=provinces)
+    fractions = sampling_fractions(index, questions, provinces)
+    out = {}
+    for province_id in provinces:
+        row = np.zeros(len(plan.columns))
+        for question, values in tallies.get(province_id, {}).items():
+            for value, count in values.items():
+                column = plan.columns.get((question, value))
+                if column is not None:
+                    row[column] += count
+        out[province_id] = uncertainty.node_samples(plan, row, uncertainty.appraisal_values(
+            tree, assessments.get(province_id, {})), fractions.get(province_id, {}))
+    return out
+
+
+def sampling_fractions(index: Index, questions: list[int], provinces: list[int]
+                       ) -> dict[int, dict[int, float]]:
+    """province id -> question id -> n / N of its questionnaire's respondents there.
+
+    Only where the population is loaded (load_population) and the respondents are
+    the sampled units (no PSU recorded): a PSU design's first-stage fraction is unknown.
+    """
+    counts = PopulationCount.objects.filter(
+        questionnaire_id__in=selectors.index_questionnaire_ids(index), province_id__in=provinces)
+    population = {(q, p): n for q, p, n in counts.values_list("questionnaire_id",
+                                                              "province_id", "count")}
+    if not population:
+        return {}
+    respondents = Submission.objects.filter(
+        questionnaire_id__in=[q for q, _ in population], province_id__in=provinces,
+        excluded=False, counted_at__isnull=False)
+    clustered = set(respondents.exclude(psu="").values_list("questionnaire_id", "province_id")
+                    .distinct())
+    sampled = dict(((q, p), n) for q, p, n in respondents.values(
+        "questionnaire_id", "province_id").annotate(n=Count("pk")).values_list(
+        "questionnaire_id", "province_id", "n"))
+    of_question = dict(Question.objects.filter(pk__in=questions).values_list(
+        "pk", "questionnaire_id"))
+    out: dict[int, dict[int, float]] = {}
+    for (questionnaire, province), n in sampled.items():
+        total = population.get((questionnaire, province))
+        if not total or (questionnaire, province) in clustered:
+            continue
+        for question, owner in of_question.items():
+            if owner == questionnaire:
+                out.setdefault(province, {})[question] = min(1.0, n / total)
+    return out
+
+
 def _store_intervals(run: UncertaintyRun) -> None:
     index = run.index
     provinces, values = replicate_matrix(run)
     nodes = selectors.node_ids(index)
+    plan = uncertainty.compile_plan(index.kind, selectors.index_tree(index))
+    observed = observed_samples(index, plan, provinces)
     Interval.objects.filter(run=run).delete()
     RankInterval.objects.filter(run=run).delete()
     rows = []
     for p, province_id in enumerate(provinces):
         for n, code in enumerate(run.node_codes):
-            low, high = uncertainty.percentile_interval(values[:, p, n])
-            rows.append(Interval(run=run, province_id=province_id, node_id=nodes[code],
-                                 low=_decimal(low), high=_decimal(high)))
+            sample = observed[province_id].get(code)
+            if sample is None:
+                continue
+            published = uncertainty.published_interval(values[:, p, n], sample)
+            rows.append(Interval(
+                run=run, province_id=province_id, node_id=nodes[code],
+                low=_decimal_or_none(published.low), high=_decimal_or_none(published.high),
+                method=published.method, answers=published.answers,
+                mc_low=_decimal_or_none(published.mc_low),
+                mc_high=_decimal_or_none(published.mc_high)))
     Interval.objects.bulk_create(rows, batch_size=2000)
     if "" not in run.node_codes:
         return
@@ -197,10 +316,12 @@ def _store_intervals(run: UncertaintyRun) -> None:
                  .values_list("province_id", "percent"))
     ranks = engine.competition_ranks(point)
     order = sorted(intervals, key=lambda p: (ranks.get(p) is None, ranks.get(p, 0), p))
-    groups = uncertainty.indistinguishable_groups(order, intervals)
+    column = {p: i for i, p in enumerate(provinces)}
+    shares = uncertainty.above_shares(totals)
+    by_column = uncertainty.distinguishable_groups([column[p] for p in order], shares)
     RankInterval.objects.bulk_create([
         RankInterval(run=run, province_id=p, median=i.median, low=i.low, high=i.high,
-                     group=groups[p])
+                     group=by_column[column[p]])
         for p, i in intervals.items()])
 
 

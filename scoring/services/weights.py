@@ -18,7 +18,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from scoring import engine, selectors, uncertainty, weighting
-from scoring.models import AuditEvent, Index, Margin, NodeResult, SurveyWeight, WeightedResult
+from scoring.models import (
+    AuditEvent,
+    Index,
+    Margin,
+    NodeResult,
+    PopulationCount,
+    SurveyWeight,
+    WeightedResult,
+)
 from scoring.services.audit import record_event
 from scoring.services.uncertainty import CHUNK_PROVINCES, chunk_strata
 from surveys.imports import FileInvalid, read_csv
@@ -26,6 +34,11 @@ from surveys.models import Answer, Questionnaire, Submission
 from surveys.services import provinces_by_code
 
 MARGIN_COLUMNS = ("province_code", "question_code", "value", "share")
+# The weighted total's own interval: replicates of the same Rao–Wu resample as the
+# unweighted intervals, each raked again to the margins (fewer than the 1,000 of
+# compute_intervals: every replicate of every province is a raking).
+WEIGHTED_REPLICATES = 200
+WEIGHTED_SEED = 20240
 SHARE_TOLERANCE = Decimal("0.0001")
 WEIGHT_PLACES = Decimal("1e-9")
 
@@ -97,6 +110,51 @@ def load_margins(*, questionnaire: Questionnaire, data: bytes, user=None) -> int
     return len(stored)
 
 
+POPULATION_COLUMNS = ("province_code", "count")
+
+
+def load_population(*, questionnaire: Questionnaire, data: bytes, user=None) -> int:
+    """Replace a questionnaire's population counts per province from CSV; returns rows stored.
+
+    Each province appears once with a whole number of people (at least 1). Raises
+    FileInvalid listing every problem; nothing is written then.
+    """
+    _, rows = read_csv(data, required=POPULATION_COLUMNS, known=set(POPULATION_COLUMNS))
+    provinces = provinces_by_code(questionnaire.province_set)
+    problems: list[str] = []
+    stored: list[PopulationCount] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        where = f"line {row.line}"
+        code, raw = row.cells["province_code"].strip(), row.cells["count"].strip()
+        province = provinces.get(code)
+        if province is None:
+            problems.append(f"{where}: unknown province_code {code!r}")
+        if code in seen:
+            problems.append(f"{where}: province {code} appears twice (first on line {seen[code]})")
+        seen.setdefault(code, row.line)
+        try:
+            count = int(raw)
+            if count < 1:
+                raise ValueError
+        except ValueError:
+            problems.append(f"{where}: count {raw!r} is not a whole number of at least 1")
+            count = None
+        if province is not None and count is not None:
+            stored.append(PopulationCount(questionnaire=questionnaire, province=province,
+                                          count=count))
+    if not rows:
+        problems.append("the file has no rows")
+    if problems:
+        raise FileInvalid(problems)
+    with transaction.atomic():
+        PopulationCount.objects.filter(questionnaire=questionnaire).delete()
+        PopulationCount.objects.bulk_create(stored)
+    record_event(user=user, action=AuditEvent.Action.WEIGHTS, questionnaire=questionnaire.code,
+                 population_counts=len(stored))
+    return len(stored)
+
+
 def _margins(questionnaire: Questionnaire) -> dict[int, dict[int, dict[int, float]]]:
     """province id -> question id -> value -> share."""
     out: dict[int, dict[int, dict[int, float]]] = {}
@@ -150,6 +208,24 @@ def _weighted_tallies(questionnaire_ids: list[int], question_ids: list[int]
         for province_id, question_id, value, total in cursor.fetchall():
             out.setdefault(province_id, {}).setdefault(question_id, {})[value] = \
                 Fraction(Decimal(str(total)))
+    return out
+
+
+def _reraked_tallies(stratum: uncertainty.Stratum, categories: np.ndarray,
+                     targets: list[dict[int, float]], province: str) -> np.ndarray:
+    """replicates × columns: the weighted tallies of each replicate, its weights raked again.
+
+    A replicate whose margins cannot be met even merged is left out (NaN).
+    """
+    factors = uncertainty.replicate_factor_matrix(stratum, province=province,
+                                                  seed=WEIGHTED_SEED,
+                                                  replicates=range(WEIGHTED_REPLICATES))
+    out = np.full((len(factors), stratum.answers.shape[1]), np.nan)
+    for r, f in enumerate(factors):
+        try:
+            out[r] = weighting.reraked_weights(categories, targets, f) @ stratum.answers
+        except weighting.MarginsUnreachable:
+            continue
     return out
 
 
@@ -218,6 +294,7 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
     provinces = list(index.province_set.provinces.order_by("code"))
     weights: list[SurveyWeight] = []
     per_province: dict[int, tuple[list, list]] = {p.pk: ([], []) for p in provinces}
+    replicated: dict[int, np.ndarray] = {}  # province -> replicates × columns, weighted
     collapsed: dict[int, list[dict]] = defaultdict(list)
     notes: list[str] = []
     codes = dict(Margin.objects.filter(questionnaire__in=questionnaires)
@@ -260,6 +337,12 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
                     weights.extend(SurveyWeight(submission_id=int(s), weight=r)
                                    for s, r in zip(ids, rounded, strict=True))
                     w = np.array([float(r) for r in rounded])
+                    replicates = _reraked_tallies(stratum, categories, targets, province.code)
+                else:
+                    replicates = uncertainty.replicate_factor_matrix(
+                        stratum, province=province.code, seed=WEIGHTED_SEED,
+                        replicates=range(WEIGHTED_REPLICATES)) @ stratum.answers
+                replicated[province.pk] = replicated.get(province.pk, 0) + replicates
                 per_province[province.pk][0].append(w)
                 per_province[province.pk][1].append(
                     uncertainty.evaluate(plan, stratum.answers)[""])
@@ -280,7 +363,13 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
         for province in provinces:
             scores = engine.score_tree(index.kind, tree, tallies.get(province.pk, {}))
             n, n_eff, sd = precision.get(province.pk, (0, 0.0, float("nan")))
-            moe = weighting.margin_of_error(sd, n_eff)
+            low, high = (None, None)
+            if province.pk in replicated and n:
+                low, high = uncertainty.percentile_interval(
+                    uncertainty.evaluate(plan, np.atleast_2d(replicated[province.pk]))[""])
+            # One estimate, one interval: the weighted total's margin of error is the
+            # half-width of its own bootstrap interval.
+            moe = float("nan") if low is None else (high - low) / 2
             rows.append(WeightedResult(
                 index=index, province=province,
                 weighted=engine.stored_decimal(scores[""].percent),
@@ -288,6 +377,8 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
                 effective_size=Decimal(f"{n_eff:.2f}"),
                 sd=None if np.isnan(sd) else Decimal(f"{sd:.6f}"),
                 margin_of_error=None if np.isnan(moe) else Decimal(f"{moe:.6f}"),
+                ci_low=None if low is None else Decimal(f"{low:.6f}"),
+                ci_high=None if high is None else Decimal(f"{high:.6f}"),
                 collapsed=collapsed.get(province.pk, []), computed_at=now))
         WeightedResult.objects.filter(index=index).delete()
         WeightedResult.objects.bulk_create(rows)

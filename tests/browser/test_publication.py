@@ -149,6 +149,7 @@ def test_axe_finds_no_serious_violation_on_public_survey_and_staff_pages(site, b
              f"/review/{INDEX}/province/74/assessments/", f"/review/{INDEX}/precision/",
              f"/review/{INDEX}/quality/", f"/review/{INDEX}/sensitivity/",
              f"/review/{INDEX}/index-audit/",
+             "/review/method/intervals/",
              f"/review/{INDEX}/publish/", "/review/monitoring/2025/", "/review/audit/",
              "/admin/", "/admin/scoring/auditevent/", "/admin/surveys/questionnaire/",
              "/admin/scoring/staffrole/add/",

@@ -357,7 +357,7 @@ def test_the_ranking_shows_intervals_and_groups_and_a_reviewer_excludes_a_flagge
     sign_in(page, demo["url"], "reviewer")
     page.goto(f"{demo['url']}/review/{INDEX}/ranking/")
     header = page.eval_on_selector_all("#ranking thead th", "ths => ths.map(t => t.innerText)")
-    assert header[-3:] == ["Khoảng tin cậy 95% (điểm)", "Khoảng hạng (5–95%)",
+    assert header[-3:] == ["Khoảng tin cậy 95% (điểm)", "Khoảng hạng (95%)",
                            "Không phân biệt được"]
     run = RankInterval.objects.filter(run__index=demo["index"]).select_related("province")
     totals = {i.province_id: i for i in Interval.objects.filter(
@@ -368,8 +368,19 @@ def test_the_ranking_shows_intervals_and_groups_and_a_reviewer_excludes_a_flagge
         total = totals[interval.province_id]
         assert row[-2] == f"{interval.low}–{interval.high}"
         assert row[-1] == f"nhóm {interval.group}"
-        assert row[-3] == comma(f"{two(total.low)}–{two(total.high)}")
+        small = "*" if total.method == "wilson" else ""  # a small sample's Wilson interval
+        assert row[-3] == comma(f"{two(total.low)}–{two(total.high)}") + small
     shoot(page, "ranking-intervals-vi.png")
+    page.goto(f"{demo['url']}/review/{INDEX}/precision/")
+    assert page.locator("#design").inner_text() == \
+        "Đã lấy mẫu lại: lấy mẫu lại người trả lời trong từng tỉnh và từng bảng hỏi."
+    methods = page.eval_on_selector_all("#precision td[data-method]",
+                                        "tds => tds.map(t => t.dataset.method)")
+    assert len(methods) == 63 and set(methods) <= {"bootstrap", "wilson"}
+    page.click("text=Cách tính các khoảng này")
+    assert page.locator("#method h2").first.is_visible()
+    page.go_back()
+    shoot(page, "precision-intervals-vi.png")
 
     # A straight-liner, flagged, then excluded from the page: the province's results change.
     submission = Submission.objects.filter(province__code=OFFICER_PROVINCE,

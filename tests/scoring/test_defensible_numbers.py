@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
 from django.urls import reverse
 
-from scoring import weighting
+from scoring import uncertainty, weighting
 from scoring.models import (
     AnswerTally,
     AuditEvent,
@@ -200,6 +201,34 @@ def test_each_interval_holds_its_point_estimate_and_ranks_hold_the_point_rank(sm
     assert inside == 63
     for r in RankInterval.objects.filter(run=run):
         assert r.low <= r.median <= r.high
+    # No interval is a degenerate point: a node whose replicates do not vary, or that rests on
+    # fewer than 30 valid answers, has the Wilson interval instead.
+    stored = Interval.objects.filter(run=run).exclude(method="none")
+    assert not stored.filter(low=F("high")).exists()
+    assert not stored.filter(method="bootstrap", answers__lt=30).exists()
+    assert stored.filter(method="wilson").count() > 0
+    assert not stored.filter(method="wilson", mc_low__isnull=False).exists()
+    assert not stored.filter(method="bootstrap", mc_low__isnull=True).exists()
+
+
+def test_each_group_member_is_not_distinguishable_from_the_groups_first(small_demo):
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "200")
+    run = runs.latest_run(small_demo)
+    provinces, values = runs.replicate_matrix(run)
+    totals = values[:, :, run.node_codes.index("")]
+    shares = uncertainty.above_shares(totals)
+    column = {p: i for i, p in enumerate(provinces)}
+    ranks = sorted(RankInterval.objects.filter(run=run).values_list("group", "province_id"))
+    points = dict(NodeResult.objects.filter(index=small_demo, node__level=0)
+                  .values_list("province_id", "percent"))
+    firsts = {}
+    for group, province in sorted(ranks, key=lambda r: (r[0], -round(points[r[1]], 2), r[1])):
+        first = firsts.setdefault(group, province)
+        assert shares[column[first], column[province]] < 0.95
+    assert len(firsts) > 1
+    ordered = [firsts[g] for g in sorted(firsts)]
+    for above, below in zip(ordered, ordered[1:], strict=False):
+        assert shares[column[above], column[below]] >= 0.95
 
 
 def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, client):
@@ -215,14 +244,20 @@ def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, clien
                  "--with-intervals", stdout=out)
     header, first = out.getvalue().removeprefix("\ufeff").splitlines()[:2]
     assert header == ("province_code,province_name,percent,rank,delta_percent,delta_rank,"
-                      "delta_basis,ci_low,ci_high,rank_median,rank_low,rank_high,rank_group,"
+                      "delta_basis,ci_low,ci_high,ci_estimate,ci_method,ci_design,ci_answers,"
+                      "ci_mc_low,ci_mc_high,rank_median,rank_low,rank_high,rank_group,"
                       "flagged_submissions,excluded_submissions")
     cells = first.split(",")
     mine = RankInterval.objects.get(run=run, province__code=cells[0])
-    assert cells[9:13] == [str(mine.median), str(mine.low), str(mine.high), str(mine.group)]
+    assert cells[15:19] == [str(mine.median), str(mine.low), str(mine.high), str(mine.group)]
     total = Interval.objects.get(run=run, province__code=cells[0], node__level=0)
     assert cells[7:9] == [f"{total.low.quantize(Decimal('0.01'))}",
                           f"{total.high.quantize(Decimal('0.01'))}"]
+    # every interval names its estimate, its method and (for the bootstrap) what was resampled
+    mc = [f"{v:.3f}" if v is not None else "" for v in (total.mc_low, total.mc_high)]
+    assert cells[9:15] == ["published", total.method,
+                           "respondents" if total.method == "bootstrap" else "",
+                           str(total.answers), *mc]
     assert (f"{total.low.quantize(Decimal('0.01'))}–{total.high.quantize(Decimal('0.01'))}"
             .replace(".", ",")) \
         in page  # the ranking shows the same interval as the export
@@ -271,6 +306,12 @@ def test_a_hand_worked_weighted_sipas(review, tmp_path):
                        "s3": Decimal("2.000000000"), "s4": Decimal("0.666666667")}
     other = WeightedResult.objects.get(index__code="mini-sipas", province__code="01")
     assert other.weighted == other.unweighted  # no margins: weight 1
+    # Each weighted total has its own interval (replicates raked again), holding it.
+    for weighted in (result, other):
+        assert weighted.ci_low is not None and weighted.ci_high is not None
+        assert weighted.ci_low <= weighted.weighted <= weighted.ci_high
+        assert weighted.ci_low < weighted.ci_high
+    assert result.design_effect == Decimal("4") / Decimal("3.00")  # n / n_eff
 
 
 def test_weighted_equals_unweighted_when_the_sample_matches_the_margins(review, tmp_path):

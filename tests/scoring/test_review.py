@@ -158,6 +158,8 @@ MATRIX = {
                                "reviewer": 200, "administrator": 200}),
                              (("mini-sipas", "csv"), "get", {"officer74": 403, "reviewer": 200}),
                              (("mini-par", "pdf"), "get", {"reviewer": 404})],
+    "uncertainty_method": [((), "get", {"anonymous": 302, "no_role": 403, "officer74": 200,
+                                        "reviewer": 200, "administrator": 200})],
 }
 
 

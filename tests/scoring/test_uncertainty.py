@@ -151,17 +151,6 @@ def test_replicate_ranks_are_competition_ranks_of_values_rounded_to_two_decimals
     assert uncertainty.replicate_ranks(values).tolist() == [[1, 1, 3, 4], [4, 3, 2, 1]]
 
 
-def test_a_group_holds_the_provinces_whose_rank_intervals_overlap_its_first():
-    ri = uncertainty.RankInterval
-    intervals = {"a": ri(1, 1, 2), "b": ri(2, 1, 4), "c": ri(3, 3, 5), "d": ri(6, 6, 7),
-                 "e": ri(7, 6, 8), "f": ri(9, 9, 9)}
-    groups = uncertainty.indistinguishable_groups(list("abcdef"), intervals)
-    # c overlaps b but not a, the first of group 1: it starts group 2
-    assert groups == {"a": 1, "b": 1, "c": 2, "d": 3, "e": 3, "f": 4}
-    assert uncertainty.overlaps(intervals["a"], intervals["b"])
-    assert not uncertainty.overlaps(intervals["a"], intervals["c"])
-
-
 # --- weight sensitivity ---------------------------------------------------------------------
 
 AREAS = np.array([[90.0, 50.0], [50.0, 90.0], [70.0, 69.0], [10.0, 20.0]])

@@ -67,8 +67,11 @@ def test_no_stored_field_orders_or_times_a_code_or_invitation_near_its_submissio
             if isinstance(value, datetime):
                 assert all(abs(value - m) > timedelta(minutes=1) for m in moments) or \
                     value < min(moments)  # made before anything was answered
+    # A code or link issued for a sampling unit keeps that unit (psu, stratum), as many
+    # codes of the unit do: it tells no more than the submission's own unit.
     for row in [*after_codes.values(), *after_invitations.values()]:
         assert set(row) == {"id", "questionnaire_id", "province_id", "created_at", "used",
+                            "psu", "stratum",
                             *(("code_hash",) if "code_hash" in row else
                               ("token_hash", "expires_at"))}
 

@@ -11,9 +11,10 @@ from scoring.tasks import bootstrap_index_task
 
 
 class Command(BaseCommand):
-    help = ("95 % bootstrap intervals of every survey-based number and rank intervals of an "
-            "index, resampling respondents within each province; runs on the Celery workers "
-            "when a broker is configured and waits for them.")
+    help = ("95 % intervals of every survey-based number (Rao–Wu bootstrap of the sampling "
+            "units or respondents within each province; Wilson for small samples) and rank "
+            "intervals of an index; runs on the Celery workers when a broker is configured "
+            "and waits for them.")
 
     def add_arguments(self, parser):
         parser.add_argument("--index", required=True)

@@ -15,6 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--questionnaire", required=True)
         parser.add_argument("--province", action="append", default=[])
         parser.add_argument("--count", type=int, required=True)
+        parser.add_argument("--psu", default="",
+                            help="the sampling unit (e.g. commune code) every one is issued for")
+        parser.add_argument("--stratum", default="", help="that unit's sampling stratum")
         parser.add_argument("-o", "--output")
 
     def handle(self, *args, **options):
@@ -22,7 +25,11 @@ class Command(BaseCommand):
             raise CommandError("--count must be between 1 and 100000")
         questionnaire, provinces = resolve_targets(options["questionnaire"],
                                                    options["province"], audience="citizen")
-        header, rows = code_rows(questionnaire, provinces, options["count"])
+        try:
+            header, rows = code_rows(questionnaire, provinces, options["count"],
+                                psu=options["psu"], stratum=options["stratum"])
+        except ValueError as exc:  # a unit the questionnaire does not take: nothing issued
+            raise CommandError(str(exc)) from exc
         write_csv(options["output"], header, rows)
         if options["output"]:
             self.stdout.write(f"{len(rows):,} codes written to {options['output']}")

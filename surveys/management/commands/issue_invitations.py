@@ -16,6 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--province", action="append", default=[],
                             help="province code; repeat, or leave out for every province")
         parser.add_argument("--count", type=int, required=True, help="links per province")
+        parser.add_argument("--psu", default="",
+                            help="the sampling unit (e.g. commune code) every one is issued for")
+        parser.add_argument("--stratum", default="", help="that unit's sampling stratum")
         parser.add_argument("-o", "--output", help="CSV file (stdout when absent)")
 
     def handle(self, *args, **options):
@@ -23,7 +26,11 @@ class Command(BaseCommand):
             raise CommandError("--count must be between 1 and 10000")
         questionnaire, provinces = resolve_targets(options["questionnaire"],
                                                    options["province"], audience="official")
-        header, rows = invitation_rows(questionnaire, provinces, options["count"])
+        try:
+            header, rows = invitation_rows(questionnaire, provinces, options["count"],
+                                psu=options["psu"], stratum=options["stratum"])
+        except ValueError as exc:  # a unit the questionnaire does not take: nothing issued
+            raise CommandError(str(exc)) from exc
         write_csv(options["output"], header, rows)
         if options["output"]:
             self.stdout.write(f"{len(rows):,} links written to {options['output']}")
