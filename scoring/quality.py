@@ -6,7 +6,9 @@ Per submission (found by SQL in scoring.services.quality):
   completion time (submissions with a recorded time only);
 - straight-liner: gave the same answer to a run of consecutive scale questions at
   least STRAIGHT_MIN_RUN long that covers at least STRAIGHT_MIN_SHARE of the scale
-  questions it answered;
+  questions it answered substantively. A non-substantive answer ("don't know",
+  or whatever the scale marks as not counting) is skipped: it neither breaks a
+  run nor counts as an answer (see straight_run);
 - near-duplicate: the same answers to every question as an earlier submission of
   the same questionnaire and province, received within DUPLICATE_WINDOW (the
   earlier one is not flagged).
@@ -18,7 +20,7 @@ OUTLIER_Z.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
@@ -34,6 +36,29 @@ STRAIGHT_MIN_SHARE = 0.8
 DUPLICATE_WINDOW = timedelta(minutes=60)
 OUTLIER_Z = 3.5
 OUTLIER_MIN_ANSWERS = 30
+
+
+def straight_run(values: Sequence[int | None]) -> tuple[int, int]:
+    """(longest run of one value, substantive answers) over a submission's scale answers.
+
+    `values` are the scale answers in questionnaire order, None for a non-substantive
+    one, which is skipped: 4 4 9 4 is a run of three 4s out of three answers.
+    """
+    longest = run = answered = 0
+    previous = None
+    for value in values:
+        if value is None:
+            continue
+        answered += 1
+        run = run + 1 if value == previous else 1
+        previous = value
+        longest = max(longest, run)
+    return longest, answered
+
+
+def is_straight_liner(run: int, answered: int) -> bool:
+    """The straight-line rule on straight_run's figures."""
+    return run >= STRAIGHT_MIN_RUN and run >= STRAIGHT_MIN_SHARE * answered
 
 
 def mean_answer(counts: Mapping[int, int], substantive: tuple[int, ...]) -> float | None:

@@ -18,7 +18,7 @@ from scoring.models import AnswerTally, AuditEvent, QualityFlag
 from scoring.services import outbox
 from scoring.services.audit import record_event
 from scoring.services.tallies import adjust_tallies, lock_tallies
-from surveys.models import Answer, Question, Questionnaire, Submission
+from surveys.models import Answer, Question, Questionnaire, ScaleOption, Submission
 
 
 def median_duration(questionnaire: Questionnaire) -> int | None:
@@ -46,8 +46,11 @@ def _flag_speeders(questionnaire: Questionnaire, now) -> int:
 
 
 def _flag_straight_liners(questionnaire: Questionnaire, now) -> int:
-    answer, question, submission = (Answer._meta.db_table, Question._meta.db_table,
-                                    Submission._meta.db_table)
+    """The rule of quality.straight_run/is_straight_liner, in one statement: the
+    non-substantive answers are left out before the runs are counted (gaps and islands)."""
+    answer, question, submission, option = (Answer._meta.db_table, Question._meta.db_table,
+                                            Submission._meta.db_table,
+                                            ScaleOption._meta.db_table)
     sql = f"""
         SELECT sid, MAX(run) AS longest, SUM(run) AS answered FROM (
             SELECT sid, value, grp, COUNT(*) AS run FROM (
@@ -58,8 +61,8 @@ def _flag_straight_liners(questionnaire: Questionnaire, now) -> int:
                 FROM {answer} a
                 JOIN {question} q ON q.id = a.question_id
                 JOIN {submission} s ON s.id = a.submission_id
-                WHERE s.questionnaire_id = %s AND q.type = 'scale'
-                  AND a.option_value IS NOT NULL
+                JOIN {option} o ON o.scale_id = q.scale_id AND o.value = a.option_value
+                WHERE s.questionnaire_id = %s AND q.type = 'scale' AND o.substantive
             ) AS ordered GROUP BY sid, value, grp
         ) AS runs
         GROUP BY sid
