@@ -27,6 +27,8 @@ DURATION_SPREAD = 0.35  # log-normal spread of completion times
 # Injected problems (seed_demo --issues): each marks its key with a suffix, so that the
 # data-quality checks can be measured against the truth.
 SPEEDER, STRAIGHT, DUPLICATE = "speeder", "straight", "duplicate"
+# each kind, and the data-quality flag reason that must find it
+INJECTED = {SPEEDER: "speeder", STRAIGHT: "straight_liner", DUPLICATE: "duplicate"}
 TEXT_ANSWERS = (
     "Cần rút ngắn thời gian chờ.",
     "Thái độ cán bộ tốt.",

@@ -64,7 +64,9 @@ def test_injected_problems_are_found_and_clean_submissions_rarely_flagged(demo_w
             clean_flagged += pk in flags
     assert injected == {"speeder": 42, "straight": 117, "duplicate": 120}
     assert found == injected  # recall 1.0 for each kind
-    assert (clean_flagged, clean) == (11, 9360)  # 0.12 % of clean submissions, 2023–2025
+    # 0.20 % of clean submissions, 2023–2025 (1 speeder, 18 straight-liners whose runs
+    # pass over "don't know" answers; no clean near-duplicate, exact or all but one)
+    assert (clean_flagged, clean) == (19, 9360)
     assert clean_flagged / clean < 0.02
 
 

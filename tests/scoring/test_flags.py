@@ -3,10 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.urls import reverse
 
-from scoring.models import QualityFlag
+from scoring.models import AnswerTally, QualityFlag
 from scoring.services.quality import check_questionnaire
-from surveys.models import Province, Questionnaire
+from surveys.models import Province, Question, Questionnaire, Submission
 from surveys.services import NewSubmission, load_questionnaire, record_submissions
 from tests.conftest import dump, fixture_data
 
@@ -48,3 +49,84 @@ def test_a_dont_know_inside_a_run_does_not_hide_a_straight_liner(grid):
     assert counts["straight_liner"] == 1
     # Q01 = 3 comes first, then sixteen 4s around the "don't know", a 3 and a 4: 16 of 19
     assert flags("straight_liner") == {"dk": {"run": 16, "answered": 19}}
+
+
+BASE = "4543454345434543454"
+
+
+def test_near_duplicates_are_exact_or_all_but_one_and_say_which(grid):
+    submit(grid, "a", BASE, minutes=0)
+    submit(grid, "b", BASE, minutes=10)  # a copy of a
+    submit(grid, "c", BASE[:4] + "1" + BASE[5:], minutes=20)  # G05 differs
+    submit(grid, "d", "11" + BASE[2:], minutes=30)  # two answers differ: not a duplicate
+    submit(grid, "e", BASE, minutes=5, province="01")  # another province
+    submit(grid, "f", BASE, minutes=40, T01="Cán bộ nhiệt tình.")  # only the comment differs
+    assert check_questionnaire(grid)["duplicate"] == 3
+    assert flags("duplicate") == {
+        "b": {"minutes": 60, "match": "exact"},
+        "c": {"minutes": 60, "match": "all_but_one", "question": "G05"},
+        "f": {"minutes": 60, "match": "all_but_one", "question": "T01"},
+    }
+    assert QualityFlag.objects.get(submission__key="c").detail == \
+        "same answers as an earlier submission within 60 minutes, all but G05"
+    # found afresh: the same flags again
+    check_questionnaire(grid)
+    assert set(flags("duplicate")) == {"b", "c", "f"}
+
+
+def test_the_quality_pages_say_which_kind_of_near_duplicate(review, client):
+    for key, facts in (("s2", {"minutes": 60, "match": "exact"}),
+                       ("s4", {"minutes": 60, "match": "all_but_one", "question": "Q03"})):
+        QualityFlag.objects.create(submission=Submission.objects.get(key=key), reason="duplicate",
+                                   detail="", facts=facts)
+    client.force_login(review["reviewer"])
+    summary = reverse("scoring:quality", args=["mini-sipas"])
+    province = reverse("scoring:quality-province", args=["mini-sipas", "74"])
+    page = client.get(summary).content.decode()
+    assert 'class="small text-secondary all-but-one">trong đó 1 phiếu trùng mọi câu trừ một câu<' \
+        in page
+    assert "trùng hoàn toàn hoặc trùng mọi câu trả lời trừ một câu (với ít nhất 10 câu" in page
+    page = client.get(province).content.decode()
+    assert "trùng hoàn toàn câu trả lời với một phiếu gửi trước đó trong vòng 60 phút" in page
+    assert "trùng câu trả lời với một phiếu gửi trước đó trong vòng 60 phút, trừ một câu (Q03)" \
+        in page
+    client.cookies["django_language"] = "en"
+    assert 'all-but-one">of which 1 on all answers but one<' in client.get(summary).content.decode()
+    page = client.get(province).content.decode()
+    assert "exactly the same answers as an earlier submission within 60 minutes" in page
+    assert "the same answers as an earlier submission within 60 minutes, all but one (Q03)" in page
+
+
+def test_the_quality_page_says_which_provinces_have_too_few_answers_to_judge(review, client):
+    client.force_login(review["reviewer"])
+    summary = reverse("scoring:quality", args=["mini-sipas"])
+    page = client.get(summary).content.decode()
+    # 74: Q01 valid 5, 3, 4; Q02 valid 4, 2, 5; Q03 valid 4, 2 (9 is "don't know")
+    assert '<div class="text-secondary too-few" title="Q01: 3; Q02: 3; Q03: 2">quá ít câu ' \
+        "trả lời để đánh giá 3 câu hỏi (dưới 30 câu trả lời hợp lệ)</div>" in page
+    assert 'title="Q01: 2; Q03: 1">quá ít câu trả lời để đánh giá 2 câu hỏi' in page  # 01
+    assert page.count('class="text-secondary too-few"') == 2  # the others have no answer
+    client.cookies["django_language"] = "en"
+    page = client.get(summary).content.decode()
+    assert 'title="Q01: 3; Q02: 3; Q03: 2">too few answers to judge 3 questions (fewer than ' \
+        "30 valid answers)</div>" in page
+
+
+def test_a_province_alone_against_a_unanimous_rest_is_an_outlier_by_the_mean_deviation(
+        review, client):
+    q01 = Question.objects.get(questionnaire__code="mini-citizens", code="Q01")
+    AnswerTally.objects.filter(question=q01).delete()
+    provinces = list(Province.objects.filter(code__in=["01", "02", "04", "06", "08", "10",
+                                                       "11", "74"]).order_by("code"))
+    AnswerTally.objects.bulk_create([  # seven provinces all 4 (0.75), 74 all 1 (0.00)
+        AnswerTally(province=p, question=q01, value=1 if p.code == "74" else 4, count=40)
+        for p in provinces])
+    client.force_login(review["reviewer"])
+    page = client.get(reverse("scoring:quality", args=["mini-sipas"])).content.decode()
+    row = page[page.index('<tr data-province="74"'):]
+    row = row[:row.index("</tr>")]
+    assert 'class="table-warning"' in row
+    # (0 − 0.75) / (1.253314 × 0.75 / 8) = −6.38; MAD 0 → the mean absolute deviation, marked *
+    assert "MAD bằng 0: chuẩn hóa theo độ lệch tuyệt đối trung bình" in row
+    assert ">Q01 z=-6,4*</span>" in row
+    assert 'title="Q02: 3; Q03: 2">quá ít câu trả lời để đánh giá 2 câu hỏi' in row
