@@ -1,13 +1,19 @@
-"""The data-quality rules as the database finds them, on a questionnaire with a long grid."""
+"""The data-quality rules as the database finds them: on a questionnaire with a long grid,
+on the pages, and on the demo with problems injected on purpose."""
 
+import io
+import re
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from scoring.models import AnswerTally, QualityFlag
-from scoring.services.quality import check_questionnaire
-from surveys.models import Province, Question, Questionnaire, Submission
+from scoring.services.demo import demo_recall
+from scoring.services.quality import check_questionnaire, median_duration
+from surveys.models import Answer, Province, Question, Questionnaire, Submission
 from surveys.services import NewSubmission, load_questionnaire, record_submissions
 from tests.conftest import dump, fixture_data
 
@@ -130,3 +136,77 @@ def test_a_province_alone_against_a_unanimous_rest_is_an_outlier_by_the_mean_dev
     assert "MAD bằng 0: chuẩn hóa theo độ lệch tuyệt đối trung bình" in row
     assert ">Q01 z=-6,4*</span>" in row
     assert 'title="Q02: 3; Q03: 2">quá ít câu trả lời để đánh giá 2 câu hỏi' in row
+
+
+# --- on the demo: recall of injected problems, flags on clean submissions ----------------
+
+def quiet(*args):
+    call_command(*args, stdout=io.StringIO())
+
+
+@pytest.fixture
+def demo_with_issues(db):
+    """3 % of 5 % of the survey made suspect on purpose (2023 to 2025), then checked."""
+    quiet("seed_demo", "--scale", "0.05", "--issues", "0.03")
+    quiet("compute_scores", "--all")
+    quiet("flag_submissions", "--all")
+
+
+def test_injected_problems_are_found_and_clean_submissions_rarely_flagged(demo_with_issues):
+    r = demo_recall()
+    assert r.injected == {"speeder": 34, "straight": 85, "duplicate": 69, "near": 83}
+    assert r.found == r.injected  # recall 1.0 for each kind, copies with one answer changed too
+    # 1.72 % of clean submissions, 2023–2025: honest respondents satisfied with everything
+    # give the same answer to most questions (the demo's answers correlate, see below)
+    assert (r.clean_flagged_any, r.clean) == (161, 9368)
+    assert r.clean_flagged == {"speeder": 1, "straight_liner": 160}
+    assert r.recall >= 0.9 and r.false_positive_rate < 0.02
+    # ...on answers that correlate between questions: each respondent leans one way on every
+    # scale question, and some are satisfied with everything (as good as none when drawn
+    # independently: 0.8 ** 33 of them)
+    sipas = Questionnaire.objects.get(code="sipas-2024")
+    scale = {q.pk: sorted(q.scale.options.filter(substantive=True).values_list("value", flat=True))
+             for q in sipas.questions.filter(type="scale").select_related("scale")}
+    clean = Submission.objects.filter(questionnaire=sipas).exclude(
+        key__regex=r"-(speeder|straight|duplicate|near)$")
+    rows = {pk: i for i, pk in enumerate(clean.values_list("pk", flat=True))}
+    matrix = np.full((len(rows), len(scale)), np.nan)
+    column = {pk: j for j, pk in enumerate(scale)}
+    for sid, qid, value in Answer.objects.filter(
+            submission__in=clean, question_id__in=list(scale)).values_list(
+            "submission_id", "question_id", "option_value"):
+        if value in scale[qid]:
+            matrix[rows[sid], column[qid]] = value
+    pairs = []
+    for a in range(len(scale)):
+        for b in range(a + 1, len(scale)):
+            both = ~np.isnan(matrix[:, a]) & ~np.isnan(matrix[:, b])
+            pairs.append(np.corrcoef(matrix[both, a], matrix[both, b])[0, 1])
+    r = float(np.mean(pairs))
+    alpha = len(scale) * r / (1 + (len(scale) - 1) * r)  # standardised Cronbach's alpha
+    answered = ~np.isnan(matrix)
+    satisfied = (np.where(answered, matrix >= 4, True).all(axis=1) & answered.any(axis=1)).sum()
+    assert (len(scale), len(rows)) == (33, 1782)
+    assert round(r, 3) == 0.196 and round(alpha, 3) == 0.889
+    assert satisfied == 237  # 13.3 % answer 4 or 5 ("satisfied") to every scale question
+
+
+def test_flag_details_say_why(demo_with_issues):
+    sipas = Questionnaire.objects.get(code="sipas-2024")
+    assert median_duration(sipas) == 521  # 43 questions × 12 s, give or take
+    speeder = QualityFlag.objects.filter(reason="speeder", submission__questionnaire=sipas,
+                                         submission__duration_seconds=64).get()
+    assert speeder.detail == "64 s; median 521 s"
+    straight = QualityFlag.objects.filter(reason="straight_liner").first()
+    assert straight.detail.startswith("same answer to ")
+    assert QualityFlag.objects.filter(reason="duplicate", facts__match="exact").first().detail \
+        == "same answers as an earlier submission within 60 minutes"
+    near = QualityFlag.objects.filter(reason="duplicate", facts__match="all_but_one").first()
+    assert re.fullmatch(r"same answers as an earlier submission within 60 minutes, "
+                        r"all but \w+", near.detail)
+
+
+def test_checking_twice_gives_the_same_flags(demo_with_issues):
+    before = sorted(QualityFlag.objects.values_list("submission_id", "reason", "detail"))
+    quiet("flag_submissions", "--questionnaire", "sipas-2024")
+    assert sorted(QualityFlag.objects.values_list("submission_id", "reason", "detail")) == before
