@@ -47,7 +47,9 @@ def _flag_speeders(questionnaire: Questionnaire, now) -> int:
 
 def _flag_straight_liners(questionnaire: Questionnaire, now) -> int:
     """The rule of quality.straight_run/is_straight_liner, in one statement: the
-    non-substantive answers are left out before the runs are counted (gaps and islands)."""
+    non-substantive answers are left out before the runs are counted (gaps and islands).
+    An anti-join on the few non-substantive options, not a join on every option: on
+    PostgreSQL the join made the statement four times slower."""
     answer, question, submission, option = (Answer._meta.db_table, Question._meta.db_table,
                                             Submission._meta.db_table,
                                             ScaleOption._meta.db_table)
@@ -61,8 +63,10 @@ def _flag_straight_liners(questionnaire: Questionnaire, now) -> int:
                 FROM {answer} a
                 JOIN {question} q ON q.id = a.question_id
                 JOIN {submission} s ON s.id = a.submission_id
-                JOIN {option} o ON o.scale_id = q.scale_id AND o.value = a.option_value
-                WHERE s.questionnaire_id = %s AND q.type = 'scale' AND o.substantive
+                WHERE s.questionnaire_id = %s AND q.type = 'scale'
+                  AND a.option_value IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM {option} o WHERE o.scale_id = q.scale_id
+                                  AND o.value = a.option_value AND NOT o.substantive)
             ) AS ordered GROUP BY sid, value, grp
         ) AS runs
         GROUP BY sid
