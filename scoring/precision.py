@@ -162,6 +162,8 @@ class QualityRow:
     excluded: int
     by_reason: dict[str, int]
     outliers: list
+    all_but_one: int = 0
+    too_few: list = ()  # questions with answers too few to judge: code and valid answers
 
 
 def quality_rows(index: Index) -> list[QualityRow]:
@@ -172,15 +174,22 @@ def quality_rows(index: Index) -> list[QualityRow]:
               if len(s.substantive) >= 3}
     names = dict(Question.objects.filter(pk__in=list(scales)).values_list("pk", "code"))
     outliers: dict[int, list] = {}
-    for o in quality.distribution_outliers(tally_map(question_ids=scales), scales):
+    too_few: dict[int, list] = {}
+    check = quality.distribution_outliers(tally_map(question_ids=scales), scales)
+    for o in check.outliers:
         outliers.setdefault(o.province, []).append(
-            {"question_code": names[o.question], "z": o.z, "mean": o.mean, "median": o.median})
+            {"question_code": names[o.question], "z": o.z, "mean": o.mean, "median": o.median,
+             "spread": o.spread})
+    for t in check.too_few:
+        too_few.setdefault(t.province, []).append(
+            {"question_code": names[t.question], "answers": t.answers})
     out = []
     for province in index.province_set.provinces.order_by("code"):
         c = counts.get(province.pk)
         out.append(QualityRow(province.code, province.name, c.submissions if c else 0,
                               c.flagged if c else 0, c.excluded if c else 0,
-                              c.by_reason if c else {}, outliers.get(province.pk, [])))
+                              c.by_reason if c else {}, outliers.get(province.pk, []),
+                              c.all_but_one if c else 0, too_few.get(province.pk, [])))
     return out
 
 

@@ -1,5 +1,7 @@
 """Celery tasks of the scoring app: thin wrappers around services, idempotent by construction."""
 
+import logging
+
 from celery import shared_task
 from django.db import OperationalError
 
@@ -7,6 +9,7 @@ from scoring.models import Recompute, UncertaintyRun
 from scoring.services import quality, results, tallies, uncertainty
 from surveys.models import Questionnaire
 
+logger = logging.getLogger(__name__)
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
 
@@ -14,20 +17,37 @@ RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retri
 def fold_submissions_task(submission_ids: list[int]) -> int:
     """Fold newly committed submissions and refresh their provinces' results.
 
-    Whatever else is waiting is folded too, so that under load one task does the
-    work of many and each province's results are refreshed once per batch; the
-    tasks queued behind it then find nothing left and return at once.
+    Some of whatever else is waiting is folded too (tallies.TASK_BATCHES batches),
+    so that under load one task does the work of many and each province's results
+    are refreshed once per batch; the tasks queued behind it then find nothing left
+    and return at once. A longer backlog goes on in a sweep task of its own.
     """
-    folded = tallies.fold_submissions(submission_ids).merge(tallies.fold_pending())
+    folded = tallies.fold_submissions(submission_ids).merge(
+        tallies.fold_pending(batches=tallies.TASK_BATCHES))
     results.refresh_pending()  # also whatever an earlier run left stale
+    if folded.more:
+        _continue_sweep()
     return folded.submissions
+
+
+def _continue_sweep() -> None:
+    """Queue a sweep for the rest; if the broker is down, the periodic sweep gets to it."""
+    try:
+        sweep_uncounted_task.delay()
+    except Exception:  # broker down: beat sends the sweep again within a minute
+        logger.warning("could not queue the rest of the sweep; the periodic sweep will "
+                       "count the rest", exc_info=True)
 
 
 @shared_task(name="scoring.sweep_uncounted", acks_late=True, **RETRY)
 def sweep_uncounted_task() -> int:
-    """Count whatever was not counted, and refresh whatever is stale (the broker was down,
-    a worker died between a fold and its refresh)."""
-    return results.sweep().submissions
+    """Count what was not counted, and refresh whatever is stale (the broker was down, a
+    worker died between a fold and its refresh): tallies.TASK_BATCHES batches per task,
+    the rest in the next one."""
+    folded = results.sweep(batches=tallies.TASK_BATCHES)
+    if folded.more:
+        _continue_sweep()
+    return folded.submissions
 
 
 @shared_task(name="scoring.recompute_index", acks_late=True, **RETRY)

@@ -526,7 +526,8 @@ def quality(request: HttpRequest, index: str) -> HttpResponse:
                   "run": quality_rules.STRAIGHT_MIN_RUN,
                   "share": int(quality_rules.STRAIGHT_MIN_SHARE * 100),
                   "window": int(quality_rules.DUPLICATE_WINDOW.total_seconds() // 60),
-                  "z": quality_rules.OUTLIER_Z},
+                  "z": quality_rules.OUTLIER_Z, "near_same": quality_rules.NEAR_MIN_SAME,
+                  "min_answers": quality_rules.OUTLIER_MIN_ANSWERS},
     })
 
 

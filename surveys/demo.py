@@ -1,7 +1,11 @@
 """Synthetic submissions for the demo: reproducible, fast, with province-level differences.
 
-Answers are drawn per province and question in bulk; each province has a latent
-quality in [0, 1] that shifts its answers up the scale. Rows go in with COPY on
+Each province has a latent quality in [0, 1] that shifts its answers up the scale,
+and each respondent leans above or below it (a latent satisfaction, normal on the
+log-odds scale, centred so that the province's mean stays its quality): the same
+respondent answers every scale question from the same lean, plus item noise (a
+binomial draw), so answers correlate between questions and "satisfied with
+everything" respondents exist, as in real surveys. Rows go in with COPY on
 PostgreSQL and executemany on SQLite; submissions are left uncounted, so the
 next recompute folds them like any other.
 """
@@ -13,20 +17,25 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from math import comb
 
+import numpy as np
 from django.db import connection, transaction
 
 from surveys.fingerprint import submission_fingerprint
 from surveys.models import Answer, Province, Questionnaire, Submission
 
 NON_SUBSTANTIVE_RATE = 0.03
+LATENT_SPREAD = 0.6  # standard deviation of a respondent's lean, on the log-odds scale
+ITEM_SPREAD = 0.4  # standard deviation of the questions' effects, on the log-odds scale
 OPTIONAL_ANSWER_RATE = 0.6
 SECONDS_PER_QUESTION = 12  # a citizen's median completion time per question
 DURATION_SPREAD = 0.35  # log-normal spread of completion times
 # Injected problems (seed_demo --issues): each marks its key with a suffix, so that the
 # data-quality checks can be measured against the truth.
-SPEEDER, STRAIGHT, DUPLICATE = "speeder", "straight", "duplicate"
+SPEEDER, STRAIGHT, DUPLICATE, NEAR = "speeder", "straight", "duplicate", "near"
+# each kind, and the data-quality flag reason that must find it
+INJECTED = {SPEEDER: "speeder", STRAIGHT: "straight_liner", DUPLICATE: "duplicate",
+            NEAR: "duplicate"}
 TEXT_ANSWERS = (
     "Cần rút ngắn thời gian chờ.",
     "Thái độ cán bộ tốt.",
@@ -63,8 +72,41 @@ def _questions(questionnaire: Questionnaire) -> list[DemoQuestion]:
     return out
 
 
-def _binomial_weights(k: int, p: float) -> list[float]:
-    return [comb(k - 1, i) * p**i * (1 - p) ** (k - 1 - i) for i in range(k)]
+# A normal distribution on 61 points from −4 to 4 sd, for expectations over the lean.
+_GRID = [i / 7.5 - 4 for i in range(61)]
+_DENSITY = [math.exp(-z * z / 2) for z in _GRID]
+_DENSITY = [d / sum(_DENSITY) for d in _DENSITY]
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def lean_centre(p: float, spread: float = LATENT_SPREAD) -> float:
+    """The log-odds centre c at which respondents' shares sigmoid(c + spread · Z) average p."""
+    lo, hi = -12.0, 12.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        mean = sum(w * _sigmoid(mid + spread * z) for z, w in zip(_GRID, _DENSITY, strict=True))
+        lo, hi = (mid, hi) if mean < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+def respondent_leans(p: float, n: int, rng: random.Random) -> list[float]:
+    """Each of n respondents' lean on the log-odds scale: a step up any scale question has
+    chance sigmoid(lean + the question's effect), which averages p over respondents and
+    questions."""
+    centre = lean_centre(min(max(p, 1e-6), 1 - 1e-6), math.hypot(LATENT_SPREAD, ITEM_SPREAD))
+    return [centre + LATENT_SPREAD * rng.gauss(0, 1) for _ in range(n)]
+
+
+def item_effects(questionnaire: str, questions: list[DemoQuestion]) -> dict[str, float]:
+    """Each scale question's effect on the log-odds (some are rated higher than others), the
+    same in every province, centred on 0."""
+    codes = [q.code for q in questions if q.type == "scale"]
+    raw = {c: random.Random(f"item-{questionnaire}-{c}").gauss(0, ITEM_SPREAD) for c in codes}
+    middle = sum(raw.values()) / len(raw) if raw else 0.0
+    return {c: v - middle for c, v in raw.items()}
 
 
 def allocate(total: int, provinces: Sequence[Province], rng: random.Random) -> dict[int, int]:
@@ -87,10 +129,12 @@ def seed_questionnaire(
 
     Citizens' submissions get a completion time. A share `issues` of submissions
     is made suspect on purpose, in equal parts: speeders (citizens only),
-    straight-liners and copies of the previous submission sent minutes later.
+    straight-liners, copies of the previous submission sent minutes later, and
+    such copies with one scale answer changed.
     """
     provinces = list(questionnaire.province_set.provinces.order_by("code"))
     questions = _questions(questionnaire)
+    effects = item_effects(questionnaire.code, questions)
     shares = allocate(total, provinces, rng)
     start = datetime(questionnaire.year, 8, 1, tzinfo=UTC)
     submissions: list[tuple] = []
@@ -99,19 +143,19 @@ def seed_questionnaire(
     cursor_id = 0
     timed = questionnaire.audience == "citizen"
     typical = SECONDS_PER_QUESTION * len(questions)
-    kinds = (SPEEDER, STRAIGHT, DUPLICATE) if timed else (STRAIGHT, DUPLICATE)
+    kinds = (SPEEDER, STRAIGHT, DUPLICATE, NEAR) if timed else (STRAIGHT, DUPLICATE, NEAR)
     for number, province in enumerate(provinces, start=1):
         n = shares[province.pk]
         if not n:
             continue
-        p = quality[province.code]
+        leans = respondent_leans(quality[province.code], n, rng)
         given: dict[str, list] = {}
         for q in questions:
             visible = [True] * n
             if q.show_if:
                 parent = given.get(q.show_if, [None] * n)
                 visible = [v in q.show_values for v in parent]
-            given[q.code] = _draw(q, n, p, visible, rng)
+            given[q.code] = _draw(q, n, leans, effects.get(q.code, 0.0), visible, rng)
         previous_moment = None
         for i in range(n):
             sid = ids[cursor_id]
@@ -124,9 +168,11 @@ def seed_questionnaire(
                 duration = round(typical * rng.uniform(0.05, 0.25))
             elif kind == STRAIGHT:
                 _straight_line(questions, given, i, rng)
-            elif kind == DUPLICATE:
+            elif kind in (DUPLICATE, NEAR):
                 for q in questions:
                     given[q.code][i] = given[q.code][i - 1]
+                if kind == NEAR:
+                    _change_one(questions, given, i, rng)
                 moment = previous_moment + timedelta(seconds=rng.randrange(60, 1800))
             previous_moment = moment
             key = f"demo-{questionnaire.code}-{sid}" + (f"-{kind}" if kind else "")
@@ -155,6 +201,15 @@ def seed_questionnaire(
     return len(submissions), len(answers)
 
 
+def _change_one(questions: list[DemoQuestion], given: dict[str, list], i: int,
+                rng: random.Random) -> None:
+    """Change one scale answer of respondent i to another value of its scale."""
+    scale = [q for q in questions if q.type == "scale" and given[q.code][i] in q.substantive]
+    if scale:
+        q = rng.choice(scale)
+        given[q.code][i] = rng.choice([v for v in q.substantive if v != given[q.code][i]])
+
+
 def _straight_line(questions: list[DemoQuestion], given: dict[str, list], i: int,
                    rng: random.Random) -> None:
     """Make respondent i give one and the same answer to every scale question answered."""
@@ -167,14 +222,19 @@ def _straight_line(questions: list[DemoQuestion], given: dict[str, list], i: int
             given[q.code][i] = value
 
 
-def _draw(q: DemoQuestion, n: int, p: float, visible: list[bool], rng: random.Random) -> list:
+def _draw(q: DemoQuestion, n: int, leans: Sequence[float], effect: float,
+          visible: list[bool], rng: random.Random) -> list:
+    """One question's answers; a scale answer takes len − 1 chances of a step up, each with
+    its respondent's own probability (a binomial draw)."""
     out: list = [None] * n
     if q.type in ("scale", "single_choice"):
         if q.type == "scale":
-            weights = _binomial_weights(len(q.substantive), p)
+            draws = np.random.default_rng(rng.getrandbits(64))  # fast, and still seeded
+            chances = 1 / (1 + np.exp(-(np.asarray(leans, dtype=float) + effect)))
+            values = [q.substantive[s] for s in
+                      draws.binomial(len(q.substantive) - 1, chances).tolist()]
         else:
-            weights = [1.0] * len(q.substantive)
-        values = rng.choices(q.substantive, weights=weights, k=n)
+            values = rng.choices(q.substantive, k=n)
         for i in range(n):
             if not visible[i]:
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
@@ -18,7 +19,7 @@ from scoring.models import (
     QualityFlag,
     SurveyWeight,
 )
-from surveys.demo import seed_questionnaire
+from surveys.demo import INJECTED, seed_questionnaire
 from surveys.models import Answer, CrosswalkLink, Province, Questionnaire, Submission
 
 # The 2024 survey: 36,525 citizen questionnaires and 49,159 electronic ones from officials;
@@ -130,3 +131,51 @@ def seed_assessments(*, index: Index, seed: int) -> int:
 
 def _points(maximum: Decimal, share: float) -> Decimal:
     return (maximum * Decimal(str(round(share, 4)))).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Recall:
+    """How the data-quality flags fare against the problems the demo injected."""
+
+    injected: dict[str, int]  # kind -> injected submissions
+    found: dict[str, int]  # kind -> of those, flagged for the reason made for that kind
+    clean: int  # submissions not injected
+    clean_flagged: dict[str, int]  # reason -> clean submissions flagged for it
+    clean_flagged_any: int  # clean submissions with at least one flag
+
+    @property
+    def recall(self) -> float:
+        return sum(self.found.values()) / max(1, sum(self.injected.values()))
+
+    @property
+    def false_positive_rate(self) -> float:
+        return self.clean_flagged_any / max(1, self.clean)
+
+
+def demo_recall() -> Recall:
+    """Recall of injected problems and flags on clean submissions, over the demo data.
+
+    Injected submissions have their kind at the end of the key; each kind must be
+    found by its own reason (surveys.demo.INJECTED).
+    """
+    flagged: dict[int, set[str]] = {}
+    for pk, reason in QualityFlag.objects.filter(
+            submission__channel=Submission.Channel.DEMO).values_list("submission_id", "reason"):
+        flagged.setdefault(pk, set()).add(reason)
+    injected = dict.fromkeys(INJECTED, 0)
+    found = dict.fromkeys(INJECTED, 0)
+    clean = clean_any = 0
+    clean_by: dict[str, int] = {}
+    for pk, key in Submission.objects.filter(channel=Submission.Channel.DEMO).values_list(
+            "pk", "key").iterator(chunk_size=5000):
+        reasons = flagged.get(pk, set())
+        kind = next((k for k in INJECTED if key.endswith(f"-{k}")), None)
+        if kind:
+            injected[kind] += 1
+            found[kind] += INJECTED[kind] in reasons
+            continue
+        clean += 1
+        clean_any += bool(reasons)
+        for reason in reasons:
+            clean_by[reason] = clean_by.get(reason, 0) + 1
+    return Recall(injected, found, clean, dict(sorted(clean_by.items())), clean_any)

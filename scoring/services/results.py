@@ -113,9 +113,10 @@ def refresh_pending() -> int:
     return refreshed
 
 
-def sweep() -> Folded:
-    """Count every submission that was not yet counted, and refresh whatever is stale."""
-    folded = fold_pending()
+def sweep(*, batches: int | None = None) -> Folded:
+    """Count the submissions not yet counted (at most `batches` batches; all when None), and
+    refresh whatever is stale; `more` on the result says that some are left."""
+    folded = fold_pending(batches=batches)
     refresh_pending()
     return folded
 

@@ -24,6 +24,10 @@ from surveys.models import Answer, Question, Submission
 
 LOCK_KEY = 72_024_001  # PostgreSQL advisory lock guarding the tallies
 SWEEP_BATCH = 1000
+# Batches one background task folds before it hands the rest to the next task, so that no
+# task runs unbounded behind a backlog (a worker stays free for other work, and a task
+# killed half-way loses little).
+TASK_BATCHES = 10
 ANALYZE_AFTER = 10_000  # submissions marked counted by a recount at once
 
 
@@ -33,12 +37,14 @@ class Folded:
 
     submissions: int
     provinces: dict[int, set[int]]  # questionnaire id -> province ids
+    more: bool = False  # submissions were left uncounted for the next task
 
     def merge(self, other: Folded) -> Folded:
         provinces = {q: set(p) for q, p in self.provinces.items()}
         for q, p in other.provinces.items():
             provinces.setdefault(q, set()).update(p)
-        return Folded(self.submissions + other.submissions, provinces)
+        return Folded(self.submissions + other.submissions, provinces,
+                      self.more or other.more)
 
 
 def _lock(*, exclusive: bool) -> None:
@@ -155,10 +161,18 @@ def fold_submissions(submission_ids: Iterable[int], *, skip_locked: bool = False
     return Folded(len(rows), provinces)
 
 
-def fold_pending(*, batch: int = SWEEP_BATCH) -> Folded:
-    """Fold every submission not yet counted (the sweep), a batch at a time."""
-    total, provinces = 0, {}
+def fold_pending(*, batch: int | None = None, batches: int | None = None) -> Folded:
+    """Fold the submissions not yet counted (the sweep), a batch at a time, oldest first.
+
+    At most `batches` batches of `batch` (SWEEP_BATCH) submissions, all of them when
+    None; `more` on the result says that some were left for the next task.
+    """
+    batch = batch or SWEEP_BATCH
+    total, provinces, done, more = 0, {}, 0, False
     while True:
+        if batches is not None and done >= batches:
+            more = Submission.objects.filter(counted_at__isnull=True).exists()
+            break
         ids = list(Submission.objects.filter(counted_at__isnull=True)
                    .order_by("pk").values_list("pk", flat=True)[:batch])
         if not ids:
@@ -166,10 +180,11 @@ def fold_pending(*, batch: int = SWEEP_BATCH) -> Folded:
         folded = fold_submissions(ids, skip_locked=True)
         if not folded.submissions:
             break  # the rest are being folded by a worker right now
+        done += 1
         total += folded.submissions
         for qid, pids in folded.provinces.items():
             provinces.setdefault(qid, set()).update(pids)
-    return Folded(total, provinces)
+    return Folded(total, provinces, more)
 
 
 def rebuild_tallies(*, questionnaire_ids: Iterable[int]) -> Folded:

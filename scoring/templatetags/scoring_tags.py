@@ -74,6 +74,10 @@ def flag_detail(flag) -> str:
         return _("%(seconds)s s to answer; the median is %(median)s s") % facts
     if flag.reason == "straight_liner" and "run" in facts:
         return _("the same answer to %(run)s of %(answered)s scale questions in a row") % facts
+    if flag.reason == "duplicate" and facts.get("match") == "all_but_one":
+        return _("the same answers as an earlier submission within %(minutes)s minutes, "
+                 "all but one (%(question)s)") % facts
     if flag.reason == "duplicate" and "minutes" in facts:
-        return _("the same answers as an earlier submission within %(minutes)s minutes") % facts
+        return _("exactly the same answers as an earlier submission within %(minutes)s "
+                 "minutes") % facts
     return flag.detail

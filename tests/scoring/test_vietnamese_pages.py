@@ -37,6 +37,8 @@ def everything(review, cycle_2025, tmp_path):
         publish_index(index=index, user=review["reviewer"], note="Kết quả chính thức")
     QualityFlag.objects.create(submission=Submission.objects.get(key="s2"), reason="speeder",
                                detail="40 s; median 600 s", facts={"seconds": 40, "median": 600})
+    QualityFlag.objects.create(submission=Submission.objects.get(key="s4"), reason="duplicate",
+                               facts={"minutes": 60, "match": "all_but_one", "question": "Q03"})
     return review
 
 

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from scoring.services.demo import demo_recall
 from scoring.services.quality import check_questionnaire
 from surveys.models import Questionnaire
 
@@ -14,6 +15,9 @@ class Command(BaseCommand):
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument("--questionnaire", help="questionnaire code, e.g. sipas-2024")
         target.add_argument("--all", action="store_true", help="every questionnaire")
+        parser.add_argument("--measure", action="store_true",
+                            help="then print the recall of the problems seed_demo --issues "
+                                 "injected and the share of clean demo submissions flagged")
 
     def handle(self, *args, **options):
         if options["all"]:
@@ -28,3 +32,15 @@ class Command(BaseCommand):
             parts = ", ".join(f"{n:,} {reason.replace('_', '-')}s" for reason, n in
                               counts.items())
             self.stdout.write(f"{questionnaire.code}: {total:,} submissions; {parts}")
+        if options["measure"]:
+            self._measure()
+
+    def _measure(self):
+        r = demo_recall()
+        for kind, n in r.injected.items():
+            self.stdout.write(f"injected {kind}: {r.found[kind]:,} of {n:,} found")
+        self.stdout.write(f"recall {r.recall:.4f}; clean submissions flagged: "
+                          f"{r.clean_flagged_any:,} of {r.clean:,} "
+                          f"({100 * r.false_positive_rate:.2f} %)"
+                          + "".join(f"; {reason} {n:,}" for reason, n in
+                                    r.clean_flagged.items()))

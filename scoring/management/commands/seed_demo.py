@@ -18,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2024)
         parser.add_argument("--issues", type=float, default=0.0,
                             help="share of submissions made suspect on purpose (speeders, "
-                                 "straight-liners, duplicates), e.g. 0.03")
+                                 "straight-liners, copies, copies with one answer changed), "
+                                 "e.g. 0.03")
         parser.add_argument("--if-empty", action="store_true",
                             help="do nothing when submissions are already stored")
 
