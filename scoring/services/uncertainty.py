@@ -10,7 +10,7 @@ on any worker, and be retried; the last one to finish computes the intervals.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 from django.db import connection, transaction
@@ -228,6 +228,14 @@ def _decimal_or_none(value: float | None) -> Decimal | None:
     return None if value is None or np.isnan(value) else _decimal(value)
 
 
+def _bound(value: float | None, rounding: str) -> Decimal | None:
+    """An interval's end at the stored 6 decimals, rounded outward, so that an interval that
+    holds its estimate still holds it once stored."""
+    if value is None or np.isnan(value):
+        return None
+    return Decimal(repr(float(value))).quantize(Decimal("0.000001"), rounding=rounding)
+
+
 def observed_samples(index: Index, plan: uncertainty.Plan, provinces: list[int]
                      ) -> dict[int, dict[str, uncertainty.NodeSample]]:
     """Each province's node values and valid answers in the observed sample (its tallies)."""
@@ -298,9 +306,11 @@ def _store_intervals(run: UncertaintyRun) -> None:
             if sample is None:
                 continue
             published = uncertainty.published_interval(values[:, p, n], sample)
+            outward = published.method != "census"  # a census interval stays one point
             rows.append(Interval(
                 run=run, province_id=province_id, node_id=nodes[code],
-                low=_decimal_or_none(published.low), high=_decimal_or_none(published.high),
+                low=_bound(published.low, ROUND_FLOOR if outward else ROUND_HALF_EVEN),
+                high=_bound(published.high, ROUND_CEILING if outward else ROUND_HALF_EVEN),
                 method=published.method, answers=published.answers,
                 mc_low=_decimal_or_none(published.mc_low),
                 mc_high=_decimal_or_none(published.mc_high)))
