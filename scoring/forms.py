@@ -16,9 +16,11 @@ class ScoreField(forms.CharField):
     """A score between 0 and the component's max points, at most 2 decimals; a comma is a
     decimal separator too (Vietnamese writes 0,75)."""
 
-    def __init__(self, *, maximum: Decimal, **kwargs):
+    range_message = gettext_lazy("The score must be between 0 and %(max)s.")
+
+    def __init__(self, *, maximum: Decimal, required: bool = False, **kwargs):
         self.maximum = maximum
-        super().__init__(required=False, strip=True, **kwargs)
+        super().__init__(required=required, strip=True, **kwargs)
 
     def clean(self, value):
         text = super().clean(value)
@@ -34,7 +36,7 @@ class ScoreField(forms.CharField):
             raise forms.ValidationError(_("Use at most 2 decimals."), code="decimals")
         if not 0 <= number <= self.maximum:
             raise forms.ValidationError(
-                _("The score must be between 0 and %(max)s.") % {"max": self.maximum},
+                self.range_message % {"max": self.maximum},
                 code="range")
         return number
 
@@ -142,30 +144,15 @@ class PaperBatchForm(forms.Form):
         self.fields["questionnaire"].label_from_instance = lambda q: f"{q.title} ({q.code})"
 
 
-class WeightField(forms.CharField):
+class WeightField(ScoreField):
     """An area weight: a number from 0 to 1,000 with at most 2 decimals (a comma is a decimal
-    separator too)."""
+    separator too), always given."""
 
     MAXIMUM = Decimal(1000)
+    range_message = gettext_lazy("The weight must be between 0 and %(max)s.")
 
     def __init__(self, **kwargs):
-        super().__init__(required=True, strip=True, max_length=16, **kwargs)
-
-    def clean(self, value):
-        text = super().clean(value)
-        try:
-            number = Decimal(text.replace(",", "."))
-        except InvalidOperation:
-            raise forms.ValidationError(_("Please enter a number."), code="invalid") from None
-        if not number.is_finite():
-            raise forms.ValidationError(_("Please enter a number."), code="invalid")
-        if number != number.quantize(Decimal("0.01")):
-            raise forms.ValidationError(_("Use at most 2 decimals."), code="decimals")
-        if not 0 <= number <= self.MAXIMUM:
-            raise forms.ValidationError(
-                _("The weight must be between 0 and %(max)s.") % {"max": self.MAXIMUM},
-                code="range")
-        return number
+        super().__init__(maximum=self.MAXIMUM, required=True, max_length=16, **kwargs)
 
 
 class WhatIfForm(forms.Form):
