@@ -669,18 +669,42 @@ class SensitivityForm(forms.Form):
                               initial=1)
 
 
-METHOD_DOCUMENT = settings.BASE_DIR / "docs" / "uncertainty.md"
+# The method in each language; the two files correspond heading by heading. The works in
+# the Vietnamese file's references are cited by their English titles.
+METHOD_DOCUMENTS = {"vi": settings.BASE_DIR / "docs" / "uncertainty.vi.md",
+                    "en": settings.BASE_DIR / "docs" / "uncertainty.md"}
+METHOD_REFERENCES = {"vi": "Tài liệu tham khảo"}
+
+
+def _method_html(language: str) -> str:
+    """The method document as HTML, its code and its English citations marked as such."""
+    from markdown_it import MarkdownIt
+
+    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = renderer.parse(METHOD_DOCUMENTS[language].read_text(encoding="utf-8"))
+    references = False
+    for token, following in zip(tokens, tokens[1:] + [None], strict=True):
+        # Code names, commands and printed output stay as written whatever a browser
+        # translates (an indented block carries it on its <pre>, which the code inherits).
+        if token.type in ("fence", "code_block"):
+            token.attrSet("translate", "no")
+        for child in token.children or ():
+            if child.type == "code_inline":
+                child.attrSet("translate", "no")
+        if token.type == "heading_open":
+            references = following.content == METHOD_REFERENCES.get(language)
+        elif references and token.type == "bullet_list_open":
+            token.attrSet("lang", "en")
+    return renderer.renderer.render(tokens, renderer.options, {})
 
 
 @staff_required(*ALL_STAFF)
 def uncertainty_method(request: HttpRequest) -> HttpResponse:
-    """The method behind the intervals, groups, weights and flags (docs/uncertainty.md)."""
-    from markdown_it import MarkdownIt
-
-    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
-    body = renderer.render(METHOD_DOCUMENT.read_text(encoding="utf-8"))
-    return render(request, "scoring/uncertainty_method_staff.html",
-                  {"body": mark_safe(body)})  # noqa: S308 - raw HTML in the file is escaped
+    """The method behind the intervals, groups, weights and flags, in the reader's language."""
+    language = "en" if get_language() == "en" else "vi"
+    return render(request, "scoring/uncertainty_method_staff.html", {
+        "body": mark_safe(_method_html(language)),  # noqa: S308 - raw HTML in the file is escaped
+        "document_language": language, "other_language": "vi" if language == "en" else "en"})
 
 
 @staff_required(*REVIEWERS)
