@@ -29,7 +29,7 @@ setup: $(BIN)/.installed
 	$(BIN)/python manage.py compute_intervals --index par-2024
 	$(BIN)/python manage.py compute_intervals --index sipas-2025
 	$(BIN)/python manage.py compute_intervals --index par-2025
-	$(BIN)/python manage.py load_margins data/margins/sipas-2024-demo.csv --questionnaire sipas-2024
+	$(BIN)/python manage.py load_margins data/margins/sipas-2024-demo.csv --questionnaire sipas-2024 --bounds 0.2,6
 	$(BIN)/python manage.py compute_weights --index sipas-2024
 	$(BIN)/python manage.py ensure_demo_users
 

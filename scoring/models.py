@@ -776,6 +776,29 @@ class PopulationCount(models.Model):
         return f"{self.questionnaire_id}:{self.province_id} N={self.count}"
 
 
+class WeightBounds(models.Model):
+    """Limits on a questionnaire's survey weights, as multiples of the mean weight.
+
+    Loaded with the margins (`load_margins --bounds LOWER,UPPER`): raking keeps
+    every weight of a province within [lower, upper] × the province's mean
+    weight, or refuses (scoring.weighting.Bounds).
+    """
+
+    questionnaire = models.OneToOneField("surveys.Questionnaire", verbose_name=_("questionnaire"),
+                                         on_delete=models.CASCADE, related_name="weight_bounds")
+    lower = models.DecimalField(verbose_name=_("lowest weight (× the mean)"), max_digits=8,
+                                decimal_places=4)
+    upper = models.DecimalField(verbose_name=_("highest weight (× the mean)"), max_digits=8,
+                                decimal_places=4)
+
+    class Meta:
+        verbose_name = _("weight bounds")
+        verbose_name_plural = _("weight bounds")
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id}: {self.lower:g}–{self.upper:g}"
+
+
 class SurveyWeight(models.Model):
     """A submission's post-stratification weight (they average 1 within a province)."""
 
@@ -814,6 +837,27 @@ class WeightedResult(models.Model):
                                  max_digits=16, decimal_places=6, null=True)
     ci_high = models.DecimalField(verbose_name=_("upper end of the weighted total's interval"),
                                   max_digits=16, decimal_places=6, null=True)
+    # Monte Carlo standard error of each end (scoring.uncertainty.quantile_mc_error).
+    mc_low = models.DecimalField(verbose_name=_("Monte Carlo error of the lower end"),
+                                 max_digits=14, decimal_places=6, null=True)
+    mc_high = models.DecimalField(verbose_name=_("Monte Carlo error of the upper end"),
+                                  max_digits=14, decimal_places=6, null=True)
+    # Replicates behind the interval, and those left out because their margins could not be
+    # met (within the bounds) even with sparse categories merged.
+    replicates = models.PositiveIntegerField(verbose_name=_("replicates used"), default=0)
+    replicates_left_out = models.PositiveIntegerField(verbose_name=_("replicates left out"),
+                                                      default=0)
+    # The province's smallest and largest weight as multiples of its mean weight, and the
+    # bounds they were raked within (none when unbounded; the widest, were its
+    # questionnaires to have different ones).
+    weight_low = models.DecimalField(verbose_name=_("smallest weight (× the mean)"),
+                                     max_digits=12, decimal_places=4, null=True)
+    weight_high = models.DecimalField(verbose_name=_("largest weight (× the mean)"),
+                                      max_digits=12, decimal_places=4, null=True)
+    bound_low = models.DecimalField(verbose_name=_("lowest weight (× the mean)"), max_digits=8,
+                                    decimal_places=4, null=True)
+    bound_high = models.DecimalField(verbose_name=_("highest weight (× the mean)"),
+                                     max_digits=8, decimal_places=4, null=True)
     # Margin categories raked as one because the sample was too sparse to meet them apart:
     # [{"questionnaire", "question", "values", "respondents", "share"}] (scoring.weighting).
     collapsed = models.JSONField(verbose_name=_("collapsed categories"), default=list, blank=True)

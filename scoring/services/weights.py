@@ -10,6 +10,7 @@ gives exactly the unweighted SIPAS.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -25,6 +26,7 @@ from scoring.models import (
     NodeResult,
     PopulationCount,
     SurveyWeight,
+    WeightBounds,
     WeightedResult,
 )
 from scoring.services.audit import record_event
@@ -43,11 +45,15 @@ SHARE_TOLERANCE = Decimal("0.0001")
 WEIGHT_PLACES = Decimal("1e-9")
 
 
-def load_margins(*, questionnaire: Questionnaire, data: bytes, user=None) -> int:
-    """Replace a questionnaire's population margins from CSV; returns the rows stored.
+def load_margins(*, questionnaire: Questionnaire, data: bytes,
+                 bounds: weighting.Bounds | None = None, user=None) -> int:
+    """Replace a questionnaire's population margins (and weight bounds) from CSV.
 
     Each (province, question) lists shares of the question's options that add up
-    to 1. Raises FileInvalid listing every problem; nothing is written then.
+    to 1. `bounds` limit every weight to [lower, upper] × the mean weight; None
+    leaves the weights unbounded (bounds loaded before are removed: the margins
+    and their bounds are one setting). Returns the rows stored. Raises
+    FileInvalid listing every problem; nothing is written then.
     """
     _, rows = read_csv(data, required=MARGIN_COLUMNS, known=set(MARGIN_COLUMNS))
     provinces = provinces_by_code(questionnaire.province_set)
@@ -105,9 +111,20 @@ def load_margins(*, questionnaire: Questionnaire, data: bytes, user=None) -> int
     with transaction.atomic():
         Margin.objects.filter(questionnaire=questionnaire).delete()
         Margin.objects.bulk_create(stored, batch_size=2000)
+        WeightBounds.objects.filter(questionnaire=questionnaire).delete()
+        if bounds is not None:
+            WeightBounds.objects.create(questionnaire=questionnaire,
+                                        lower=Decimal(str(bounds.lower)),
+                                        upper=Decimal(str(bounds.upper)))
     record_event(user=user, action=AuditEvent.Action.WEIGHTS, questionnaire=questionnaire.code,
-                 margins=len(stored))
+                 margins=len(stored), bounds=str(bounds) if bounds else "")
     return len(stored)
+
+
+def weight_bounds(questionnaire: Questionnaire) -> weighting.Bounds | None:
+    """The bounds loaded with a questionnaire's margins; None when its weights are unbounded."""
+    row = WeightBounds.objects.filter(questionnaire=questionnaire).first()
+    return None if row is None else weighting.Bounds(float(row.lower), float(row.upper))
 
 
 POPULATION_COLUMNS = ("province_code", "count")
@@ -212,21 +229,18 @@ def _weighted_tallies(questionnaire_ids: list[int], question_ids: list[int]
 
 
 def _reraked_tallies(stratum: uncertainty.Stratum, categories: np.ndarray,
-                     targets: list[dict[int, float]], province: str) -> np.ndarray:
+                     targets: list[dict[int, float]], province: str,
+                     bounds: weighting.Bounds | None) -> np.ndarray:
     """replicates × columns: the weighted tallies of each replicate, its weights raked again.
 
-    A replicate whose margins cannot be met even merged is left out (NaN).
+    A replicate whose margins cannot be met (within the bounds) even merged is
+    left out: its row is NaN.
     """
     factors = uncertainty.replicate_factor_matrix(stratum, province=province,
                                                   seed=WEIGHTED_SEED,
                                                   replicates=range(WEIGHTED_REPLICATES))
-    out = np.full((len(factors), stratum.answers.shape[1]), np.nan)
-    for r, f in enumerate(factors):
-        try:
-            out[r] = weighting.reraked_weights(categories, targets, f) @ stratum.answers
-        except weighting.MarginsUnreachable:
-            continue
-    return out
+    return weighting.reraked_weights(categories, targets, factors, bounds=bounds) \
+        @ stratum.answers
 
 
 def reachable_margins(categories: np.ndarray, margins: list[dict[int, float]]
@@ -254,36 +268,119 @@ def _label(questions: list[str], variable: int, values) -> str:
 
 
 def _rake(categories: np.ndarray, targets: list[dict[int, float]], *, where: str,
-          questions: list[str]) -> weighting.Raking:
+          questions: list[str], bounds: weighting.Bounds | None) -> weighting.Raking:
     """Rake one province's respondents, merging sparse categories if need be; or refuse.
 
     Raises RakingDidNotConverge naming the province, the questionnaire, the
-    margin category furthest off and its share against the margin's.
+    bounds, the margin category furthest off and its share against the margin's.
     """
     try:
-        return weighting.rake_collapsing_sparse(categories, targets)
+        return weighting.rake_collapsing_sparse(categories, targets, bounds=bounds)
     except weighting.RakingDidNotConverge as exc:
         miss = exc.miss
         values = next((c.values for c in exc.collapsed if c.variable == miss.variable
                        and c.values[0] == miss.value), (miss.value,))
+        within = "" if bounds is None else f" with weights within {bounds} × the mean weight"
         raise weighting.RakingDidNotConverge(miss, (
-            f"{where}: the margins cannot be met, even with categories of fewer than "
+            f"{where}: the margins cannot be met{within}, even with categories of fewer than "
             f"{weighting.MIN_CELL} respondents merged into an adjacent one: "
             f"{miss.describe(_label(questions, miss.variable, values))}; no weights were "
-            "stored"), collapsed=exc.collapsed) from exc
+            "stored"), collapsed=exc.collapsed, bounds=bounds) from exc
+
+
+@dataclass
+class _Weighed:
+    """One province's weights, scores and weighted replicates, gathered over questionnaires."""
+
+    weights: list[np.ndarray] = field(default_factory=list)
+    scores: list[np.ndarray] = field(default_factory=list)
+    replicates: np.ndarray | int = 0  # replicates × columns of weighted tallies
+    collapsed: list[dict] = field(default_factory=list)
+    bounds: list[weighting.Bounds] = field(default_factory=list)
+
+
+def _weigh(questionnaire: Questionnaire, province, stratum: uncertainty.Stratum,
+           categories: np.ndarray, given: dict[int, dict[int, float]], codes: dict[int, str],
+           bounds: weighting.Bounds | None, out: _Weighed, notes: list[str]) -> list[SurveyWeight]:
+    """Rake one province's respondents of one questionnaire; its weighted replicates into `out`."""
+    questions = sorted(given)
+    names = [codes[q] for q in questions]
+    targets, dropped = reachable_margins(categories, [given[q] for q in questions])
+    for j, values in dropped.items():
+        notes.append(f"province {province.code}: no respondent in {_label(names, j, values)}; "
+                     "its share is spread over the other categories")
+    raking = _rake(categories, targets, questions=names, bounds=bounds,
+                   where=f"province {province.code}, {questionnaire.code}")
+    for cell in raking.collapsed:
+        notes.append(f"province {province.code}: {_label(names, cell.variable, cell.values)} "
+                     f"raked as one category ({cell.respondents} respondents, share "
+                     f"{cell.share:.4f}): the margins could not be met with categories of "
+                     f"fewer than {weighting.MIN_CELL} respondents apart")
+        out.collapsed.append({
+            "questionnaire": questionnaire.code, "question": names[cell.variable],
+            "values": list(cell.values), "respondents": cell.respondents,
+            "share": round(cell.share, 6)})
+    rounded = [Decimal(repr(float(x))).quantize(WEIGHT_PLACES) for x in raking.weights]
+    out.weights.append(np.array([float(r) for r in rounded]))
+    if bounds is not None:
+        out.bounds.append(bounds)
+    out.replicates = out.replicates + _reraked_tallies(stratum, categories, targets,
+                                                       province.code, bounds)
+    return [SurveyWeight(submission_id=int(i), weight=r)
+            for i, r in zip(stratum.ids, rounded, strict=True)]
+
+
+def _weighted_result(index: Index, province, plan: uncertainty.Plan, scores: dict,
+                     weighed: _Weighed, unweighted, now) -> WeightedResult:
+    """A province's weighted total with its precision, interval and weight range."""
+    n = 0
+    n_eff, sd, span = 0.0, float("nan"), None
+    if weighed.weights:
+        w, y = np.concatenate(weighed.weights), np.concatenate(weighed.scores)
+        n, n_eff, sd = len(w), weighting.kish_effective_size(w), weighting.weighted_sd(y, w)
+        span = weighting.weight_range(w)
+    low = high = mc_low = mc_high = None
+    used = 0
+    if n and not isinstance(weighed.replicates, int):
+        totals = uncertainty.evaluate(plan, np.atleast_2d(weighed.replicates))[""]
+        used = int(np.count_nonzero(~np.isnan(totals)))
+        low, high = uncertainty.percentile_interval(totals)
+        tail = (1 - uncertainty.CONFIDENCE) / 2
+        mc_low = uncertainty.quantile_mc_error(totals, tail)
+        mc_high = uncertainty.quantile_mc_error(totals, 1 - tail)
+    # One estimate, one interval: the weighted total's margin of error is the
+    # half-width of its own bootstrap interval.
+    moe = None if low is None else (high - low) / 2
+
+    def six(value):
+        return None if value is None or np.isnan(value) else Decimal(f"{value:.6f}")
+
+    return WeightedResult(
+        index=index, province=province,
+        weighted=engine.stored_decimal(scores[""].percent),
+        unweighted=unweighted, respondents=n, effective_size=Decimal(f"{n_eff:.2f}"),
+        sd=six(sd), margin_of_error=six(moe), ci_low=six(low), ci_high=six(high),
+        mc_low=six(mc_low), mc_high=six(mc_high), replicates=used,
+        replicates_left_out=WEIGHTED_REPLICATES - used if n else 0,
+        weight_low=None if span is None else Decimal(f"{span[0]:.4f}"),
+        weight_high=None if span is None else Decimal(f"{span[1]:.4f}"),
+        bound_low=min((Decimal(str(b.lower)) for b in weighed.bounds), default=None),
+        bound_high=max((Decimal(str(b.upper)) for b in weighed.bounds), default=None),
+        collapsed=weighed.collapsed, computed_at=now)
 
 
 def compute_weights(*, index: Index, user=None) -> list[str]:
     """Rake each province's respondents to its margins, then store weighted totals and precision.
 
     Provinces without margins keep weight 1 (their weighted total is the
-    unweighted one). Where the margins cannot be met as given, categories with
-    fewer than `weighting.MIN_CELL` respondents are merged into an adjacent one
-    and the merge is stored on the province's WeightedResult (`collapsed`).
+    unweighted one). Weights stay within the bounds loaded with the margins, if
+    any. Where the margins cannot be met as given, categories with fewer than
+    `weighting.MIN_CELL` respondents are merged into an adjacent one and the
+    merge is stored on the province's WeightedResult (`collapsed`).
     Returns notes on categories no respondent was in and on merged ones.
     Raises ValueError for an index that is not a citizen survey index, and
     weighting.RakingDidNotConverge when a province's margins cannot be met even
-    merged; nothing is written then.
+    merged (or within the bounds); nothing is written then.
     """
     if index.kind != "sipas":
         raise ValueError(f"{index.code} is a {index.kind} index; survey weights apply to SIPAS")
@@ -293,64 +390,30 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
         pk__in=selectors.index_questionnaire_ids(index)).order_by("code"))
     provinces = list(index.province_set.provinces.order_by("code"))
     weights: list[SurveyWeight] = []
-    per_province: dict[int, tuple[list, list]] = {p.pk: ([], []) for p in provinces}
-    replicated: dict[int, np.ndarray] = {}  # province -> replicates × columns, weighted
-    collapsed: dict[int, list[dict]] = defaultdict(list)
+    weighed = {p.pk: _Weighed() for p in provinces}
     notes: list[str] = []
     codes = dict(Margin.objects.filter(questionnaire__in=questionnaires)
                  .values_list("question_id", "question__code").distinct())
     for questionnaire in questionnaires:
         margins = _margins(questionnaire)
+        bounds = weight_bounds(questionnaire)
         answers = _margin_answers(questionnaire, sorted(codes))
         for start in range(0, len(provinces), CHUNK_PROVINCES):
             chunk = provinces[start:start + CHUNK_PROVINCES]
             loaded = chunk_strata(plan, [questionnaire], [p.pk for p in chunk])
             for province in chunk:
-                stratum = loaded[province.pk][0]
-                ids, w = stratum.ids, np.ones(len(stratum.ids))
+                stratum, out = loaded[province.pk][0], weighed[province.pk]
                 given = margins.get(province.pk)
-                if given and len(ids):
-                    questions = sorted(given)
-                    categories = _categories(answers, ids, questions)
-                    targets, dropped = reachable_margins(categories,
-                                                         [given[q] for q in questions])
-                    names = [codes[q] for q in questions]
-                    for j, values in dropped.items():
-                        notes.append(f"province {province.code}: no respondent in "
-                                     f"{_label(names, j, values)}; its share is spread over "
-                                     "the other categories")
-                    raking = _rake(categories, targets, questions=names,
-                                   where=f"province {province.code}, {questionnaire.code}")
-                    for cell in raking.collapsed:
-                        label = _label(names, cell.variable, cell.values)
-                        notes.append(f"province {province.code}: {label} raked as one "
-                                     f"category ({cell.respondents} respondents, share "
-                                     f"{cell.share:.4f}): the margins could not be met with "
-                                     f"categories of fewer than {weighting.MIN_CELL} "
-                                     "respondents apart")
-                        collapsed[province.pk].append({
-                            "questionnaire": questionnaire.code, "question": names[cell.variable],
-                            "values": list(cell.values), "respondents": cell.respondents,
-                            "share": round(cell.share, 6)})
-                    rounded = [Decimal(repr(float(x))).quantize(WEIGHT_PLACES)
-                               for x in raking.weights]
-                    weights.extend(SurveyWeight(submission_id=int(s), weight=r)
-                                   for s, r in zip(ids, rounded, strict=True))
-                    w = np.array([float(r) for r in rounded])
-                    replicates = _reraked_tallies(stratum, categories, targets, province.code)
+                if given and len(stratum.ids):
+                    categories = _categories(answers, stratum.ids, sorted(given))
+                    weights += _weigh(questionnaire, province, stratum, categories, given,
+                                      codes, bounds, out, notes)
                 else:
-                    replicates = uncertainty.replicate_factor_matrix(
+                    out.weights.append(np.ones(len(stratum.ids)))
+                    out.replicates = out.replicates + uncertainty.replicate_factor_matrix(
                         stratum, province=province.code, seed=WEIGHTED_SEED,
                         replicates=range(WEIGHTED_REPLICATES)) @ stratum.answers
-                replicated[province.pk] = replicated.get(province.pk, 0) + replicates
-                per_province[province.pk][0].append(w)
-                per_province[province.pk][1].append(
-                    uncertainty.evaluate(plan, stratum.answers)[""])
-    precision = {}
-    for province_id, (ws, scores) in per_province.items():
-        w, y = np.concatenate(ws), np.concatenate(scores)
-        precision[province_id] = (len(w), weighting.kish_effective_size(w),
-                                  weighting.weighted_sd(y, w))
+                out.scores.append(uncertainty.evaluate(plan, stratum.answers)[""])
     with transaction.atomic():
         SurveyWeight.objects.filter(submission__questionnaire__in=questionnaires).delete()
         SurveyWeight.objects.bulk_create(weights, batch_size=5000)
@@ -359,30 +422,14 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
         unweighted = dict(NodeResult.objects.filter(index=index, node__level=0)
                           .values_list("province_id", "percent"))
         now = timezone.now()
-        rows = []
-        for province in provinces:
-            scores = engine.score_tree(index.kind, tree, tallies.get(province.pk, {}))
-            n, n_eff, sd = precision.get(province.pk, (0, 0.0, float("nan")))
-            low, high = (None, None)
-            if province.pk in replicated and n:
-                low, high = uncertainty.percentile_interval(
-                    uncertainty.evaluate(plan, np.atleast_2d(replicated[province.pk]))[""])
-            # One estimate, one interval: the weighted total's margin of error is the
-            # half-width of its own bootstrap interval.
-            moe = float("nan") if low is None else (high - low) / 2
-            rows.append(WeightedResult(
-                index=index, province=province,
-                weighted=engine.stored_decimal(scores[""].percent),
-                unweighted=unweighted.get(province.pk), respondents=n,
-                effective_size=Decimal(f"{n_eff:.2f}"),
-                sd=None if np.isnan(sd) else Decimal(f"{sd:.6f}"),
-                margin_of_error=None if np.isnan(moe) else Decimal(f"{moe:.6f}"),
-                ci_low=None if low is None else Decimal(f"{low:.6f}"),
-                ci_high=None if high is None else Decimal(f"{high:.6f}"),
-                collapsed=collapsed.get(province.pk, []), computed_at=now))
+        rows = [_weighted_result(index, p, plan,
+                                 engine.score_tree(index.kind, tree, tallies.get(p.pk, {})),
+                                 weighed[p.pk], unweighted.get(p.pk), now)
+                for p in provinces]
         WeightedResult.objects.filter(index=index).delete()
         WeightedResult.objects.bulk_create(rows)
     record_event(user=user, action=AuditEvent.Action.WEIGHTS, index=index.code,
                  weighted_submissions=len(weights), notes=len(notes),
-                 collapsed=sum(len(c) for c in collapsed.values()))
+                 collapsed=sum(len(w.collapsed) for w in weighed.values()),
+                 replicates_left_out=sum(r.replicates_left_out for r in rows))
     return notes

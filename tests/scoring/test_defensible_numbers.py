@@ -20,7 +20,9 @@ from scoring.models import (
     QualityFlag,
     RankInterval,
     Replicate,
+    Role,
     SurveyWeight,
+    WeightBounds,
     WeightedResult,
 )
 from scoring.services import uncertainty as runs
@@ -369,7 +371,7 @@ def test_margins_met_only_by_merging_a_sparse_band_store_and_report_the_merge(ba
         assert abs(weighted_share("74", question, values) - Decimal(share)) < Decimal("1e-8")
     event = AuditEvent.objects.filter(action=AuditEvent.Action.WEIGHTS).latest("pk")
     assert event.detail == {"index": "mini-sipas", "weighted_submissions": 22, "notes": 1,
-                            "collapsed": 1}
+                            "collapsed": 1, "replicates_left_out": 0}
 
 
 def test_margins_no_merge_can_meet_are_refused_and_nothing_is_stored(banded, tmp_path):
@@ -406,3 +408,119 @@ def test_the_sensitivity_page_checks_its_form_and_moves_close_provinces(review, 
         "Giá trị phải lớn hơn hoặc bằng 10."]
     page = client.get(url, {"variation": "20", "draws": "200", "seed": "3"}).content.decode()
     assert 'id="mean-shift"' in page and 'data-province="74"' in page
+
+
+# --- weight bounds ------------------------------------------------------------------------------
+
+# 74 on BANDED_CELLS: A02 = 3 has 2 of 22 respondents but 0.3 of the population, so raking
+# alone weighs them 3.3 × the mean weight (and band 2's non-users 0.44 ×).
+TILTED = ("province_code,question_code,value,share\n"
+          "74,A02,1,0.3\n74,A02,2,0.4\n74,A02,3,0.3\n74,U01,1,0.4\n74,U01,2,0.6\n")
+
+
+def load_bounded(tmp_path, text, *bounds):
+    path = tmp_path / "margins.csv"
+    path.write_text(text, encoding="utf-8")
+    out = io.StringIO()
+    call_command("load_margins", str(path), "--questionnaire", "mini-citizens", *bounds,
+                 stdout=out)
+    return out.getvalue().strip().removeprefix(f"{path}: ")
+
+
+def stored_weight_range(province):
+    weights = [w for (w,) in SurveyWeight.objects.filter(
+        submission__province__code=province).values_list("weight")]
+    mean = sum(weights) / len(weights)
+    return min(weights) / mean, max(weights) / mean
+
+
+def test_weights_are_raked_within_the_bounds_loaded_with_the_margins(banded, tmp_path,
+                                                                     client):
+    assert load_bounded(tmp_path, TILTED) == \
+        "5 margins stored for mini-citizens, weights unbounded"
+    quiet("compute_weights", "--index", "mini-sipas")
+    unbounded = WeightedResult.objects.get(index__code="mini-sipas", province__code="74")
+    assert (unbounded.bound_low, unbounded.bound_high, unbounded.weight_low,
+            unbounded.weight_high) == (None, None, Decimal("0.4400"), Decimal("3.3000"))
+    assert unbounded.collapsed == []
+
+    assert load_bounded(tmp_path, TILTED, "--bounds", "0.4,3") == \
+        "5 margins stored for mini-citizens, weights within 0.4–3 × the mean weight"
+    stored = Questionnaire.objects.get(code="mini-citizens").weight_bounds
+    assert (stored.lower, stored.upper) == (Decimal("0.4000"), Decimal("3.0000"))
+    out = io.StringIO()
+    call_command("compute_weights", "--index", "mini-sipas", stdout=out)
+    # 3.3 is out of bounds, so band 3 (2 respondents) is merged into band 2, and then the
+    # margins hold within them: band 2 + 3 weighs 0.7 × 22 / 12 on average.
+    assert "  province 74: A02 = 2, 3 raked as one category (12 respondents, share 0.7000): " \
+        "the margins could not be met with categories of fewer than 5 respondents apart" \
+        in out.getvalue().splitlines()
+    result = WeightedResult.objects.get(index__code="mini-sipas", province__code="74")
+    assert (result.bound_low, result.bound_high, result.weight_low, result.weight_high) == \
+        (Decimal("0.4000"), Decimal("3.0000"), Decimal("0.4400"), Decimal("2.2000"))
+    low, high = stored_weight_range("74")
+    assert Decimal("0.4") <= low and high <= Decimal("3")
+    for question, values, share in (("A02", {1}, "0.3"), ("A02", {2, 3}, "0.7"),
+                                    ("U01", {1}, "0.4"), ("U01", {2}, "0.6")):
+        assert abs(weighted_share("74", question, values) - Decimal(share)) < Decimal("1e-8")
+    # the weighted total's interval: its replicates, those left out, and its ends' MC error
+    # (19 of the 200 draw band 3 so thinly that even merged no weights within [0.4, 3] hold)
+    assert (result.replicates, result.replicates_left_out) == (181, 19)
+    assert result.ci_low <= result.weighted <= result.ci_high
+    assert result.mc_low > 0 and result.mc_high > 0
+    assert f"weights 0.4400–2.2000 × the province's mean (bounds 0.4–3); weighted intervals " \
+        f"from {result.replicates + 200:,} replicates, {result.replicates_left_out:,} left out " \
+        "(margins not met)" in out.getvalue()
+    # 01 has no margins: weights of 1
+    other = WeightedResult.objects.get(index__code="mini-sipas", province__code="01")
+    assert (other.bound_low, other.weight_low, other.weight_high, other.replicates_left_out) \
+        == (None, Decimal("1.0000"), Decimal("1.0000"), 0)
+
+    # the precision page shows the weights' range, their bounds and the replicates left out
+    client.force_login(make_user("analyst", Role.REVIEWER))
+    page = client.get(reverse("scoring:precision", args=["mini-sipas"])).content.decode()
+    row = re.search(r'<tr data-province="74">.*?</tr>', page, re.S).group()
+    assert re.search(r"<td[^>]*data-weights>0,44–2,20 <span[^>]*>\(giới hạn 0,40–3,00\)"
+                     r"</span></td>", row)
+    assert re.search(r"<td[^>]*data-replicates>181 \(19\)</td>", row)
+    assert f"±{result.mc_low:.3f} / ±{result.mc_high:.3f}".replace(".", ",") in row
+
+    # loading the margins again without bounds removes them
+    load_bounded(tmp_path, TILTED)
+    assert not WeightBounds.objects.exists()
+
+
+def test_bounds_the_margins_cannot_be_met_within_are_refused_and_nothing_is_stored(
+        banded, tmp_path):
+    load_bounded(tmp_path, TILTED, "--bounds", "0.4,3")
+    quiet("compute_weights", "--index", "mini-sipas")
+    stored = (list(SurveyWeight.objects.order_by("submission_id").values_list(
+                  "submission_id", "weight")),
+              list(WeightedResult.objects.order_by("pk").values()))
+    load_bounded(tmp_path, TILTED, "--bounds", "0.5,2")
+    with pytest.raises(CommandError) as caught:
+        quiet("compute_weights", "--index", "mini-sipas")
+    # (merged: band 1 with 10 respondents, bands 2 + 3 with 12; U01 = 1 has 7 of 22 but 0.4)
+    assert str(caught.value) == (
+        "province 74, mini-citizens: the margins cannot be met with weights within 0.5–2 × the "
+        "mean weight, even with categories of fewer than 5 respondents merged into an adjacent "
+        "one: U01 = 1 reached a weighted share of 0.379952 against its margin of 0.400000; no "
+        "weights were stored")
+    assert (list(SurveyWeight.objects.order_by("submission_id").values_list(
+                "submission_id", "weight")),
+            list(WeightedResult.objects.order_by("pk").values())) == stored
+
+
+@pytest.mark.parametrize(("bounds", "message"), [
+    ("3", "weight bounds are two numbers, lower,upper (such as 0.2,6), not '3'"),
+    ("2,6", "weight bounds must satisfy 0 ≤ lower < 1 < upper ≤ 1000, not 2–6"),
+])
+def test_bad_bounds_are_refused_before_anything_is_stored(banded, tmp_path, bounds, message):
+    load_bounded(tmp_path, TILTED, "--bounds", "0.4,3")
+    with pytest.raises(CommandError) as caught:
+        load_bounded(tmp_path, MARGINS_HALF, "--bounds", bounds)
+    assert str(caught.value) == message
+    questionnaire = Questionnaire.objects.get(code="mini-citizens")
+    assert questionnaire.margins.count() == 5
+    assert (questionnaire.weight_bounds.lower, questionnaire.weight_bounds.upper) == \
+        (Decimal("0.4000"), Decimal("3.0000"))

@@ -348,8 +348,9 @@ def test_a_replicates_weights_are_raked_again_to_the_margins():
     assert np.allclose(factors @ stratum.answers,
                        uncertainty.replicate_tallies([stratum], province="74", seed=4,
                                                      replicates=range(30)))
-    for f in factors:
-        w = weighting.reraked_weights(categories, margins, f)
+    raked = weighting.reraked_weights(categories, margins, factors)
+    assert raked.shape == factors.shape
+    for f, w in zip(factors, raked, strict=True):
         assert np.all(w[f == 0] == 0)  # a respondent not drawn stays out
         assert w.sum() == pytest.approx(f.sum())
         for j, margin in enumerate(margins):
