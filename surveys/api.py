@@ -37,6 +37,9 @@ MAX_DEPTH = 10
 MAX_INTEGER_DIGITS = 20
 SURROGATE = re.compile("[\ud800-\udfff]")
 TOO_DEEP = ("", "too_deep", f"the body is nested more than {MAX_DEPTH} levels deep")
+# submission_id is a key of at most this length, and the codes of questionnaires and
+# provinces are stored in fields as long.
+MAX_FIELD_LENGTH = intake.MAX_KEY_LENGTH
 
 
 def _errors(status: int, *problems: tuple[str, str, str]) -> JsonResponse:
@@ -166,8 +169,8 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         value = data.get(name)
         if not isinstance(value, str) or not value.strip():
             problems.append((name, "required", "is required, as a non-empty string"))
-        elif len(value) > 64:
-            problems.append((name, "too_long", "must be at most 64 characters"))
+        elif len(value) > MAX_FIELD_LENGTH:
+            problems.append((name, "too_long", f"must be at most {MAX_FIELD_LENGTH} characters"))
         elif "\x00" in value:
             problems.append((name, "invalid", "must not contain NUL characters"))
     if not isinstance(data.get("answers"), dict):
@@ -347,8 +350,9 @@ OPENAPI = {
                 "invalid_number (NaN, Infinity, a number too large to be finite, or an "
                 f"integer of more than {MAX_INTEGER_DIGITS} digits), "
                 "invalid_unicode (a string or key with an unpaired surrogate), "
-                "unknown_field, required, too_long, invalid (a wrong type or a NUL "
-                "character), invalid_answers (an answer the questionnaire does not accept)"),
+                f"unknown_field, required, too_long (over {MAX_FIELD_LENGTH} characters), "
+                "invalid (a wrong type or a NUL character), invalid_answers (an answer the "
+                "questionnaire does not accept)"),
             "403": _error_response("a one-time code or invitation token is required or wrong"),
             "404": _error_response("unknown questionnaire, province or token"),
             "405": _error_response("only POST is allowed"),
@@ -366,20 +370,26 @@ OPENAPI = {
             "required": ["submission_id", "questionnaire", "province", "answers"],
             "additionalProperties": False,
             "properties": {
-                "submission_id": {"type": "string", "minLength": 1, "maxLength": 64,
+                "submission_id": {"type": "string", "minLength": 1,
+                                  "maxLength": MAX_FIELD_LENGTH,
                                   "description": "made by the client when the form is first "
                                                  "shown, e.g. a UUID"},
-                "questionnaire": {"type": "string", "minLength": 1, "maxLength": 64,
+                "questionnaire": {"type": "string", "minLength": 1,
+                                  "maxLength": MAX_FIELD_LENGTH,
                                   "example": "sipas-2024"},
-                "province": {"type": "string", "minLength": 1, "maxLength": 64,
+                "province": {"type": "string", "minLength": 1, "maxLength": MAX_FIELD_LENGTH,
                              "description": "GSO code", "example": "74"},
                 "answers": {"type": "object", "additionalProperties": ANSWER_VALUE,
                             "description": "question code → value"},
                 "token": {"type": "string", "description": "an official's invitation token"},
                 "code": {"type": "string", "description": "a citizen's one-time code"},
-                "duration_seconds": {"type": "integer", "minimum": 0, "maximum": 604800,
+                "duration_seconds": {"type": "integer", "minimum": 0,
+                                     "maximum": intake.MAX_DURATION_SECONDS,
                                      "description": "seconds from opening the form to "
-                                                    "submitting it, for data-quality checks"},
+                                                    "submitting it, for data-quality checks "
+                                                    "(at most "
+                                                    f"{intake.MAX_DURATION_SECONDS // 86400} "
+                                                    "days)"},
                 "psu": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
                         "description": "primary sampling unit the respondent was drawn in "
                                        "(e.g. a commune code); required where the "

@@ -31,6 +31,9 @@ from surveys.validation import clean_answers
 
 MAX_KEY_LENGTH = 64
 MAX_DURATION_SECONDS = 7 * 86400
+# The limits as a refused field's problem reads; the message puts the field's name first.
+KEY_LENGTH_RULE = f"must be 1 to {MAX_KEY_LENGTH} characters"
+DURATION_RULE = f"must be a whole number from 0 to {MAX_DURATION_SECONDS}"
 
 
 class IntakeError(Exception):
@@ -186,13 +189,13 @@ def submit(
     """
     key = (key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise AnswersInvalid("submission_id must be 1 to 64 characters",
-                             {"submission_id": "must be 1 to 64 characters"})
+        raise AnswersInvalid(f"submission_id {KEY_LENGTH_RULE}",
+                             {"submission_id": KEY_LENGTH_RULE})
     if duration_seconds is not None and (
             isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int)
             or not 0 <= duration_seconds <= MAX_DURATION_SECONDS):
-        raise AnswersInvalid("duration_seconds must be a whole number from 0 to 604800",
-                             {"duration_seconds": "must be a whole number from 0 to 604800"})
+        raise AnswersInvalid(f"duration_seconds {DURATION_RULE}",
+                             {"duration_seconds": DURATION_RULE})
     schema = questionnaire_schema(questionnaire)
     answers, problems = clean_answers(schema, raw_answers)
     if problems:

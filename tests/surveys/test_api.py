@@ -286,3 +286,16 @@ def test_completion_time_is_kept_and_checked(client, mini_questionnaire):
             "field": "duration_seconds", "code": "invalid_answers",
             "message": "must be a whole number from 0 to 604800"}]}
     assert Submission.objects.count() == 1
+
+
+def test_openapi_states_the_limits_the_api_checks(client):
+    document = client.get("/api/v1/openapi.json").json()
+    submission = document["components"]["schemas"]["Submission"]["properties"]
+    assert [submission[name]["maxLength"] for name in
+            ("submission_id", "questionnaire", "province")] == [64, 64, 64]
+    assert submission["duration_seconds"]["maximum"] == 604800
+    assert submission["duration_seconds"]["description"] == (
+        "seconds from opening the form to submitting it, for data-quality checks (at most 7 "
+        "days)")
+    refused = document["paths"]["/api/v1/submissions"]["post"]["responses"]["400"]
+    assert "too_long (over 64 characters)" in refused["description"]
