@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from surveys import intake
 from surveys.forms import CodeForm, SectionForm
+from surveys.intake import Reason
 from surveys.models import Province, Questionnaire, Section, Submission
 from surveys.ratelimit import WINDOW_SECONDS, client_id, limited
 from surveys.selectors import questionnaire_schema
@@ -182,13 +183,13 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
     try:
         qn, pr = _public_target(questionnaire, province)
     except Http404:
-        return _error_page(request, intake.NotFound("this link is not known"))
+        return _error_page(request, intake.NotFound(Reason.LINK_UNKNOWN))
     context = {"province": pr}
     now = timezone.now()
     if not qn.accepts_answers(now):
         closed_on = (timezone.localtime(qn.closes_at - timedelta(microseconds=1)).date()
                      if qn.closes_at is not None and qn.closes_at <= now else None)
-        return _error_page(request, intake.Gone("this questionnaire is closed"),
+        return _error_page(request, intake.Gone(Reason.QUESTIONNAIRE_CLOSED),
                            questionnaire=qn, closed_on=closed_on, **context)
     session_key = f"survey:{qn.code}:{pr.code}"
     state = request.session.get(session_key) or {}
@@ -322,5 +323,5 @@ def survey_start(request: HttpRequest) -> HttpResponse:
     try:
         qn, pr = _public_target(questionnaire, province)
     except Http404:
-        return _error_page(request, intake.NotFound("this link is not known"))
+        return _error_page(request, intake.NotFound(Reason.LINK_UNKNOWN))
     return redirect("surveys:survey", questionnaire=qn.code, province=pr.code)
