@@ -37,6 +37,9 @@ MAX_DEPTH = 10
 MAX_INTEGER_DIGITS = 20
 SURROGATE = re.compile("[\ud800-\udfff]")
 TOO_DEEP = ("", "too_deep", f"the body is nested more than {MAX_DEPTH} levels deep")
+# submission_id is a key of at most this length, and the codes of questionnaires and
+# provinces are stored in fields as long.
+MAX_FIELD_LENGTH = intake.MAX_KEY_LENGTH
 
 
 def _errors(status: int, *problems: tuple[str, str, str]) -> JsonResponse:
@@ -166,8 +169,8 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         value = data.get(name)
         if not isinstance(value, str) or not value.strip():
             problems.append((name, "required", "is required, as a non-empty string"))
-        elif len(value) > 64:
-            problems.append((name, "too_long", "must be at most 64 characters"))
+        elif len(value) > MAX_FIELD_LENGTH:
+            problems.append((name, "too_long", f"must be at most {MAX_FIELD_LENGTH} characters"))
         elif "\x00" in value:
             problems.append((name, "invalid", "must not contain NUL characters"))
     if not isinstance(data.get("answers"), dict):
@@ -227,11 +230,16 @@ def _receipt(receipt: intake.Receipt) -> JsonResponse:
 
 
 def _refusal(exc: intake.IntakeError) -> JsonResponse:
+    """The errors of a refusal by the intake rules: each carries the refusal's `reason`
+    besides its `code`, which several reasons share."""
     if exc.problems:
-        return _errors(exc.status, *(
-            (code if code in TOP_LEVEL else f"answers.{code}", exc.code, message)
-            for code, message in exc.problems.items()))
-    response = _errors(exc.status, (exc.field, exc.code, exc.message))
+        problems = [(name if name in TOP_LEVEL else f"answers.{name}", message)
+                    for name, message in exc.problems.items()]
+    else:
+        problems = [(exc.field, exc.message)]
+    response = JsonResponse({"errors": [
+        {"field": field, "code": exc.code, "message": message, "reason": exc.reason}
+        for field, message in problems]}, status=exc.status)
     if exc.status == 429:
         response["Retry-After"] = str(WINDOW_SECONDS)
     return response
@@ -288,6 +296,18 @@ def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(OPENAPI, json_dumps_params={"ensure_ascii": False, "indent": 2})
 
 
+# Reasons only the offline app's endpoint gives: it sends the questionnaire's version, and
+# enumerators collect no officials' questionnaires.
+OFFLINE_ONLY = {intake.Reason.VERSION_CHANGED, intake.Reason.OFFICIALS_BY_INVITATION}
+API_REASONS = [reason for reason in intake.Reason if reason not in OFFLINE_ONLY]
+
+
+def _reasons(kind: type[intake.IntakeError]) -> str:
+    """The reasons `kind` gives on this endpoint, each with its message, for a description."""
+    return ", ".join(f"{reason} ({intake.MESSAGES[reason]})"
+                     for reason in API_REASONS if reason in kind.reasons)
+
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["errors"],
@@ -295,8 +315,16 @@ ERROR_SCHEMA = {
         "type": "object", "required": ["field", "code", "message"],
         "properties": {
             "field": {"type": "string", "description": "e.g. answers.Q12; empty for the body"},
-            "code": {"type": "string"},
-            "message": {"type": "string"},
+            "code": {"type": "string", "description": "the kind of refusal, shared by several "
+                                                      "reasons (e.g. gone)"},
+            "message": {"type": "string", "description": "in English, for people: it may be "
+                                                         "reworded, so never compare it"},
+            "reason": {"type": "string", "enum": API_REASONS,
+                       "description": "on refusals by the intake rules, the particular "
+                                      "reason (e.g. link_expired under code gone); stable. "
+                                      "Absent where code alone says why (a malformed body, "
+                                      "an unknown questionnaire or province, too many "
+                                      "requests)"},
         }}}},
 }
 ANSWER_VALUE = {"oneOf": [
@@ -317,10 +345,14 @@ OPENAPI = {
     "openapi": "3.1.0",
     "info": {
         "title": "PAR Index & SIPAS intake API",
-        "version": "1.0.0",
+        "version": "1.1.0",
         "description": "Submit one completed questionnaire. A client-made submission_id makes "
                        "a resend harmless: the same answers return the first receipt (200); "
-                       "other answers under the same id are refused (409).",
+                       "other answers under the same id are refused (409). Each error names "
+                       "its field and a code; refusals by the intake rules add a reason, "
+                       "which tells apart what one code covers (410 gone: a used or expired "
+                       "link, a used code, a closed questionnaire). Version 1.1 added reason "
+                       "and left every code as it was.",
     },
     "paths": {"/api/v1/submissions": {"post": {
         "operationId": "createSubmission",
@@ -347,15 +379,26 @@ OPENAPI = {
                 "invalid_number (NaN, Infinity, a number too large to be finite, or an "
                 f"integer of more than {MAX_INTEGER_DIGITS} digits), "
                 "invalid_unicode (a string or key with an unpaired surrogate), "
-                "unknown_field, required, too_long, invalid (a wrong type or a NUL "
-                "character), invalid_answers (an answer the questionnaire does not accept)"),
-            "403": _error_response("a one-time code or invitation token is required or wrong"),
-            "404": _error_response("unknown questionnaire, province or token"),
+                f"unknown_field, required, too_long (over {MAX_FIELD_LENGTH} characters), "
+                "invalid (a wrong type or a NUL character), invalid_answers (a value the "
+                "questionnaire does not accept). Errors of code invalid_answers carry one of "
+                f"these reasons: {_reasons(intake.AnswersInvalid)}"),
+            "403": _error_response("a one-time code or invitation token is required or wrong: "
+                                   "code access_denied, with one of these reasons: "
+                                   f"{_reasons(intake.AccessDenied)}"),
+            "404": _error_response("unknown questionnaire, province or token: code not_found; "
+                                   "an unknown token also gives a reason: "
+                                   f"{_reasons(intake.NotFound)}"),
             "405": _error_response("only POST is allowed"),
-            "409": _error_response("the submission_id was already used with other answers"),
-            "410": _error_response("closed questionnaire, used code, used or expired token"),
+            "409": _error_response("the submission_id was already used with other answers: "
+                                   f"code conflict, with the reason {_reasons(intake.Conflict)}"),
+            "410": _error_response("closed questionnaire, used code, used or expired token: "
+                                   "code gone, with one of these reasons: "
+                                   f"{_reasons(intake.Gone)}"),
             "429": _error_response("too many requests, wrong codes or unknown tokens from this "
-                                   "client; retry after a minute"),
+                                   "client; retry after a minute: code rate_limited; wrong "
+                                   "codes and unknown tokens also give one of these reasons: "
+                                   f"{_reasons(intake.Throttled)}"),
             "413": _error_response("the body is too large"),
             "415": _error_response("the body is not application/json"),
         },
@@ -366,20 +409,26 @@ OPENAPI = {
             "required": ["submission_id", "questionnaire", "province", "answers"],
             "additionalProperties": False,
             "properties": {
-                "submission_id": {"type": "string", "minLength": 1, "maxLength": 64,
+                "submission_id": {"type": "string", "minLength": 1,
+                                  "maxLength": MAX_FIELD_LENGTH,
                                   "description": "made by the client when the form is first "
                                                  "shown, e.g. a UUID"},
-                "questionnaire": {"type": "string", "minLength": 1, "maxLength": 64,
+                "questionnaire": {"type": "string", "minLength": 1,
+                                  "maxLength": MAX_FIELD_LENGTH,
                                   "example": "sipas-2024"},
-                "province": {"type": "string", "minLength": 1, "maxLength": 64,
+                "province": {"type": "string", "minLength": 1, "maxLength": MAX_FIELD_LENGTH,
                              "description": "GSO code", "example": "74"},
                 "answers": {"type": "object", "additionalProperties": ANSWER_VALUE,
                             "description": "question code → value"},
                 "token": {"type": "string", "description": "an official's invitation token"},
                 "code": {"type": "string", "description": "a citizen's one-time code"},
-                "duration_seconds": {"type": "integer", "minimum": 0, "maximum": 604800,
+                "duration_seconds": {"type": "integer", "minimum": 0,
+                                     "maximum": intake.MAX_DURATION_SECONDS,
                                      "description": "seconds from opening the form to "
-                                                    "submitting it, for data-quality checks"},
+                                                    "submitting it, for data-quality checks "
+                                                    "(at most "
+                                                    f"{intake.MAX_DURATION_SECONDS // 86400} "
+                                                    "days)"},
                 "psu": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
                         "description": "primary sampling unit the respondent was drawn in "
                                        "(e.g. a commune code); required where the "

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from surveys.intake import AnswersInvalid, clean_sampling
+from surveys.intake import MAX_KEY_LENGTH, AnswersInvalid, clean_sampling
 from surveys.models import Questionnaire, Submission
 from surveys.selectors import questionnaire_schema
 from surveys.services import (
@@ -28,7 +28,6 @@ from surveys.services import (
 from surveys.validation import clean_answers
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
-MAX_KEY_LENGTH = 64
 SUBMISSION_COLUMNS = ("submission_id", "province_code", "submitted_at")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
@@ -31,40 +32,124 @@ from surveys.validation import clean_answers
 
 MAX_KEY_LENGTH = 64
 MAX_DURATION_SECONDS = 7 * 86400
+# The limits as a refused field's problem reads; the message puts the field's name first.
+KEY_LENGTH_RULE = f"must be 1 to {MAX_KEY_LENGTH} characters"
+DURATION_RULE = f"must be a whole number from 0 to {MAX_DURATION_SECONDS}"
+
+
+class Reason(StrEnum):
+    """Why a submission, a link or a code was refused: one stable name for each reason.
+
+    API clients and the translated pages go by these names, never by the English message,
+    which may be reworded.
+    """
+
+    SUBMISSION_ID_LENGTH = "submission_id_length"
+    DURATION_INVALID = "duration_invalid"
+    ANSWERS_INVALID = "answers_invalid"
+    SAMPLING_INVALID = "sampling_invalid"
+    CODE_REQUIRED = "code_required"
+    CODE_INVALID = "code_invalid"
+    TOKEN_REQUIRED = "token_required"
+    LINK_FOR_ANOTHER_SURVEY = "link_for_another_survey"
+    OFFICIALS_BY_INVITATION = "officials_by_invitation"
+    LINK_UNKNOWN = "link_unknown"
+    SUBMISSION_ID_REUSED = "submission_id_reused"
+    VERSION_CHANGED = "version_changed"
+    LINK_USED = "link_used"
+    LINK_EXPIRED = "link_expired"
+    CODE_USED = "code_used"
+    QUESTIONNAIRE_CLOSED = "questionnaire_closed"
+    TOO_MANY_WRONG_CODES = "too_many_wrong_codes"
+    TOO_MANY_UNKNOWN_LINKS = "too_many_unknown_links"
+
+
+# The API's English message for each reason (a refusal of several answers lists each too).
+MESSAGES = {
+    Reason.SUBMISSION_ID_LENGTH: f"submission_id {KEY_LENGTH_RULE}",
+    Reason.DURATION_INVALID: f"duration_seconds {DURATION_RULE}",
+    Reason.ANSWERS_INVALID: "some answers are not valid",
+    Reason.SAMPLING_INVALID: "the sampling unit or stratum is not valid",
+    Reason.CODE_REQUIRED: "a one-time code is required for this survey",
+    Reason.CODE_INVALID: "this code is not valid for this survey",
+    Reason.TOKEN_REQUIRED: "officials answer by invitation: a token is required",
+    Reason.LINK_FOR_ANOTHER_SURVEY: "this link is for another questionnaire or province",
+    Reason.OFFICIALS_BY_INVITATION: "officials answer by invitation, not through an enumerator",
+    Reason.LINK_UNKNOWN: "this link is not known",
+    Reason.SUBMISSION_ID_REUSED: "this submission_id was already used with other answers",
+    Reason.VERSION_CHANGED: "this questionnaire was changed after these answers were given",
+    Reason.LINK_USED: "this link has already been used to submit the questionnaire",
+    Reason.LINK_EXPIRED: "this link has expired",
+    Reason.CODE_USED: "this code has already been used",
+    Reason.QUESTIONNAIRE_CLOSED: "this questionnaire is closed",
+    Reason.TOO_MANY_WRONG_CODES: "too many wrong codes; try again in a minute",
+    Reason.TOO_MANY_UNKNOWN_LINKS: "too many unknown links; try again in a minute",
+}
 
 
 class IntakeError(Exception):
-    """A submission refused; `status` is the HTTP status that fits, `code` a stable name."""
+    """A submission refused, for `reason`; `message` defaults to the reason's (MESSAGES).
+
+    `status` is the HTTP status that fits and `code` the API's stable name for the kind of
+    refusal, which several reasons share (`gone` for a used link and a closed questionnaire
+    alike); `reasons` are those this kind is raised for, and no other is accepted.
+    """
 
     status = 400
     code = "invalid"
+    reasons: frozenset[Reason] = frozenset()
 
-    def __init__(self, message: str, problems: dict[str, str] | None = None, *,
-                 field: str = ""):
-        self.message = message
+    def __init__(self, reason: Reason, message: str = "", problems: dict[str, str] | None = None,
+                 *, field: str = ""):
+        if reason not in self.reasons:
+            raise ValueError(f"{reason} is not a reason for {type(self).__name__}")
+        self.reason = reason
+        self.message = message or MESSAGES[reason]
         self.problems = problems or {}
         self.field = field
-        super().__init__(message)
+        super().__init__(self.message)
 
 
 class AnswersInvalid(IntakeError):
     code = "invalid_answers"
+    reasons = frozenset({Reason.SUBMISSION_ID_LENGTH, Reason.DURATION_INVALID,
+                         Reason.ANSWERS_INVALID, Reason.SAMPLING_INVALID})
 
 
 class NotFound(IntakeError):
     status, code = 404, "not_found"
+    reasons = frozenset({Reason.LINK_UNKNOWN})
 
 
 class AccessDenied(IntakeError):
     status, code = 403, "access_denied"
+    reasons = frozenset({Reason.CODE_REQUIRED, Reason.CODE_INVALID, Reason.TOKEN_REQUIRED,
+                         Reason.LINK_FOR_ANOTHER_SURVEY, Reason.OFFICIALS_BY_INVITATION})
 
 
 class Gone(IntakeError):
     status, code = 410, "gone"
+    reasons = frozenset({Reason.LINK_USED, Reason.LINK_EXPIRED, Reason.CODE_USED,
+                         Reason.QUESTIONNAIRE_CLOSED})
 
 
 class Conflict(IntakeError):
     status, code = 409, "conflict"
+    reasons = frozenset({Reason.SUBMISSION_ID_REUSED})
+
+
+class VersionChanged(IntakeError):
+    status, code = 409, "version_changed"
+    reasons = frozenset({Reason.VERSION_CHANGED})
+
+
+class Throttled(IntakeError):
+    status, code = 429, "rate_limited"
+    reasons = frozenset({Reason.TOO_MANY_WRONG_CODES, Reason.TOO_MANY_UNKNOWN_LINKS})
+
+
+# Every kind of refusal, in the order of their HTTP statuses.
+REFUSALS = (AnswersInvalid, AccessDenied, NotFound, Conflict, VersionChanged, Gone, Throttled)
 
 
 @dataclass(frozen=True)
@@ -72,14 +157,6 @@ class Receipt:
     key: str
     receipt: str
     created: bool
-
-
-class VersionChanged(IntakeError):
-    status, code = 409, "version_changed"
-
-
-class Throttled(IntakeError):
-    status, code = 429, "rate_limited"
 
 
 def requires_code(questionnaire: Questionnaire, province: Province) -> bool:
@@ -95,14 +172,14 @@ def check_code(questionnaire: Questionnaire, province: Province, code: str, *, c
     or API; once it has used up its tries for the minute, no code is checked at all.
     """
     if ratelimit.failures_exhausted(client, "code"):
-        raise Throttled("too many wrong codes; try again in a minute", field="code")
+        raise Throttled(Reason.TOO_MANY_WRONG_CODES, field="code")
     found = AccessCode.objects.filter(code_hash=digest(normalise_code(code)),
                                       questionnaire=questionnaire, province=province).first()
     if found is None:
         ratelimit.note_failed_check(client, "code")
-        raise AccessDenied("this code is not valid for this survey", field="code")
+        raise AccessDenied(Reason.CODE_INVALID, field="code")
     if found.used:
-        raise Gone("this code has already been used", field="code")
+        raise Gone(Reason.CODE_USED, field="code")
     return found
 
 
@@ -110,20 +187,19 @@ def invitation_for(token: str, *, client: str) -> Invitation:
     """The invitation behind a link, if it can still be answered (unknown tokens are
     throttled per client like wrong codes)."""
     if ratelimit.failures_exhausted(client, "token"):
-        raise Throttled("too many unknown links; try again in a minute", field="token")
+        raise Throttled(Reason.TOO_MANY_UNKNOWN_LINKS, field="token")
     invitation = (Invitation.objects.select_related("questionnaire", "province")
                   .filter(token_hash=digest(token)).first())
     if invitation is None:
         ratelimit.note_failed_check(client, "token")
-        raise NotFound("this link is not known", field="token")
+        raise NotFound(Reason.LINK_UNKNOWN, field="token")
     if invitation.used:
-        raise Gone("this link has already been used to submit the questionnaire",
-                   field="token")
+        raise Gone(Reason.LINK_USED, field="token")
     now = timezone.now()
     if invitation.expires_at is not None and now >= invitation.expires_at:
-        raise Gone("this link has expired", field="token")
+        raise Gone(Reason.LINK_EXPIRED, field="token")
     if not invitation.questionnaire.accepts_answers(now):
-        raise Gone("this questionnaire is closed", field="questionnaire")
+        raise Gone(Reason.QUESTIONNAIRE_CLOSED, field="questionnaire")
     return invitation
 
 
@@ -153,7 +229,7 @@ def clean_sampling(questionnaire: Questionnaire, psu: Any, stratum: Any) -> tupl
         problems["psu"] = "is required for this questionnaire"
     if problems:
         name = next(iter(problems))
-        raise AnswersInvalid(f"{name} {problems[name]}", problems)
+        raise AnswersInvalid(Reason.SAMPLING_INVALID, f"{name} {problems[name]}", problems)
     return cleaned[0], cleaned[1]
 
 
@@ -186,17 +262,17 @@ def submit(
     """
     key = (key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise AnswersInvalid("submission_id must be 1 to 64 characters",
-                             {"submission_id": "must be 1 to 64 characters"})
+        raise AnswersInvalid(Reason.SUBMISSION_ID_LENGTH,
+                             problems={"submission_id": KEY_LENGTH_RULE})
     if duration_seconds is not None and (
             isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int)
             or not 0 <= duration_seconds <= MAX_DURATION_SECONDS):
-        raise AnswersInvalid("duration_seconds must be a whole number from 0 to 604800",
-                             {"duration_seconds": "must be a whole number from 0 to 604800"})
+        raise AnswersInvalid(Reason.DURATION_INVALID,
+                             problems={"duration_seconds": DURATION_RULE})
     schema = questionnaire_schema(questionnaire)
     answers, problems = clean_answers(schema, raw_answers)
     if problems:
-        raise AnswersInvalid("some answers are not valid", problems)
+        raise AnswersInvalid(Reason.ANSWERS_INVALID, problems=problems)
     if not psu and not stratum:
         psu, stratum = _issued_unit(questionnaire, province, code, invitation)
     psu, stratum = clean_sampling(questionnaire, psu, stratum)
@@ -206,18 +282,15 @@ def submit(
     existing = _existing(key)
     if existing is not None:  # a resend: no code or link is spent twice
         if existing.content_hash != item.fingerprint(questionnaire.code):
-            raise Conflict("this submission_id was already used with other answers",
-                           field="submission_id")
+            raise Conflict(Reason.SUBMISSION_ID_REUSED, field="submission_id")
         return Receipt(key, existing.receipt, False)
     if not questionnaire.accepts_answers(timezone.now()):
-        raise Gone("this questionnaire is closed", field="questionnaire")
+        raise Gone(Reason.QUESTIONNAIRE_CLOSED, field="questionnaire")
     if version is not None and version != questionnaire.checksum:
-        raise VersionChanged("this questionnaire was changed after these answers were given",
-                             field="version")
+        raise VersionChanged(Reason.VERSION_CHANGED, field="version")
     if channel == Submission.Channel.OFFLINE:
         if questionnaire.audience != "citizen":
-            raise AccessDenied("officials answer by invitation, not through an enumerator",
-                               field="questionnaire")
+            raise AccessDenied(Reason.OFFICIALS_BY_INVITATION, field="questionnaire")
         spent = None
     else:
         spent = _spend_access(questionnaire, province, code, invitation, client)
@@ -226,8 +299,7 @@ def submit(
                                       channel=channel)
     except SubmissionConflict as exc:
         _restore_access(spent)
-        raise Conflict("this submission_id was already used with other answers",
-                       field="submission_id") from exc
+        raise Conflict(Reason.SUBMISSION_ID_REUSED, field="submission_id") from exc
     except BaseException:
         _restore_access(spent)
         raise
@@ -266,11 +338,9 @@ def _spend_access(questionnaire, province, code, invitation, client) -> _Spent |
         if invitation is not None:
             locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
             if locked.used:
-                raise Gone("this link has already been used to submit the questionnaire",
-                           field="token")
+                raise Gone(Reason.LINK_USED, field="token")
             if locked.questionnaire_id != questionnaire.pk or locked.province_id != province.pk:
-                raise AccessDenied("this link is for another questionnaire or province",
-                                   field="token")
+                raise AccessDenied(Reason.LINK_FOR_ANOTHER_SURVEY, field="token")
             draft = Draft.objects.filter(invitation=locked).first()
             kept = None
             if draft is not None:
@@ -280,15 +350,14 @@ def _spend_access(questionnaire, province, code, invitation, client) -> _Spent |
             Invitation.objects.filter(pk=locked.pk).update(used=True)
             return _Spent(Invitation, locked.pk, kept)
         if questionnaire.audience == "official":
-            raise AccessDenied("officials answer by invitation: a token is required",
-                               field="token")
+            raise AccessDenied(Reason.TOKEN_REQUIRED, field="token")
         if not requires_code(questionnaire, province):
             return None
         if not code:
-            raise AccessDenied("a one-time code is required for this survey", field="code")
+            raise AccessDenied(Reason.CODE_REQUIRED, field="code")
         found = check_code(questionnaire, province, code, client=client)
         if not AccessCode.objects.filter(pk=found.pk, used=False).update(used=True):
-            raise Gone("this code has already been used", field="code")
+            raise Gone(Reason.CODE_USED, field="code")
         return _Spent(AccessCode, found.pk)
 
 

@@ -17,17 +17,52 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from surveys import intake
 from surveys.forms import CodeForm, SectionForm
+from surveys.intake import Reason
 from surveys.models import Province, Questionnaire, Section, Submission
 from surveys.ratelimit import WINDOW_SECONDS, client_id, limited
 from surveys.selectors import questionnaire_schema
 from surveys.validation import is_visible, prune_hidden
 
 ERROR_TEMPLATE = "surveys/link_error_public.html"
+
+
+FORM_REFUSED = gettext_lazy("This form could not be accepted; nothing was stored.")
+WAIT = gettext_lazy("Please wait a minute and try again.")
+# What a respondent is told of each refusal: by its reason, never by its English message.
+REFUSAL_MESSAGES = {
+    Reason.SUBMISSION_ID_LENGTH: FORM_REFUSED,
+    Reason.DURATION_INVALID: FORM_REFUSED,
+    Reason.ANSWERS_INVALID: gettext_lazy("Some answers are not accepted; nothing was stored."),
+    Reason.SAMPLING_INVALID: FORM_REFUSED,
+    Reason.CODE_REQUIRED: gettext_lazy("This survey asks for a one-time code. Please open the "
+                                       "survey link again and enter your code."),
+    Reason.CODE_INVALID: gettext_lazy("This code is not valid for this survey."),
+    Reason.TOKEN_REQUIRED: gettext_lazy("Officials answer by invitation: please use the link "
+                                        "you were given."),
+    Reason.LINK_FOR_ANOTHER_SURVEY: gettext_lazy("This link is for another questionnaire or "
+                                                 "province."),
+    Reason.OFFICIALS_BY_INVITATION: gettext_lazy("Officials answer by invitation, not through "
+                                                 "an enumerator."),
+    Reason.LINK_UNKNOWN: gettext_lazy("Please check the address, or ask for a new link."),
+    Reason.SUBMISSION_ID_REUSED: gettext_lazy("This form was already sent with other answers; "
+                                              "nothing more was stored."),
+    Reason.VERSION_CHANGED: gettext_lazy("The questionnaire was changed after these answers "
+                                         "were given; nothing was stored."),
+    Reason.LINK_USED: gettext_lazy("The questionnaire was already submitted with this link. "
+                                   "Thank you."),
+    Reason.LINK_EXPIRED: gettext_lazy("This link has expired."),
+    Reason.CODE_USED: gettext_lazy("This code has already been used."),
+    Reason.QUESTIONNAIRE_CLOSED: gettext_lazy("The survey is closed; answers are no longer "
+                                              "accepted."),
+    Reason.TOO_MANY_WRONG_CODES: WAIT,
+    Reason.TOO_MANY_UNKNOWN_LINKS: WAIT,
+}
 
 
 def _error_page(request: HttpRequest, error: intake.IntakeError, **context) -> HttpResponse:
@@ -38,24 +73,9 @@ def _error_page(request: HttpRequest, error: intake.IntakeError, **context) -> H
         410: _("This survey can no longer be answered"),
         429: _("Too many attempts"),
     }
-    messages = {
-        "this link is not known": _("Please check the address, or ask for a new link."),
-        "this link has already been used to submit the questionnaire":
-            _("The questionnaire was already submitted with this link. Thank you."),
-        "this link has expired": _("This link has expired."),
-        "this questionnaire is closed": _("The survey is closed; answers are no longer "
-                                          "accepted."),
-        "this code has already been used": _("This code has already been used."),
-        "this submission_id was already used with other answers":
-            _("This form was already sent with other answers; nothing more was stored."),
-        "too many wrong codes; try again in a minute":
-            _("Please wait a minute and try again."),
-        "too many unknown links; try again in a minute":
-            _("Please wait a minute and try again."),
-    }
     response = render(request, ERROR_TEMPLATE, {
         "title": titles.get(error.status, _("Something went wrong")),
-        "message": messages.get(error.message, error.message), **context,
+        "message": REFUSAL_MESSAGES[error.reason], **context,
     }, status=error.status)
     if error.status == 429:
         response["Retry-After"] = str(WINDOW_SECONDS)
@@ -182,13 +202,13 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
     try:
         qn, pr = _public_target(questionnaire, province)
     except Http404:
-        return _error_page(request, intake.NotFound("this link is not known"))
+        return _error_page(request, intake.NotFound(Reason.LINK_UNKNOWN))
     context = {"province": pr}
     now = timezone.now()
     if not qn.accepts_answers(now):
         closed_on = (timezone.localtime(qn.closes_at - timedelta(microseconds=1)).date()
                      if qn.closes_at is not None and qn.closes_at <= now else None)
-        return _error_page(request, intake.Gone("this questionnaire is closed"),
+        return _error_page(request, intake.Gone(Reason.QUESTIONNAIRE_CLOSED),
                            questionnaire=qn, closed_on=closed_on, **context)
     session_key = f"survey:{qn.code}:{pr.code}"
     state = request.session.get(session_key) or {}
@@ -230,8 +250,7 @@ def _code_entry(request, questionnaire, province, session_key, context):
         except intake.Throttled as error:
             return _error_page(request, error, **context)
         except intake.IntakeError as error:
-            form.add_error("code", _("This code has already been used.") if error.status == 410
-                           else _("This code is not valid for this survey."))
+            form.add_error("code", REFUSAL_MESSAGES[error.reason])
             status = 400
         else:
             request.session[session_key] = {"code": form.cleaned_data["code"]}
@@ -322,5 +341,5 @@ def survey_start(request: HttpRequest) -> HttpResponse:
     try:
         qn, pr = _public_target(questionnaire, province)
     except Http404:
-        return _error_page(request, intake.NotFound("this link is not known"))
+        return _error_page(request, intake.NotFound(Reason.LINK_UNKNOWN))
     return redirect("surveys:survey", questionnaire=qn.code, province=pr.code)

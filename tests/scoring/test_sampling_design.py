@@ -34,15 +34,18 @@ def test_the_api_takes_psu_and_stratum_as_the_questionnaire_says(client, mini_qu
     assert refused.status_code == 400
     assert refused.json() == {"errors": [{"field": "psu", "code": "invalid_answers",
                                           "message": "this questionnaire records no sampling "
-                                                     "unit"}]}
+                                                     "unit",
+                                          "reason": "sampling_invalid"}]}
     sampling("required")
     missing = post(client)
     assert missing.json()["errors"] == [{"field": "psu", "code": "invalid_answers",
-                                         "message": "is required for this questionnaire"}]
+                                         "message": "is required for this questionnaire",
+                                         "reason": "sampling_invalid"}]
     bad = post(client, psu="xã 1", stratum="rural")
     assert bad.json()["errors"] == [{
         "field": "psu", "code": "invalid_answers",
-        "message": "must be 1 to 32 letters, digits, '.', '_' or '-'"}]
+        "message": "must be 1 to 32 letters, digits, '.', '_' or '-'",
+        "reason": "sampling_invalid"}]
     assert Submission.objects.count() == 0
     assert post(client, psu="26734", stratum="rural").status_code == 201
     assert Submission.objects.values_list("psu", "stratum").get() == ("26734", "rural")

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from surveys.intake import generate_codes, issue_invitations
-from surveys.models import AccessCode, Answer, Invitation, Province, Submission
+from surveys.models import AccessCode, Answer, Invitation, Province, Questionnaire, Submission
 
 URL = "/api/v1/submissions"
 ANSWERS = {"U01": 1, "Q01": 5, "Q02": 4, "Q03": 9, "Z01": [1, 3], "N01": 2, "T01": "Tốt"}
@@ -48,7 +48,8 @@ def test_same_id_with_other_answers_is_refused(client, mini_questionnaire):
     assert response.status_code == 409
     assert response.json() == {"errors": [{
         "field": "submission_id", "code": "conflict",
-        "message": "this submission_id was already used with other answers"}]}
+        "message": "this submission_id was already used with other answers",
+        "reason": "submission_id_reused"}]}
     assert counts() == (1, 8)
 
 
@@ -177,15 +178,15 @@ def test_values_within_the_limits_reach_the_answer_checks(client, mini_questionn
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"field": "duration_seconds", "code": "invalid_answers",
-         "message": "must be a whole number from 0 to 604800"}]
+         "message": "must be a whole number from 0 to 604800", "reason": "duration_invalid"}]
     response = post(client, with_answer("Z01", nested(8)))
     assert response.json()["errors"] == [
         {"field": "answers.Z01", "code": "invalid_answers",
-         "message": "[[[[[[[1]]]]]]] is not an option value"}]
+         "message": "[[[[[[[1]]]]]]] is not an option value", "reason": "answers_invalid"}]
     response = post(client, with_answer("N01", "1e308"))
     assert response.json()["errors"] == [
         {"field": "answers.N01", "code": "invalid_answers",
-         "message": "1E+308 is above the maximum 20"}]
+         "message": "1E+308 is above the maximum 20", "reason": "answers_invalid"}]
     assert Submission.objects.count() == 0
 
 
@@ -209,7 +210,8 @@ def test_closed_questionnaire_is_gone(client, mini_questionnaire):
     response = post(client, payload())
     assert response.status_code == 410
     assert response.json()["errors"] == [{"field": "questionnaire", "code": "gone",
-                                          "message": "this questionnaire is closed"}]
+                                          "message": "this questionnaire is closed",
+                                          "reason": "questionnaire_closed"}]
     assert counts() == (0, 0)
 
 
@@ -284,5 +286,164 @@ def test_completion_time_is_kept_and_checked(client, mini_questionnaire):
         assert response.status_code == 400, bad
         assert response.json() == {"errors": [{
             "field": "duration_seconds", "code": "invalid_answers",
-            "message": "must be a whole number from 0 to 604800"}]}
+            "message": "must be a whole number from 0 to 604800",
+            "reason": "duration_invalid"}]}
     assert Submission.objects.count() == 1
+
+
+# --- one reason for each refusal ----------------------------------------------------------------
+
+def official(**changes):
+    return payload(questionnaire="mini-officials", **changes)
+
+
+def link(province="74", *, used=False, expired=False):
+    [token] = issue_invitations(questionnaire=Questionnaire.objects.get(code="mini-officials"),
+                                province=Province.objects.get(code=province), count=1)
+    if expired:
+        Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    if used:
+        Invitation.objects.update(used=True)
+    return token
+
+
+def with_codes():
+    [code] = generate_codes(questionnaire=Questionnaire.objects.get(code="mini-citizens"),
+                            province=Province.objects.get(code="74"), count=1)
+    return code
+
+
+def used_code(client, settings):
+    code = with_codes()
+    assert post(client, payload(code=code)).status_code == 201
+    return payload(submission_id="another", code=code)
+
+
+def closed(client, settings):
+    Questionnaire.objects.filter(code="mini-citizens").update(
+        closes_at=timezone.now() - timedelta(minutes=1))
+    return payload()
+
+
+def reused_id(client, settings):
+    assert post(client, payload()).status_code == 201
+    return payload(answers={**ANSWERS, "Q01": 4})
+
+
+def wrong_codes(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "code": 1}
+    with_codes()
+    assert post(client, payload(code="AAAAA-AAAAA")).status_code == 403
+    return payload(code="AAAAA-AAAAB")
+
+
+def unknown_links(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "token": 1}
+    assert post(client, official(token="nope")).status_code == 404
+    return official(token="nope-again")
+
+
+# reason: (what leads to it and gives the refused body, status, field, code, message)
+REFUSALS = {
+    "answers_invalid": (lambda c, s: payload(answers={**ANSWERS, "Q01": 8}), 400,
+                        "answers.Q01", "invalid_answers",
+                        "8 is not one of the options (1, 2, 3, 4, 5, 9)"),
+    "duration_invalid": (lambda c, s: payload(duration_seconds=604801), 400,
+                         "duration_seconds", "invalid_answers",
+                         "must be a whole number from 0 to 604800"),
+    "sampling_invalid": (lambda c, s: payload(psu="26734"), 400,
+                         "psu", "invalid_answers", "this questionnaire records no sampling unit"),
+    "code_required": (lambda c, s: (with_codes(), payload())[1], 403,
+                      "code", "access_denied", "a one-time code is required for this survey"),
+    "code_invalid": (lambda c, s: (with_codes(), payload(code="AAAAA-AAAAA"))[1], 403,
+                     "code", "access_denied", "this code is not valid for this survey"),
+    "token_required": (lambda c, s: official(), 403,
+                       "token", "access_denied",
+                       "officials answer by invitation: a token is required"),
+    "link_for_another_survey": (lambda c, s: official(province="01", token=link()), 403,
+                                "token", "access_denied",
+                                "this link is for another questionnaire or province"),
+    "link_unknown": (lambda c, s: official(token="nope"), 404,
+                     "token", "not_found", "this link is not known"),
+    "submission_id_reused": (reused_id, 409, "submission_id", "conflict",
+                             "this submission_id was already used with other answers"),
+    "link_used": (lambda c, s: official(token=link(used=True)), 410,
+                  "token", "gone", "this link has already been used to submit the questionnaire"),
+    "link_expired": (lambda c, s: official(token=link(expired=True)), 410,
+                     "token", "gone", "this link has expired"),
+    "code_used": (used_code, 410, "code", "gone", "this code has already been used"),
+    "questionnaire_closed": (closed, 410,
+                             "questionnaire", "gone", "this questionnaire is closed"),
+    "too_many_wrong_codes": (wrong_codes, 429,
+                             "code", "rate_limited", "too many wrong codes; try again in a minute"),
+    "too_many_unknown_links": (unknown_links, 429, "token", "rate_limited",
+                               "too many unknown links; try again in a minute"),
+}
+
+
+@pytest.mark.parametrize("reason", REFUSALS)
+def test_each_refusal_gives_its_own_reason_under_the_code_it_always_had(
+        client, mini_officials, settings, reason):
+    refused, status, field, code, message = REFUSALS[reason]
+    body = refused(client, settings)
+    before = (counts(), AccessCode.objects.filter(used=True).count(),
+              Invitation.objects.filter(used=True).count())
+    response = post(client, body)
+    assert response.status_code == status
+    assert response.json() == {"errors": [
+        {"field": field, "code": code, "message": message, "reason": reason}]}
+    assert (counts(), AccessCode.objects.filter(used=True).count(),
+            Invitation.objects.filter(used=True).count()) == before
+
+
+def test_the_api_gives_every_reason_but_the_offline_apps_and_one_its_own_checks_catch_first():
+    from surveys.api import API_REASONS
+    from surveys.intake import Reason
+
+    # the shape check refuses a submission_id over 64 characters first (too_long)
+    assert set(API_REASONS) - set(REFUSALS) == {Reason.SUBMISSION_ID_LENGTH}
+    assert set(Reason) - set(API_REASONS) == {Reason.VERSION_CHANGED,
+                                              Reason.OFFICIALS_BY_INVITATION}
+
+
+def test_openapi_documents_each_reason_under_its_status(client):
+    document = client.get("/api/v1/openapi.json").json()
+    responses = document["paths"]["/api/v1/submissions"]["post"]["responses"]
+    assert responses["410"]["description"] == (
+        "closed questionnaire, used code, used or expired token: code gone, with one of these "
+        "reasons: link_used (this link has already been used to submit the questionnaire), "
+        "link_expired (this link has expired), code_used (this code has already been used), "
+        "questionnaire_closed (this questionnaire is closed)")
+    assert responses["403"]["description"] == (
+        "a one-time code or invitation token is required or wrong: code access_denied, with "
+        "one of these reasons: code_required (a one-time code is required for this survey), "
+        "code_invalid (this code is not valid for this survey), token_required (officials "
+        "answer by invitation: a token is required), link_for_another_survey (this link is "
+        "for another questionnaire or province)")
+    assert responses["400"]["description"].endswith(
+        "too_long (over 64 characters), invalid (a wrong type or a NUL character), "
+        "invalid_answers (a value the questionnaire does not accept). Errors of code "
+        "invalid_answers carry one of these reasons: submission_id_length (submission_id must "
+        "be 1 to 64 characters), duration_invalid (duration_seconds must be a whole number "
+        "from 0 to 604800), answers_invalid (some answers are not valid), sampling_invalid "
+        "(the sampling unit or stratum is not valid)")
+    error = document["components"]["schemas"]["Errors"]["properties"]["errors"]["items"]
+    assert error["required"] == ["field", "code", "message"]  # reason is added, not required
+    assert error["properties"]["reason"]["enum"] == [
+        "submission_id_length", "duration_invalid", "answers_invalid", "sampling_invalid",
+        "code_required", "code_invalid", "token_required", "link_for_another_survey",
+        "link_unknown", "submission_id_reused", "link_used", "link_expired", "code_used",
+        "questionnaire_closed", "too_many_wrong_codes", "too_many_unknown_links"]
+
+
+def test_openapi_states_the_limits_the_api_checks(client):
+    document = client.get("/api/v1/openapi.json").json()
+    submission = document["components"]["schemas"]["Submission"]["properties"]
+    assert [submission[name]["maxLength"] for name in
+            ("submission_id", "questionnaire", "province")] == [64, 64, 64]
+    assert submission["duration_seconds"]["maximum"] == 604800
+    assert submission["duration_seconds"]["description"] == (
+        "seconds from opening the form to submitting it, for data-quality checks (at most 7 "
+        "days)")
+    refused = document["paths"]["/api/v1/submissions"]["post"]["responses"]["400"]
+    assert "too_long (over 64 characters)" in refused["description"]

@@ -134,7 +134,8 @@ def test_wrong_codes_are_counted_together_on_the_web_and_the_api(mini_questionna
     assert refused.status_code == 429 and refused["Retry-After"] == "60"
     assert refused.json() == {"errors": [{"field": "code", "code": "rate_limited",
                                           "message": "too many wrong codes; try again in a "
-                                                     "minute"}]}
+                                                     "minute",
+                                          "reason": "too_many_wrong_codes"}]}
     page = web.post(SURVEY, {"code": right}, REMOTE_ADDR="10.0.0.1")
     assert page.status_code == 429 and "Vui lòng đợi một phút" in page.content.decode()
     assert api(Client(), {**body, "code": right}, address="10.0.0.2").status_code == 201

@@ -3,6 +3,7 @@
 import io
 import re
 from datetime import datetime, timedelta
+from html import unescape
 
 import pytest
 from django.utils import timezone
@@ -540,3 +541,220 @@ def test_number_limits_are_written_for_the_browser_not_in_the_page_language(mini
     client.post(SURVEY, {"action": "next", "U01": "2", "Q01": "4"})
     html = client.get(SURVEY).content.decode()
     assert 'min="0.5000"' in html and 'max="20.2500"' in html  # a point, as HTML requires
+
+
+# --- refusals: told by their reason, in the reader's language -----------------------------------
+
+def told(page) -> str:
+    """What an error page, or the code form's error, tells the reader of the refusal."""
+    html = page.content.decode()
+    found = (re.search(r'<p class="lead mt-3">(.*?)</p>', html, re.S)
+             or re.search(r'<p id="error_1_id_code"><strong>(.*?)</strong></p>', html, re.S))
+    return unescape(re.sub(r"\s+", " ", found.group(1)).strip())
+
+
+def official_link(*, used=False, expired=False) -> str:
+    from surveys.models import Questionnaire
+
+    [token] = issue_invitations(questionnaire=Questionnaire.objects.get(code="mini-officials"),
+                                province=Province.objects.get(code="01"), count=1)
+    Invitation.objects.update(used=used)
+    if expired:
+        Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    return f"/i/{token}/"
+
+
+def code_for_74(**issued) -> str:
+    from surveys.models import Questionnaire
+
+    [code] = generate_codes(questionnaire=Questionnaire.objects.get(code="mini-citizens"),
+                            province=Province.objects.get(code="74"), count=1, **issued)
+    return code
+
+
+def unknown_links(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "token": 1}
+    assert client.get("/i/not-a-token/").status_code == 404
+    return client.get("/i/not-a-token-either/")
+
+
+def wrong_codes(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "code": 1}
+    code_for_74()
+    assert client.post(SURVEY, {"code": "AAAAA-AAAAA"}).status_code == 400
+    return client.post(SURVEY, {"code": "AAAAA-AAAAB"})
+
+
+def used_code(client, settings):
+    code = code_for_74()
+    other = type(client)()
+    assert other.post(SURVEY, {"code": code}).status_code == 302
+    key = key_of(other.get(SURVEY))
+    other.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "3"})
+    assert other.post(SURVEY, {"submission_id": key, "action": "submit"}).status_code == 302
+    return client.post(SURVEY, {"code": code})
+
+
+def closed(client, settings):
+    from surveys.models import Questionnaire
+
+    Questionnaire.objects.filter(code="mini-citizens").update(is_open=False)
+    return client.get(SURVEY)
+
+
+def submitted(client, *, before=lambda: None):
+    """The citizens' survey filled in and submitted, `before` run just before Submit."""
+    key = key_of(client.get(SURVEY))
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "3"})
+    before(key)
+    return client.post(SURVEY, {"submission_id": key, "action": "submit"})
+
+
+def reused_id(client, settings):
+    def sent_elsewhere_with_other_answers(key):
+        answers = {"U01": 2, "Q01": 4}
+        assert client.post("/api/v1/submissions", content_type="application/json", data={
+            "submission_id": key, "questionnaire": "mini-citizens", "province": "74",
+            "answers": answers}).status_code == 201
+
+    return submitted(client, before=sent_elsewhere_with_other_answers)
+
+
+def unit_no_longer_taken(client, settings):
+    from surveys.models import Questionnaire
+
+    citizens = Questionnaire.objects.filter(code="mini-citizens")
+    citizens.update(sampling_units="optional")
+    assert client.post(SURVEY, {"code": code_for_74(psu="26734")}).status_code == 302
+    # the questionnaire is reloaded without sampling units while the respondent answers
+    return submitted(client, before=lambda key: citizens.update(sampling_units="none"))
+
+
+# reason: (how a respondent meets it on the web, status, Vietnamese, English)
+WEB_REFUSALS = {
+    "link_unknown": (lambda c, s: c.get("/i/not-a-token/"), 404,
+                     "Vui lòng kiểm tra lại địa chỉ, hoặc đề nghị cấp đường dẫn mới.",
+                     "Please check the address, or ask for a new link."),
+    "link_used": (lambda c, s: c.get(official_link(used=True)), 410,
+                  "Phiếu đã được gửi bằng đường dẫn này. Xin cảm ơn.",
+                  "The questionnaire was already submitted with this link. Thank you."),
+    "link_expired": (lambda c, s: c.get(official_link(expired=True)), 410,
+                     "Đường dẫn đã hết hạn.", "This link has expired."),
+    "questionnaire_closed": (closed, 410,
+                             "Khảo sát đã kết thúc; không nhận thêm câu trả lời.",
+                             "The survey is closed; answers are no longer accepted."),
+    "code_invalid": (lambda c, s: (code_for_74(), c.post(SURVEY, {"code": "AAAAA-AAAAA"}))[1],
+                     400, "Mã không hợp lệ cho khảo sát này.",
+                     "This code is not valid for this survey."),
+    "code_used": (used_code, 400, "Mã này đã được sử dụng.", "This code has already been used."),
+    "submission_id_reused": (reused_id, 409,
+                             "Phiếu này đã được gửi với câu trả lời khác; không lưu thêm gì.",
+                             "This form was already sent with other answers; nothing more was "
+                             "stored."),
+    "sampling_invalid": (unit_no_longer_taken, 400,
+                         "Không thể nhận phiếu này; chưa có gì được lưu.",
+                         "This form could not be accepted; nothing was stored."),
+    "too_many_wrong_codes": (wrong_codes, 429, "Vui lòng đợi một phút rồi thử lại.",
+                             "Please wait a minute and try again."),
+    "too_many_unknown_links": (unknown_links, 429, "Vui lòng đợi một phút rồi thử lại.",
+                               "Please wait a minute and try again."),
+}
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize("reason", WEB_REFUSALS)
+def test_each_refusal_a_respondent_can_meet_is_told_in_their_language(
+        client, mini_officials, settings, reason, language):
+    client.cookies["django_language"] = language
+    meet, status, vietnamese, english = WEB_REFUSALS[reason]
+    page = meet(client, settings)
+    assert (page.status_code, told(page)) == (
+        status, vietnamese if language == "vi" else english)
+
+
+# Every reason, and what a page says of it (including those no page flow leads to today).
+EVERY_REFUSAL = {
+    "submission_id_length": (400, "Không thể nhận phiếu này; chưa có gì được lưu.",
+                             "This form could not be accepted; nothing was stored."),
+    "duration_invalid": (400, "Không thể nhận phiếu này; chưa có gì được lưu.",
+                         "This form could not be accepted; nothing was stored."),
+    "answers_invalid": (400, "Có câu trả lời không hợp lệ; chưa có gì được lưu.",
+                        "Some answers are not accepted; nothing was stored."),
+    "sampling_invalid": (400, "Không thể nhận phiếu này; chưa có gì được lưu.",
+                         "This form could not be accepted; nothing was stored."),
+    "code_required": (403, "Khảo sát này yêu cầu mã dùng một lần. Ông/Bà vui lòng mở lại "
+                           "đường dẫn khảo sát và nhập mã.",
+                      "This survey asks for a one-time code. Please open the survey link again "
+                      "and enter your code."),
+    "code_invalid": (403, "Mã không hợp lệ cho khảo sát này.",
+                     "This code is not valid for this survey."),
+    "token_required": (403, "Cán bộ, công chức trả lời phiếu theo đường dẫn mời: Ông/Bà vui "
+                            "lòng dùng đường dẫn đã được cấp.",
+                       "Officials answer by invitation: please use the link you were given."),
+    "link_for_another_survey": (403, "Đường dẫn này dành cho phiếu hoặc tỉnh khác.",
+                                "This link is for another questionnaire or province."),
+    "officials_by_invitation": (403, "Cán bộ, công chức trả lời phiếu theo đường dẫn mời, "
+                                     "không qua điều tra viên.",
+                                "Officials answer by invitation, not through an enumerator."),
+    "link_unknown": (404, "Vui lòng kiểm tra lại địa chỉ, hoặc đề nghị cấp đường dẫn mới.",
+                     "Please check the address, or ask for a new link."),
+    "submission_id_reused": (409, "Phiếu này đã được gửi với câu trả lời khác; không lưu "
+                                  "thêm gì.",
+                             "This form was already sent with other answers; nothing more was "
+                             "stored."),
+    "version_changed": (409, "Phiếu đã được thay đổi sau khi các câu trả lời này được điền; "
+                             "chưa có gì được lưu.",
+                        "The questionnaire was changed after these answers were given; "
+                        "nothing was stored."),
+    "link_used": (410, "Phiếu đã được gửi bằng đường dẫn này. Xin cảm ơn.",
+                  "The questionnaire was already submitted with this link. Thank you."),
+    "link_expired": (410, "Đường dẫn đã hết hạn.", "This link has expired."),
+    "code_used": (410, "Mã này đã được sử dụng.", "This code has already been used."),
+    "questionnaire_closed": (410, "Khảo sát đã kết thúc; không nhận thêm câu trả lời.",
+                             "The survey is closed; answers are no longer accepted."),
+    "too_many_wrong_codes": (429, "Vui lòng đợi một phút rồi thử lại.",
+                             "Please wait a minute and try again."),
+    "too_many_unknown_links": (429, "Vui lòng đợi một phút rồi thử lại.",
+                               "Please wait a minute and try again."),
+}
+
+
+def test_every_reason_has_a_page_message():
+    from surveys.intake import Reason
+
+    assert set(EVERY_REFUSAL) == set(Reason)
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize("reason", EVERY_REFUSAL)
+def test_every_refusal_reads_in_both_languages(client, db, monkeypatch, reason, language):
+    from surveys import intake
+
+    kind = next(kind for kind in intake.REFUSALS if reason in kind.reasons)
+
+    def refused(token, *, client):
+        raise kind(intake.Reason(reason))
+
+    monkeypatch.setattr(intake, "invitation_for", refused)
+    client.cookies["django_language"] = language
+    status, vietnamese, english = EVERY_REFUSAL[reason]
+    page = client.get("/i/any-token/")
+    assert (page.status_code, told(page)) == (status, vietnamese if language == "vi" else english)
+
+
+def test_rewording_a_refusal_in_english_leaves_its_vietnamese_page_alone(
+        client, mini_officials, monkeypatch):
+    from surveys import intake
+
+    monkeypatch.setitem(intake.MESSAGES, intake.Reason.LINK_EXPIRED,
+                        "this link is past its last day")
+    url = official_link(expired=True)
+    assert told(client.get(url)) == "Đường dẫn đã hết hạn."
+    client.cookies["django_language"] = "en"
+    assert told(client.get(url)) == "This link has expired."
+    api = client.post("/api/v1/submissions", content_type="application/json", data={
+        "submission_id": "k1", "questionnaire": "mini-officials", "province": "01",
+        "answers": {"U01": 2, "Q01": 3}, "token": url.split("/")[2]})
+    assert api.json()["errors"] == [{"field": "token", "code": "gone",
+                                     "message": "this link is past its last day",
+                                     "reason": "link_expired"}]
