@@ -187,3 +187,18 @@ class WhatIfForm(forms.Form):
 
     def dropped(self) -> list[str]:
         return [self.cleaned_data["drop"]] if self.cleaned_data.get("drop") else []
+
+
+class ExclusionForm(forms.Form):
+    """A reviewer's decision on a submission: exclude it from every count, or restore it."""
+
+    CHOICE_MESSAGE = gettext_lazy("Choose exclude or restore.")
+
+    action = forms.ChoiceField(
+        choices=[("exclude", gettext_lazy("Exclude")), ("restore", gettext_lazy("Restore"))],
+        error_messages={"required": CHOICE_MESSAGE, "invalid_choice": CHOICE_MESSAGE})
+    note = forms.CharField(required=False, max_length=500)  # as the page's input allows
+
+    @property
+    def excluded(self) -> bool:
+        return self.cleaned_data["action"] == "exclude"

@@ -24,6 +24,7 @@ from scoring import charts, engine
 from scoring.models import LEVEL_LABELS, LEVEL_NAMES, Index, IndexKind, Publication, PublishedResult
 from scoring.selectors import parse_file, public_publication, public_publications
 from scoring.services.publishing import INTERVALS_FILE
+from surveys.downloads import attachment
 from surveys.models import Province
 
 PAGE_CACHE_SECONDS = 600
@@ -208,8 +209,7 @@ def results_download(request: HttpRequest, index: str, level: str) -> HttpRespon
     content = publication.files.filter(name=level).values_list("content", flat=True).first()
     if content is None:
         raise Http404
-    response = HttpResponse(content.encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (f'attachment; filename="{publication.index.code}-{level}'
-                                       f'-v{publication.version}.csv"')
+    response = attachment(content.encode("utf-8"),
+                          f"{publication.index.code}-{level}-v{publication.version}.csv")
     response["Cache-Control"] = "public, max-age=60"  # a withdrawal shows within a minute
     return response

@@ -41,7 +41,7 @@ from scoring import quality as quality_rules
 from scoring.audit_text import audit_line
 from scoring.auth import StaffAuthenticationForm
 from scoring.exports import scores_workbook
-from scoring.forms import AssessmentsForm, AuditFilterForm, WhatIfForm
+from scoring.forms import AssessmentsForm, AuditFilterForm, ExclusionForm, WhatIfForm
 from scoring.index_audit_exports import audit_csv, audit_tables, audit_workbook
 from scoring.models import (
     LEVEL_LABELS,
@@ -91,6 +91,7 @@ from scoring.tasks import (
 )
 from scoring.uncertainty import MIN_VALID_ANSWERS
 from surveys.collation import collation_key
+from surveys.downloads import attachment, streamed_attachment
 from surveys.exports import submission_rows
 from surveys.models import CrosswalkLink, Province, Questionnaire, Submission
 from surveys.selectors import submission_answers
@@ -334,13 +335,9 @@ def download(request: HttpRequest, index: str, level: str, fmt: str) -> HttpResp
                  level=level, format=fmt, version=version, rows=len(rows), intervals=intervals,
                  provinces=sorted(scope) if scope else "all")
     if fmt == "xlsx":
-        response = HttpResponse(
-            scores_workbook(idx, level, header, rows, title=f"{idx.code} {level}"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    else:
-        response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+        return attachment(scores_workbook(idx, level, header, rows, title=f"{idx.code} {level}"),
+                          name)
+    return attachment(csv_text(header, rows), name)
 
 
 class PublishForm(forms.Form):
@@ -483,11 +480,8 @@ def audit_download(request: HttpRequest) -> HttpResponse:
     record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD, kind="audit",
                  format="csv", rows=len(rows),
                  filters={k: str(v) for k, v in filters.items() if v})
-    response = HttpResponse(csv_text(AUDIT_COLUMNS, rows, bom=True),
-                            content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="audit-log-{timezone.localdate():%Y%m%d}.csv"')
-    return response
+    return attachment(csv_text(AUDIT_COLUMNS, rows, bom=True),
+                      f"audit-log-{timezone.localdate():%Y%m%d}.csv")
 
 
 @staff_required(*REVIEWERS)
@@ -496,9 +490,7 @@ def download_submissions(request: HttpRequest, questionnaire: str) -> StreamingH
     qn = get_object_or_404(Questionnaire, code=questionnaire)
     record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD,
                  questionnaire=qn.code, format="csv", kind="submissions")
-    response = StreamingHttpResponse(submission_rows(qn), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{qn.code}-submissions.csv"'
-    return response
+    return streamed_attachment(submission_rows(qn), f"{qn.code}-submissions.csv")
 
 
 # --- numbers you can defend: data quality, intervals, weights, sensitivity ----------------------
@@ -568,14 +560,15 @@ def exclusion(request: HttpRequest, pk: int) -> HttpResponse:
     """Exclude a submission from every count, or restore it; the decision is audited."""
     submission = get_object_or_404(Submission.objects.select_related("questionnaire",
                                                                      "province"), pk=pk)
-    action = request.POST.get("action")
-    if action not in ("exclude", "restore"):
-        return HttpResponse(_("Choose exclude or restore."), status=400)
-    changed = set_excluded(submission=submission, excluded=action == "exclude",
-                           user=request.user, note=request.POST.get("note", ""))
+    form = ExclusionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors),
+                            status=400)
+    changed = set_excluded(submission=submission, excluded=form.excluded, user=request.user,
+                           note=form.cleaned_data["note"])
     if changed:
         messages.success(request, (_("Submission %(key)s is excluded and no longer counts.")
-                                   if action == "exclude" else
+                                   if form.excluded else
                                    _("Submission %(key)s counts again.")) % {
             "key": submission.key})
     return redirect(_back(request, reverse("scoring:review")))
@@ -596,11 +589,8 @@ def quality_download(request: HttpRequest, index: str) -> HttpResponse:
     record_event(user=request.user, action=AuditEvent.Action.DOWNLOAD, index=idx.code,
                  level="quality", format="csv", version="current", rows=len(rows),
                  provinces="all")
-    response = HttpResponse(csv_text(["submission_id", "questionnaire", "province_code",
-                                      "reason", "detail", "excluded"], rows),
-                            content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{idx.code}-quality-flags.csv"'
-    return response
+    return attachment(csv_text(["submission_id", "questionnaire", "province_code", "reason",
+                                "detail", "excluded"], rows), f"{idx.code}-quality-flags.csv")
 
 
 class PlannerForm(forms.Form):
@@ -845,11 +835,4 @@ def index_audit_download(request: HttpRequest, index: str, fmt: str) -> HttpResp
                  level="index_audit", format=fmt, version=version,
                  rows=sum(len(t.rows) for t in tables), provinces="all")
     name = f"{idx.code}-index-audit-{version}.{fmt}"
-    if fmt == "xlsx":
-        response = HttpResponse(
-            audit_workbook(tables),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    else:
-        response = HttpResponse(audit_csv(tables), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(audit_workbook(tables) if fmt == "xlsx" else audit_csv(tables), name)

@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -11,6 +10,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from surveys.distribution import code_rows, invitation_rows
+from surveys.downloads import attachment
 from surveys.models import (
     AccessCode,
     Invitation,
@@ -173,11 +173,8 @@ class QuestionnaireAdmin(admin.ModelAdmin):
                 list(questionnaire.province_set.provinces.order_by("code"))
             make = invitation_rows if questionnaire.audience == "official" else code_rows
             header, rows = make(questionnaire, provinces, form.cleaned_data["count"])
-            response = HttpResponse(csv_text(header, rows),
-                                    content_type="text/csv; charset=utf-8")
             kind = "invitations" if questionnaire.audience == "official" else "codes"
-            response["Content-Disposition"] = (
-                f'attachment; filename="{questionnaire.code}-{kind}.csv"')
+            response = attachment(csv_text(header, rows), f"{questionnaire.code}-{kind}.csv")
             if questionnaire.audience == "official":
                 issued = ngettext("%(n)s invitation link issued.",
                                   "%(n)s invitation links issued.", len(rows))

@@ -524,3 +524,19 @@ def test_bad_bounds_are_refused_before_anything_is_stored(banded, tmp_path, boun
     assert questionnaire.margins.count() == 5
     assert (questionnaire.weight_bounds.lower, questionnaire.weight_bounds.upper) == \
         (Decimal("0.4000"), Decimal("3.0000"))
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({}, "Hãy chọn loại bỏ hoặc khôi phục."),
+    ({"action": "delete"}, "Hãy chọn loại bỏ hoặc khôi phục."),
+    ({"action": "exclude", "note": "x" * 501},
+     "Giá trị chỉ được có tối đa 500 ký tự (hiện có 501)."),
+])
+def test_an_exclusion_the_form_refuses_changes_nothing(review, client, data, message):
+    s1 = Submission.objects.get(key="s1")
+    client.force_login(review["reviewer"])
+    events = AuditEvent.objects.count()
+    response = client.post(reverse("scoring:exclusion", args=[s1.pk]), data)
+    assert (response.status_code, response.content.decode()) == (400, message)
+    s1.refresh_from_db()
+    assert not s1.excluded and AuditEvent.objects.count() == events
