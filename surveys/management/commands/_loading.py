@@ -47,6 +47,47 @@ def report_problems(command: BaseCommand, path: str, problems: list[str]) -> Com
                         "nothing was written")
 
 
+class FileCommand(BaseCommand):
+    """A command that reads one interchange file into one service: all or nothing.
+
+    `manage.py NAME FILE --OWNER CODE`: the file belongs to the `owner_model`
+    row with that code (a questionnaire, an index); with `owner_option` None it
+    stands alone (a province set, a crosswalk). Subclasses give `load`, which
+    calls the service and returns the line that says what was stored (printed
+    after the file's name when the file has an owner); a file the service
+    rejects (FileInvalid) has every problem printed on stderr and ends the
+    command with nothing written.
+    """
+
+    owner_option: str | None = "questionnaire"
+    owner_model: type | None = None  # default: surveys.models.Questionnaire
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        if self.owner_option:
+            parser.add_argument(f"--{self.owner_option}", required=True)
+
+    def load(self, owner, data: bytes, **options) -> str:
+        raise NotImplementedError
+
+    def handle(self, *args, **options):
+        from surveys.imports import FileInvalid
+        from surveys.models import Questionnaire
+
+        path, owner = options["file"], None
+        if self.owner_option:
+            code = options[self.owner_option]
+            owner = (self.owner_model or Questionnaire).objects.filter(code=code).first()
+            if owner is None:
+                raise CommandError(f"unknown {self.owner_option} {code!r}")
+        data = read_bytes(path)
+        try:
+            summary = self.load(owner, data, **options)
+        except FileInvalid as exc:
+            raise report_problems(self, path, exc.problems) from exc
+        self.stdout.write(f"{path}: {summary}" if self.owner_option else summary)
+
+
 def write_csv(output: str | None, header: list[str], rows: list[list]) -> None:
     """Write a header and rows as CSV to a file, or to standard output when none is named."""
     out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115

@@ -1,31 +1,19 @@
 """manage.py import_submissions FILE --questionnaire CODE (spec §8): all or nothing."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from surveys.imports import FileInvalid, import_submissions
-from surveys.management.commands._loading import read_bytes, report_problems
-from surveys.models import Questionnaire
+from surveys.imports import import_submissions
+from surveys.management.commands._loading import FileCommand
 from surveys.services import SubmissionConflict
 
 
-class Command(BaseCommand):
+class Command(FileCommand):
     help = "Import submissions from a CSV file; any bad cell rejects the whole file."
 
-    def add_arguments(self, parser):
-        parser.add_argument("file")
-        parser.add_argument("--questionnaire", required=True)
-
-    def handle(self, *args, **options):
-        path = options["file"]
-        questionnaire = Questionnaire.objects.filter(code=options["questionnaire"]).first()
-        if questionnaire is None:
-            raise CommandError(f"unknown questionnaire {options['questionnaire']!r}")
-        data = read_bytes(path)
+    def load(self, owner, data, **options):
         try:
-            outcome = import_submissions(questionnaire=questionnaire, data=data)
-        except FileInvalid as exc:
-            raise report_problems(self, path, exc.problems) from exc
+            outcome = import_submissions(questionnaire=owner, data=data)
         except SubmissionConflict as exc:
-            raise CommandError(f"{path} rejected: {exc}; nothing was written") from exc
-        self.stdout.write(f"{path}: {outcome.rows:,} rows, {outcome.created:,} new submissions, "
-                          f"{outcome.already_present:,} already present")
+            raise CommandError(f"{options['file']} rejected: {exc}; nothing was written") from exc
+        return (f"{outcome.rows:,} rows, {outcome.created:,} new submissions, "
+                f"{outcome.already_present:,} already present")
