@@ -14,7 +14,7 @@ from scoring.models import Assessment, AssessmentChange, Index, Node
 from scoring.services.definitions import load_index
 from surveys.intake import generate_codes, issue_invitations
 from surveys.models import Answer, Invitation, Province, Question, Questionnaire, Submission
-from tests.conftest import dump, fixture_data, fixture_text
+from tests.helpers import dump, fixture_data, fixture_text
 
 MODELS = [Submission, Answer, Questionnaire, Question, Index, Node, Assessment,
           AssessmentChange, Invitation]

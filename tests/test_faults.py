@@ -25,8 +25,8 @@ from scoring.models import AnswerTally, Index, Recompute
 from scoring.services.results import start_recompute
 from scoring.tasks import recompute_index_task
 from surveys.models import Answer, Submission
-from tests.conftest import (
-    _service_unavailable,
+from tests.helpers import (
+    service_unavailable,
     start_worker,
     stop_worker,
     wait_for,
@@ -74,7 +74,7 @@ def _pings(client) -> bool:
 @pytest.fixture
 def private_redis(postgres, broker_url):
     if shutil.which("redis-server") is None:
-        _service_unavailable("redis-server is not installed")
+        service_unavailable("redis-server is not installed")
     server = PrivateRedis()
     server.start()
     yield server
@@ -132,7 +132,7 @@ def exports(*codes):
 
 def test_redis_stopped_during_intake_loses_nothing(private_redis, mini_questionnaire, settings):
     from scoring.services.definitions import load_index
-    from tests.conftest import fixture_text
+    from tests.helpers import fixture_text
 
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api": 0}
     load_index(text=fixture_text("mini-sipas.yaml"))
@@ -176,8 +176,7 @@ def test_redis_stopped_during_intake_loses_nothing(private_redis, mini_questionn
 def test_worker_killed_mid_recompute_is_redelivered_and_results_equal_a_clean_run(
         private_redis, mini_questionnaire, tmp_path):
     from scoring.services.definitions import load_index
-    from tests.conftest import fixture_text
-    from tests.scoring.test_handworked_index import ASSESSMENTS_2024, SUBMISSIONS
+    from tests.helpers import ASSESSMENTS_2024, SUBMISSIONS, fixture_text
 
     load_index(text=fixture_text("mini-par.yaml"))
     (tmp_path / "s.csv").write_text(SUBMISSIONS, encoding="utf-8")
@@ -223,7 +222,7 @@ def test_worker_killed_between_a_fold_and_its_refresh_leaves_nothing_stale(
         private_redis, mini_questionnaire, settings):
     from scoring.models import NodeResult, PendingRefresh
     from scoring.services.definitions import load_index
-    from tests.conftest import fixture_text
+    from tests.helpers import fixture_text
 
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api": 0}
     load_index(text=fixture_text("mini-sipas.yaml"))

@@ -1,17 +1,23 @@
 """Browser fixtures: one headless Debian Chromium for these tests, fresh contexts per test."""
 
+import io
 import os
-from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-TIMEOUT_MS = 10_000
+from scoring.models import Index, Role
+from tests.browser.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INDEX,
+    OFFICER_PROVINCE,
+    PHONE,
+    TIMEOUT_MS,
+)
+from tests.helpers import make_user
+
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
@@ -71,3 +77,20 @@ def new_context(browser):
 def page(new_context):
     """A page in its own phone-sized (390x844) context."""
     return new_context(PHONE).new_page()
+
+
+@pytest.fixture
+def demo(live_server):
+    """The bundled definitions, 1 % of the 2024 survey's size, every index computed; a reviewer
+    and an officer of OFFICER_PROVINCE, who sign in with tests.helpers.PASSWORD."""
+    call_command("seed_demo", "--scale", "0.01", stdout=io.StringIO())  # loads definitions too
+    call_command("compute_scores", "--all", stdout=io.StringIO())
+    index = Index.objects.get(code=INDEX)
+    provinces = index.province_set.provinces
+    return {
+        "url": live_server.url,
+        "index": index,
+        "reviewer": make_user("reviewer", Role.REVIEWER),
+        "officer": make_user("officer74", Role.PROVINCE_OFFICER,
+                             provinces.get(code=OFFICER_PROVINCE)),
+    }

@@ -14,16 +14,23 @@ from django.core.management import call_command
 from scoring.models import NodeResult
 from surveys.models import Answer, Submission
 from surveys.tokens import CODE_ALPHABET
-from tests.browser.helpers import answer, checked, press, progress, shown_questions, stored_answers
+from tests.browser.helpers import (
+    IMPLEMENTATION,
+    POLICY_MAKING,
+    PRIORITIES,
+    PROFILE,
+    SCREENING,
+    answer,
+    checked,
+    press,
+    progress,
+    shown_questions,
+    stored_answers,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 RECEIPT = re.compile(f"[{CODE_ALPHABET}]{{5}}-[{CODE_ALPHABET}]{{5}}")
-PROFILE = {"A01": 2, "A02": 3, "A03": 1, "A04": 5, "A05": 4, "A06": 1, "A07": 3}
-POLICY_MAKING = {f"P{n:02d}": 4 for n in range(1, 8)}  # all satisfied: 100 %
-IMPLEMENTATION = {f"P{n:02d}": 3 for n in range(8, 15)}  # all neutral: 0 %
-SCREENING = {"U01": 2}  # no one-stop shop visit: sections S1-S5 are skipped
-PRIORITIES = {"Z01": [2, 4], "Z02": "Cần rút ngắn thời gian chờ."}
 SERVICE_QUESTIONS = [f"S{n:02d}" for n in range(1, 20)]
 UNIT = "79"  # Thành phố Hồ Chí Minh
 

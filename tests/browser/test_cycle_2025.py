@@ -8,16 +8,19 @@ from django.core.management import call_command
 
 from scoring.models import NodeResult, Role
 from surveys.models import Submission
-from tests.browser.conftest import DESKTOP
-from tests.browser.helpers import answer, press, progress
-from tests.browser.test_citizen_survey import (
+from tests.browser.helpers import (
+    DESKTOP,
     IMPLEMENTATION,
     POLICY_MAKING,
     PRIORITIES,
     PROFILE,
     SCREENING,
+    answer,
+    press,
+    progress,
+    sign_in,
 )
-from tests.browser.test_review import make_user, sign_in
+from tests.helpers import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -13,9 +13,7 @@ import pytest
 from scoring import engine, index_audit
 from scoring.index_audit import CriterionValue
 from scoring.models import Node, NodeResult
-from tests.browser.conftest import DESKTOP
-from tests.browser.test_review import INDEX, demo, sign_in  # noqa: F401 - the demo fixture
-from tests.browser.test_screenshots import shoot
+from tests.browser.helpers import DESKTOP, INDEX, shoot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

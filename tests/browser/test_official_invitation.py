@@ -13,16 +13,23 @@ from django.core.management import call_command
 from surveys.intake import issue_invitations
 from surveys.models import Draft, Invitation, Questionnaire, Submission
 from surveys.tokens import CODE_ALPHABET
-from tests.browser.helpers import answer, checked, press, progress, shown_questions, stored_answers
+from tests.browser.helpers import (
+    ABOUT,
+    APPARATUS,
+    DIRECTION,
+    FINANCE,
+    IMPACT,
+    answer,
+    checked,
+    press,
+    progress,
+    shown_questions,
+    stored_answers,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 RECEIPT = re.compile(f"[{CODE_ALPHABET}]{{5}}-[{CODE_ALPHABET}]{{5}}")
-ABOUT = {"L01": 2, "L02": 3}
-DIRECTION = {"L03": 4, "L04": 3, "L05": 1, "L06": 4, "L07": 2, "L08": 3}  # L06 shown by L05 = 1
-APPARATUS = {f"L{n:02d}": 3 for n in range(9, 15)}
-FINANCE = {"L15": 2, "L17": 4, "L18": 3, "L19": 9}  # L16 stays hidden with L15 = 2
-IMPACT = {"L20": 4, "L21": 4, "L22": 3, "L23": 1}
 UNIT = "79"  # Thành phố Hồ Chí Minh
 
 

@@ -12,19 +12,17 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from scoring.models import Role, StaffRole
+from scoring.models import Role
 from surveys.models import Answer, Province, Submission
 from surveys.selectors import questionnaire_schema
 from surveys.validation import clean_answers
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
-from tests.browser.test_publication import violations
+from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS, violations
+from tests.helpers import PASSWORD, make_user
 from tests.vietnamese import english_or_codes
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-PASSWORD = "a-long-test-password-2024"
 SUBMIT = "**/collect/api/submissions"
 # Three surveys as an enumerator fills them: ticks by option value, typed numbers and text.
 SURVEYS = [
@@ -39,20 +37,14 @@ STORED = [
 ]
 
 
-def make_enumerator(username, province_code):
-    user = get_user_model().objects.create_user(username, password=PASSWORD)
-    StaffRole.objects.create(user=user, role=Role.ENUMERATOR,
-                             province=Province.objects.get(code=province_code))
-    return user
-
-
 @pytest.fixture
 def field(live_server, mini_questionnaire, settings, tmp_path):
     settings.COLLECT_APP_VERSION = "test-1"
+    p74 = Province.objects.get(code="74")
     return {"url": live_server.url, "profile": tmp_path / "profile",
             "questionnaire": mini_questionnaire,
-            "first": make_enumerator("enumerator74", "74"),
-            "second": make_enumerator("enumerator74b", "74")}
+            "first": make_user("enumerator74", Role.ENUMERATOR, p74),
+            "second": make_user("enumerator74b", Role.ENUMERATOR, p74)}
 
 
 @pytest.fixture

@@ -15,16 +15,17 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from scoring.models import AuditEvent, NodeResult, Role, StaffRole
+from scoring.models import AuditEvent, NodeResult, Role
 from scoring.services.paper import register_batch
 from surveys.models import PaperForm, PaperKeying, Province, Questionnaire, Submission
 from surveys.paper import submission_key
-from tests.browser.conftest import DESKTOP
+from tests.browser.helpers import DESKTOP, sign_in, violations
+from tests.helpers import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-PASSWORD = "a-long-test-password-2024"
 UNIT = "79"
+FORMS = "/review/paper/"  # where data-entry staff land when they sign in
 PROFILE = {"A01": 1, "A02": 3, "A03": 1, "A04": 5, "A05": 4, "A06": 1, "A07": 2}
 
 
@@ -40,24 +41,9 @@ PAPER = {1: {**PROFILE, **policy(4), "U01": 2},
 B_SLIP = ("P05", 3)  # operator B types 3 where form 2 says 2
 
 
-def make_user(username, role, province):
-    user = get_user_model().objects.create_user(username, password=PASSWORD)
-    StaffRole.objects.create(user=user, role=role, province=province)
-    return user
-
-
 @pytest.fixture
 def definitions():
     call_command("load_definitions", stdout=io.StringIO())
-
-
-def sign_in(page, base_url, username):
-    assert page.goto(f"{base_url}/accounts/login/").status == 200
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-    assert urlparse(page.url).path == "/review/paper/"  # data-entry staff land on their forms
 
 
 class Keyboard:
@@ -117,7 +103,7 @@ def test_double_entry_from_batch_to_counted_result(live_server, definitions, new
 
     # the supervisor registers the batch
     supervisor = new_context(DESKTOP).new_page()
-    sign_in(supervisor, live_server.url, "giamsat79")
+    sign_in(supervisor, live_server.url, "giamsat79", lands_on=FORMS)
     supervisor.click("text=Đăng ký một lô phiếu")
     supervisor.select_option("#id_questionnaire", str(questionnaire.pk))
     supervisor.fill("#id_serials", "1-3")
@@ -132,7 +118,7 @@ def test_double_entry_from_batch_to_counted_result(live_server, definitions, new
     # operator A keys all three; operator B keys them, slipping once on form 2
     for username, slip in (("nhaplieu_a", None), ("nhaplieu_b", B_SLIP)):
         page = new_context(DESKTOP).new_page()
-        sign_in(page, live_server.url, username)
+        sign_in(page, live_server.url, username, lands_on=FORMS)
         page.click(f"#batches a[href='{urlparse(batch_url).path}']")
         with page.expect_navigation():
             page.click("#key-next")
@@ -227,7 +213,7 @@ def test_a_sipas_2024_form_is_keyed_with_the_keyboard_alone(live_server, definit
                            collected_by="Mặt trận Tổ quốc", arrived_on=datetime.date(2025, 1, 20),
                            by=supervisor)
     page = new_context(DESKTOP).new_page()
-    sign_in(page, live_server.url, "nhaplieu74")
+    sign_in(page, live_server.url, "nhaplieu74", lands_on=FORMS)
     assert page.goto(f"{live_server.url}/review/paper/{batch.pk}/key/").status == 200
     assert page.evaluate("document.activeElement.id") == "serial"
 
@@ -278,7 +264,6 @@ def test_a_sipas_2024_form_is_keyed_with_the_keyboard_alone(live_server, definit
 
 def test_axe_finds_no_serious_violation_on_the_paper_pages(live_server, definitions, browser):
     from scoring.services.paper import key_form as key_service
-    from tests.browser.test_publication import violations
 
     unit = Province.objects.get(province_set__code="vn-34", code=UNIT)
     supervisor = make_user("giamsat79", Role.ENTRY_SUPERVISOR, unit)
@@ -293,13 +278,13 @@ def test_axe_finds_no_serious_violation_on_the_paper_pages(live_server, definiti
     context.set_default_timeout(10_000)
     page = context.new_page()
     found = {}
-    sign_in(page, live_server.url, "giamsat79")
+    sign_in(page, live_server.url, "giamsat79", lands_on=FORMS)
     for path in ("/review/paper/", "/review/paper/new/", f"/review/paper/{batch.pk}/",
                  f"/review/paper/{batch.pk}/form/1/"):
         page.goto(f"{live_server.url}{path}")
         found[path] = violations(page)
     page.context.clear_cookies()
-    sign_in(page, live_server.url, "nhaplieu_a")
+    sign_in(page, live_server.url, "nhaplieu_a", lands_on=FORMS)
     page.goto(f"{live_server.url}/review/paper/{batch.pk}/key/")
     page.keyboard.press("Enter")
     page.keyboard.type("7")  # refused on the spot: the message shows

@@ -3,35 +3,25 @@ axe-core on the public, survey and staff pages; screenshots of what the public a
 
 import io
 import urllib.request
-from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
-import axe_playwright_python
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
 from scoring.models import Index, Node, Publication, Role
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.test_review import make_user, sign_in
-from tests.browser.test_screenshots import shoot
+from tests.browser.helpers import DESKTOP, INDEX, PHONE, shoot, sign_in, violations
+from tests.helpers import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-INDEX = "par-2024"
-AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
-SERIOUS = {"serious", "critical"}
 
 
 @pytest.fixture
 def site(live_server):
     call_command("seed_demo", "--scale", "0.01", stdout=io.StringIO())
     call_command("compute_scores", "--all", stdout=io.StringIO())
-    admin = make_user("admin", Role.ADMINISTRATOR)
-    admin.is_staff = admin.is_superuser = True
-    admin.save(update_fields=["is_staff", "is_superuser"])
     return {"url": live_server.url, "reviewer": make_user("reviewer", Role.REVIEWER),
-            "admin": admin}
+            "admin": make_user("admin", Role.ADMINISTRATOR, superuser=True)}
 
 
 def export(*args) -> bytes:
@@ -120,14 +110,6 @@ def test_publish_read_as_the_public_recompute_and_withdraw(site, new_context):
         assert fetch(f"{base}{path}")[0] == 404, path
 
 
-def violations(page) -> list[str]:
-    """axe-core's serious and critical violations on the page, one line each."""
-    page.evaluate(AXE)
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {n['target']}" for v in result["violations"]
-            if v["impact"] in SERIOUS for n in v["nodes"]]
-
-
 def test_axe_finds_no_serious_violation_on_public_survey_and_staff_pages(site, browser):
     base = site["url"]
     from scoring.services.publishing import publish_index
@@ -172,13 +154,14 @@ def test_axe_finds_no_serious_violation_on_public_survey_and_staff_pages(site, b
 def test_axe_finds_no_serious_violation_along_a_citizens_and_an_officials_way(site, browser):
     from surveys.intake import issue_invitations
     from surveys.models import Province, Questionnaire
-    from tests.browser.helpers import answer, press
-    from tests.browser.test_citizen_survey import (
+    from tests.browser.helpers import (
         IMPLEMENTATION,
         POLICY_MAKING,
         PRIORITIES,
         PROFILE,
         SCREENING,
+        answer,
+        press,
     )
 
     base = site["url"]

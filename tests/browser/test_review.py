@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlparse
 
 import openpyxl
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -25,20 +24,15 @@ from scoring.models import (
     NodeResult,
     QualityFlag,
     RankInterval,
-    Role,
-    StaffRole,
 )
 from surveys.models import Answer, Province, Submission
-from tests.browser.conftest import DESKTOP
-from tests.browser.test_screenshots import shoot
+from tests.browser.helpers import DESKTOP, INDEX, OFFICER_PROVINCE, shoot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-PASSWORD = "a-long-test-password-2024"
-INDEX = "par-2024"
 REGION = "TN"  # Tây Nguyên: 5 provinces
 COMPONENT = ("1", "1.4", "1.4.2")  # area → criterion → a survey component with two sources
-OFFICER_PROVINCE, OTHER_PROVINCE = "74", "75"
+OTHER_PROVINCE = "75"  # the demo's officer is of OFFICER_PROVINCE, 74
 SELF_ASSESSED = "1.1.2"  # an appraisal component worth 2 points
 TOTAL_COLUMNS = ["province_code", "province_name", "points", "max_points", "percent", "rank",
                  "group", "delta_points", "delta_rank", "delta_basis"]
@@ -46,38 +40,6 @@ TOTAL_COLUMNS = ["province_code", "province_name", "points", "max_points", "perc
 NODE_COLUMNS = ["province_code", "province_name", "code", "name", "points", "max_points",
                 "percent", "flags"]
 CENT = Decimal("0.01")
-
-
-def make_user(username, role, province=None):
-    user = get_user_model().objects.create_user(username, password=PASSWORD)
-    StaffRole.objects.create(user=user, role=role, province=province)
-    return user
-
-
-@pytest.fixture
-def demo(live_server):
-    """The bundled definitions, 1 % of the 2024 survey's size, every index computed."""
-    call_command("seed_demo", "--scale", "0.01", stdout=io.StringIO())  # loads definitions too
-    call_command("compute_scores", "--all", stdout=io.StringIO())
-    index = Index.objects.get(code=INDEX)
-    provinces = index.province_set.provinces
-    return {
-        "url": live_server.url,
-        "index": index,
-        "reviewer": make_user("reviewer", Role.REVIEWER),
-        "officer": make_user("officer74", Role.PROVINCE_OFFICER,
-                             provinces.get(code=OFFICER_PROVINCE)),
-    }
-
-
-def sign_in(page, base_url: str, username: str) -> None:
-    """Fill in the real log-in form; staff land on the review home page."""
-    assert page.goto(f"{base_url}/accounts/login/").status == 200
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")  # the navbar's EN/VI buttons are submits too
-    assert urlparse(page.url).path == "/review/"
 
 
 def ranking_rows(page) -> dict[str, list[str]]:

@@ -1,50 +1,37 @@
 """Full-page screenshots of the survey pages, in Vietnamese, saved to var/screenshots/."""
 
 import io
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from surveys.intake import issue_invitations
 from surveys.models import Questionnaire
-from tests.browser.conftest import DESKTOP
-from tests.browser.helpers import answer, press, progress
-from tests.browser.test_citizen_survey import (
+from tests.browser.helpers import (
+    ABOUT,
+    APPARATUS,
+    DESKTOP,
+    DIRECTION,
+    FINANCE,
+    IMPACT,
     IMPLEMENTATION,
     POLICY_MAKING,
     PRIORITIES,
     PROFILE,
     SCREENING,
-)
-from tests.browser.test_official_invitation import (
-    ABOUT,
-    APPARATUS,
-    DIRECTION,
-    FINANCE,
-    IMPACT,
+    answer,
+    press,
+    progress,
+    shoot,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-MIN_BYTES = 10_000
 
 
 @pytest.fixture(autouse=True)
 def definitions():
     call_command("load_definitions", stdout=io.StringIO())
-
-
-def shoot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    path.unlink(missing_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    assert path.is_file()
-    assert path.stat().st_size > MIN_BYTES, f"{name} is only {path.stat().st_size} bytes"
-    return path
 
 
 def test_the_citizen_survey_pages_are_captured_on_a_phone(live_server, page):

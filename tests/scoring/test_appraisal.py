@@ -54,7 +54,7 @@ def test_the_import_goes_through_the_same_service_and_is_audited(review, tmp_pat
 def test_saving_one_province_does_not_wait_for_another(postgres, mini_questionnaire,
                                                        monkeypatch):
     from scoring.services.definitions import load_index
-    from tests.conftest import fixture_text
+    from tests.helpers import fixture_text
 
     load_index(text=fixture_text("mini-par.yaml"))
     index = Index.objects.get(code="mini-par")

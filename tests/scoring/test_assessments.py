@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from scoring.models import Assessment, AssessmentChange
 from scoring.services.definitions import load_index
-from tests.conftest import fixture_text
+from tests.helpers import fixture_text
 
 HEADER = "province_code,component_code,self_score,appraised_score\n"
 

@@ -5,7 +5,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
@@ -17,18 +16,11 @@ from scoring.services.quality import median_duration
 from scoring.services.roles import set_staff_role
 from surveys.intake import generate_codes
 from surveys.models import AccessCode, Answer, Province, Questionnaire, Submission
-from tests.scoring.test_review import MATRIX as STAFF_MATRIX
+from tests.helpers import PASSWORD, make_user
+from tests.scoring.helpers import MATRIX as STAFF_MATRIX
 
-PASSWORD = "a-long-test-password-2024"
 ANSWERS = {"U01": 1, "Q01": 5, "Q02": 4, "Q03": 9, "Z01": [1, 3], "N01": "2.5", "T01": "Tốt"}
 SUBMIT = "/collect/api/submissions"
-
-
-def make_user(username, role=None, province=None):
-    user = get_user_model().objects.create_user(username, password=PASSWORD)
-    if role:
-        StaffRole.objects.create(user=user, role=role, province=province)
-    return user
 
 
 @pytest.fixture

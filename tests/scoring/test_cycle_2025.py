@@ -9,44 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from scoring import urls as scoring_urls
-from scoring.models import AuditEvent, Role, StaffRole
-from surveys.models import Province
-from tests.scoring.test_handworked_index import ASSESSMENTS_2024, SUBMISSIONS
-from tests.scoring.test_review import MATRIX, make_user
-
-SUBMISSIONS_2025 = SUBMISSIONS.replace(",74,", ",79,").replace("\ns", "\nt") \
-    .replace("2024-09", "2025-09")
-ASSESSMENTS_2025 = ASSESSMENTS_2024.replace("\n74,", "\n79,").replace("\n31,", "\n33,")
-ARGS = {"mini-par": "mini-par-2025", "mini-sipas": "mini-sipas-2025", "74": "79",
-        "mini-citizens": "mini-citizens-2025", 2024: 2025}
-ROLES = {"officer74": "officer79", "officer01": "officer01b"}
-
-
-def for_2025(matrix):
-    """The permission matrix of the 63-province indices, for their 34-unit successors."""
-    return {name: [(tuple(ARGS.get(a, a) for a in args), method,
-                    {ROLES.get(role, role): status for role, status in expected.items()})
-                   for args, method, expected in cases]
-            for name, cases in matrix.items()}
-
+from scoring.models import AuditEvent, StaffRole
+from tests.scoring.helpers import MATRIX, for_2025
 
 MATRIX_2025 = for_2025(MATRIX)
-
-
-@pytest.fixture
-def review_2025(review, cycle_2025, tmp_path):
-    (tmp_path / "s.csv").write_text(SUBMISSIONS_2025, encoding="utf-8")
-    (tmp_path / "a.csv").write_text(ASSESSMENTS_2025, encoding="utf-8")
-    call_command("import_submissions", str(tmp_path / "s.csv"), "--questionnaire",
-                 "mini-citizens-2025", stdout=io.StringIO())
-    call_command("import_assessments", str(tmp_path / "a.csv"), "--index", "mini-par-2025",
-                 stdout=io.StringIO())
-    for code in ("mini-par-2025", "mini-sipas-2025"):
-        call_command("compute_scores", "--index", code, stdout=io.StringIO())
-    units = {p.code: p for p in Province.objects.filter(province_set__code="vn-34")}
-    return {**review,
-            "officer79": make_user("officer79", Role.PROVINCE_OFFICER, units["79"]),
-            "officer01b": make_user("officer01b", Role.PROVINCE_OFFICER, units["01"])}
 
 
 def test_the_34_unit_matrix_covers_every_staff_url():

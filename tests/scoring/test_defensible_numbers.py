@@ -32,8 +32,7 @@ from scoring.services.tallies import rebuild_tallies
 from scoring.services.weights import compute_weights
 from surveys.models import Answer, Questionnaire, Submission
 from surveys.services import load_questionnaire
-from tests.conftest import dump, fixture_data, fixture_text
-from tests.scoring.test_review import make_user
+from tests.helpers import dump, fixture_data, fixture_text, make_user
 
 
 def quiet(*args):

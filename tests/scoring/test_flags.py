@@ -15,7 +15,7 @@ from scoring.services.demo import demo_recall
 from scoring.services.quality import check_questionnaire, median_duration
 from surveys.models import Answer, Province, Question, Questionnaire, Submission
 from surveys.services import NewSubmission, load_questionnaire, record_submissions
-from tests.conftest import dump, fixture_data
+from tests.helpers import dump, fixture_data
 
 GRID = [f"G{i:02d}" for i in range(1, 20)]  # 19 scale questions on the sat5 scale (9: don't know)
 AT = datetime(2024, 8, 1, 9, 0, tzinfo=UTC)

@@ -13,29 +13,8 @@ import pytest
 from django.core.management import call_command
 
 from scoring.services.definitions import load_index
-from tests.conftest import dump, fixture_data, fixture_text
+from tests.helpers import ASSESSMENTS_2024, SUBMISSIONS, dump, fixture_data, fixture_text
 
-SUBMISSIONS = """\
-submission_id,province_code,submitted_at,U01,Q01,Q02,Q03,Z01,N01,T01
-s1,74,2024-09-01T08:00:00+07:00,1,5,4,9,1|3,2,
-s2,74,2024-09-01,1,3,2,4,,,Tốt
-s3,74,,2,4,,,,,
-s4,74,2024-09-02T10:00:00,1,9,5,2,2,0,
-s5,01,,2,2,,5,,,
-s6,01,,2,1,,,,,
-"""
-# 74: Q01 valid 5, 3, 4 (9 is "don't know"); Q02 valid 4, 2, 5 (s3 did not see it);
-#     Q03 valid 4, 2.
-# 01: Q01 valid 2, 1; Q02 hidden for both; Q03 valid 5.
-
-ASSESSMENTS_2024 = """\
-province_code,component_code,self_score,appraised_score
-74,1.1.1,2,1.5
-74,1.2.1,2,2
-01,1.1.1,1.8,
-01,1.2.1,1.5,1.25
-31,1.2.1,0.5,
-"""
 ASSESSMENTS_2023 = """\
 province_code,component_code,self_score,appraised_score
 74,1.1.1,1,1

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from scoring.models import Index, Node, Source
 from scoring.services.definitions import load_index
 from surveys.definitions import DefinitionInvalid
-from tests.conftest import dump, fixture_data, fixture_text
+from tests.helpers import dump, fixture_data, fixture_text
 
 
 def broken(name, mutate) -> str:

@@ -12,7 +12,7 @@ from scoring.selectors import export_rows
 from scoring.services.definitions import load_index
 from surveys.definitions import DefinitionInvalid
 from surveys.models import Province
-from tests.conftest import DATA, as_2025, fixture_text
+from tests.helpers import DATA, as_2025, fixture_text
 
 
 def test_a_units_previous_value_is_the_weighted_mean_of_its_predecessors_with_a_value():

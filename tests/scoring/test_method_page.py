@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from scoring.models import Role
-from tests.scoring.test_review import make_user
+from tests.helpers import make_user
 
 DOCS = settings.BASE_DIR / "docs"
 HEADING = re.compile(r"^(#{2,3}) (.+)$", re.MULTILINE)

@@ -12,7 +12,7 @@ from scoring.services import results
 from scoring.services.definitions import load_index
 from scoring.services.quality import set_excluded
 from surveys.models import Submission
-from tests.conftest import fixture_text
+from tests.helpers import fixture_text
 
 
 def export(code: str) -> str:

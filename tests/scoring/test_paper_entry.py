@@ -23,6 +23,7 @@ from surveys.models import (
     Submission,
 )
 from surveys.paper import submission_key
+from tests.helpers import make_user
 
 ARRIVED = datetime.date(2024, 10, 1)
 FORM_1 = {"U01": "1", "Q01": "4", "Q02": "5", "Q03": "", "Z01": "13", "N01": "2",
@@ -36,12 +37,6 @@ def _english(client):
     client.cookies["django_language"] = "en"
     with translation.override("en"):
         yield
-
-
-def make_user(username, role, province):
-    user = get_user_model().objects.create_user(username)
-    StaffRole.objects.create(user=user, role=role, province=province)
-    return user
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from scoring.services.results import recompute_index, refresh_pending, start_rec
 from scoring.services.tallies import fold_submissions
 from surveys.models import Province
 from surveys.services import NewSubmission, record_submissions
-from tests.conftest import fixture_text
+from tests.helpers import fixture_text
 
 LEVELS = {"mini-par": ("total", "area", "criterion", "component"),
           "mini-sipas": ("total", "part", "element", "item")}

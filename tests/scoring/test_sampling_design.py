@@ -139,7 +139,7 @@ def test_a_census_province_has_a_zero_width_interval_and_runs_name_their_design(
 def test_the_questionnaire_file_says_whether_sampling_units_are_taken(db):
     from surveys.definitions import DefinitionInvalid
     from surveys.services import load_questionnaire
-    from tests.conftest import fixture_text
+    from tests.helpers import fixture_text
 
     text = fixture_text("mini-citizens.yaml")
     with pytest.raises(DefinitionInvalid) as refused:

@@ -14,16 +14,13 @@ from scoring.services.uncertainty import start_run
 from scoring.tasks import bootstrap_index_task
 from surveys.intake import generate_codes, issue_invitations
 from surveys.models import Province, Questionnaire, Submission
-from tests.scoring.test_cycle_2025 import for_2025
-from tests.scoring.test_review import MATRIX
+from tests.scoring.helpers import ASSESSMENTS_2025, MATRIX, SUBMISSIONS_2025, for_2025
 from tests.vietnamese import english_or_codes
 
 
 @pytest.fixture
 def everything(review, cycle_2025, tmp_path):
     """Both eras of the mini indices computed, a bootstrap, a flag, a publication."""
-    from tests.scoring.test_cycle_2025 import ASSESSMENTS_2025, SUBMISSIONS_2025
-
     (tmp_path / "s.csv").write_text(SUBMISSIONS_2025, encoding="utf-8")
     (tmp_path / "a.csv").write_text(ASSESSMENTS_2025, encoding="utf-8")
     call_command("import_submissions", str(tmp_path / "s.csv"), "--questionnaire",

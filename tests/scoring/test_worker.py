@@ -12,8 +12,7 @@ from scoring.models import AnswerTally, NodeResult
 from scoring.services.definitions import load_index
 from scoring.tasks import fold_submissions_task
 from surveys.models import Submission
-from tests.conftest import fixture_text, wait_for
-from tests.scoring.test_handworked_index import SUBMISSIONS
+from tests.helpers import SUBMISSIONS, fixture_text, wait_for
 
 pytestmark = [pytest.mark.services,
               pytest.mark.django_db(transaction=True, serialized_rollback=True)]

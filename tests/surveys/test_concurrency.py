@@ -59,7 +59,7 @@ def test_two_reviewers_appraising_one_component_at_once(postgres, mini_questionn
     from scoring.services.assessments import save_assessments
     from scoring.services.definitions import load_index
     from surveys.models import Province
-    from tests.conftest import fixture_text
+    from tests.helpers import fixture_text
 
     load_index(text=fixture_text("mini-par.yaml"))
     index = Index.objects.get(code="mini-par")

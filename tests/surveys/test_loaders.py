@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from surveys.definitions import DefinitionInvalid, parse_questionnaire
 from surveys.models import Question, Questionnaire, Scale, Section
-from tests.conftest import dump, fixture_data, fixture_text
+from tests.helpers import dump, fixture_data, fixture_text
 
 
 def broken(mutate) -> str:

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from surveys.models import CrosswalkLink, Province, ProvinceSet
-from tests.conftest import DATA, load_34_units
+from tests.helpers import DATA, load_34_units
 
 SET_HEADER = "set_code,first_year,code,name_vi,name_en,region_code,region_vi,region_en\n"
 ROW = "vn-x,2030,{code},Tỉnh {code},Province {code},R1,Vùng 1,Region 1\n"

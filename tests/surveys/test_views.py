@@ -186,7 +186,7 @@ def test_issue_invitations_command_writes_links(mini_officials, tmp_path, settin
 def load_variant(code: str, mutate) -> str:
     """The mini citizens' questionnaire under another code, changed by `mutate`; its link."""
     from surveys.services import load_questionnaire
-    from tests.conftest import dump, fixture_data
+    from tests.helpers import dump, fixture_data
 
     data = fixture_data("mini-citizens.yaml")
     data["code"] = code
