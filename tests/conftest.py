@@ -1,4 +1,6 @@
-"""Shared fixtures; reports which database and broker the suite runs on."""
+"""Shared fixtures; marks what each test needs; reports which database and broker it runs on."""
+
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -26,6 +28,23 @@ def pytest_report_header(config):
         f"celery broker: {broker}",
         f"require services: {settings.REQUIRE_SERVICES}",
     ]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
+def pytest_collection_modifyitems(items):
+    """Mark each test with what it needs, from where it lives and the fixtures it uses:
+    `browser` (under tests/browser), `worker` (the `worker` fixture, or marked `services`,
+    which starts its own) and `postgres` (the `postgres` fixture, or a worker's)."""
+    browser_tests = Path(__file__).parent / "browser"
+    for item in items:
+        if item.path.is_relative_to(browser_tests):
+            item.add_marker(pytest.mark.browser)
+        fixtures = getattr(item, "fixturenames", ())
+        worker = "worker" in fixtures or item.get_closest_marker("services") is not None
+        if worker:
+            item.add_marker(pytest.mark.worker)
+        if worker or "postgres" in fixtures:
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture
