@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from tests.helpers import (
+    MODULE_DATA,
     as_2025,
     dump,
     fixture_data,
@@ -109,6 +110,23 @@ def _fresh_rate_limits():
     cache.clear()
     selectors._schemas.clear()
     selectors._question_ids.clear()
+
+
+@pytest.fixture(autouse=True)
+def _module_data_only_for_tests_that_ask(request):
+    """While a module fixture's data is in the database (tests.helpers.kept_for_the_module),
+    a test that uses the database must ask for that fixture, and not be transactional."""
+    marker = request.node.get_closest_marker("django_db")
+    if not MODULE_DATA or not (marker or "_django_db_helper" in request.fixturenames):
+        return  # the database is closed to this test: it cannot see the data
+    others = [name for name in MODULE_DATA if name not in request.fixturenames]
+    if others:
+        pytest.fail(f"the data of {', '.join(others)} is in the database and this test does not "
+                    "ask for it: move the test above the first that does, or out of the module")
+    if ({"transactional_db", "live_server"} & set(request.fixturenames)
+            or (marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)))):
+        pytest.fail(f"{', '.join(MODULE_DATA)} keeps its data in an open transaction: a "
+                    "transactional test cannot run inside it")
 
 
 @pytest.fixture

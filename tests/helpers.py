@@ -1,5 +1,6 @@
 """Plain helpers shared by the tests (fixtures live in the conftest.py files): fixture files,
-staff users, the hand-worked data of the mini indices, and real services to start and wait for."""
+staff users, the hand-worked data of the mini indices, data made once for a module's tests,
+and real services to start and wait for."""
 
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from scoring.models import StaffRole
 
@@ -84,6 +86,46 @@ province_code,component_code,self_score,appraised_score
 01,1.2.1,1.5,1.25
 31,1.2.1,0.5,
 """
+
+
+# --- data made once for the tests of a module ------------------------------------------------
+
+MODULE_DATA: list[str] = []  # the module fixtures whose data is in the database now
+
+
+def kept_for_the_module(request, django_db_blocker, make):
+    """For a module-scoped generator fixture (`yield from` this): what `make()` writes stays in
+    the database for the tests that ask for the fixture, which get what it returns, and is
+    rolled back when the module's tests are done.
+
+    The data is made in an atomic block left open; each test then runs in a savepoint inside
+    it (pytest-django's `db`), so what a test writes is undone after it, as with Django's
+    TestCase.setUpTestData. Tasks run in-process while the data is made. Until the rollback,
+    tests/conftest.py fails any test that uses the database without asking for the fixture
+    (it would see the data) or on `transactional_db` (its flush would not be undone).
+    """
+    from config.celery import app
+
+    block = transaction.atomic()
+    with django_db_blocker.unblock():
+        block.__enter__()
+        eager, app.conf.task_always_eager = app.conf.task_always_eager, True
+        try:
+            value = make()
+        except BaseException:
+            transaction.set_rollback(True)
+            block.__exit__(None, None, None)
+            raise
+        finally:
+            app.conf.task_always_eager = eager
+    MODULE_DATA.append(request.fixturename)
+    try:
+        yield value
+    finally:
+        MODULE_DATA.remove(request.fixturename)
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            block.__exit__(None, None, None)
 
 
 # --- real services: PostgreSQL, Redis and Celery workers ----------------------------------------

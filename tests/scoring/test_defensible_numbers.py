@@ -32,7 +32,7 @@ from scoring.services.tallies import rebuild_tallies
 from scoring.services.weights import compute_weights
 from surveys.models import Answer, Questionnaire, Submission
 from surveys.services import load_questionnaire
-from tests.helpers import dump, fixture_data, fixture_text, make_user
+from tests.helpers import dump, fixture_data, fixture_text, kept_for_the_module, make_user
 
 
 def quiet(*args):
@@ -100,132 +100,6 @@ def test_quality_pages_show_counts_and_the_flagged_submissions(review, client):
     assert csv_text.content.decode("utf-8-sig") == (
         "submission_id,questionnaire,province_code,reason,detail,excluded\n"
         "s2,mini-citizens,74,speeder,40 s; median 600 s,no\n")
-
-
-# --- bootstrap runs -------------------------------------------------------------------------
-
-def run_values(run):
-    intervals = sorted(Interval.objects.filter(run=run).values_list(
-        "province__code", "node__code", "low", "high"))
-    ranks = sorted(RankInterval.objects.filter(run=run).values_list(
-        "province__code", "median", "low", "high", "group"))
-    return intervals, ranks
-
-
-@pytest.fixture
-def small_demo(db):
-    quiet("seed_demo", "--scale", "0.01")
-    quiet("compute_scores", "--index", "sipas-2024")
-    return Index.objects.get(code="sipas-2024")
-
-
-def test_the_same_seed_gives_the_same_intervals_whatever_the_chunks(small_demo):
-    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "5",
-          "--chunk-replicates", "24", "--chunk-provinces", "63")
-    first = runs.latest_run(small_demo)
-    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "5",
-          "--chunk-replicates", "5", "--chunk-provinces", "7")
-    second = runs.latest_run(small_demo)
-    assert first.pk != second.pk
-    assert run_values(first) == run_values(second)
-    intervals, ranks = run_values(second)
-    assert len(intervals) == 63 * 43 and len(ranks) == 63  # every node of sipas-2024
-    # replicates of older runs are dropped once a newer run is done
-    assert set(Replicate.objects.values_list("run_id", flat=True)) == {second.pk}
-    # a chunk run again (a retried task) writes the same replicates
-    stored = dict(Replicate.objects.filter(run=second, number__lt=3).values_list("pk", "values"))
-    pieces = runs.chunks(second, replicates_per_chunk=3, provinces_per_chunk=63)
-    runs.compute_chunk(second, *pieces[0])
-    again = dict(Replicate.objects.filter(run=second, number__lt=3).values_list("pk", "values"))
-    assert {k: bytes(v) for k, v in again.items()} == {k: bytes(v) for k, v in stored.items()}
-    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "6")
-    assert run_values(runs.latest_run(small_demo)) != run_values(second)
-
-
-def test_each_interval_holds_its_point_estimate_and_ranks_hold_the_point_rank(small_demo):
-    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "100")
-    run = runs.latest_run(small_demo)
-    points = dict(NodeResult.objects.filter(index=small_demo, node__level=0)
-                  .values_list("province__code", "percent"))
-    inside = sum(i.low <= points[i.province.code] <= i.high
-                 for i in Interval.objects.filter(run=run, node__level=0)
-                 .select_related("province"))
-    assert inside == 63
-    for r in RankInterval.objects.filter(run=run):
-        assert r.low <= r.median <= r.high
-    # No interval is a degenerate point: a node whose replicates do not vary, or that rests on
-    # fewer than 30 valid answers, has the Wilson interval instead.
-    stored = Interval.objects.filter(run=run).exclude(method="none")
-    assert not stored.filter(low=F("high")).exists()
-    assert not stored.filter(method="bootstrap", answers__lt=30).exists()
-    assert stored.filter(method="wilson").count() > 0
-    assert not stored.filter(method="wilson", mc_low__isnull=False).exists()
-    assert not stored.filter(method="bootstrap", mc_low__isnull=True).exists()
-
-
-def test_each_group_member_is_not_distinguishable_from_the_groups_first(small_demo):
-    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "200")
-    run = runs.latest_run(small_demo)
-    provinces, values = runs.replicate_matrix(run)
-    totals = values[:, :, run.node_codes.index("")]
-    shares = uncertainty.above_shares(totals)
-    column = {p: i for i, p in enumerate(provinces)}
-    ranks = sorted(RankInterval.objects.filter(run=run).values_list("group", "province_id"))
-    points = dict(NodeResult.objects.filter(index=small_demo, node__level=0)
-                  .values_list("province_id", "percent"))
-    firsts = {}
-    for group, province in sorted(ranks, key=lambda r: (r[0], -round(points[r[1]], 2), r[1])):
-        first = firsts.setdefault(group, province)
-        assert shares[column[first], column[province]] < 0.95
-    assert len(firsts) > 1
-    ordered = [firsts[g] for g in sorted(firsts)]
-    for above, below in zip(ordered, ordered[1:], strict=False):
-        assert shares[column[above], column[below]] >= 0.95
-
-
-def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, client):
-    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "40")
-    run = runs.latest_run(small_demo)
-    top = RankInterval.objects.filter(run=run).order_by("group", "median").first()
-    client.force_login(make_user("r", "reviewer"))
-    page = client.get(reverse("scoring:ranking", args=["sipas-2024"])).content.decode()
-    assert "Không phân biệt được" in page and 'data-group="1"' in page
-    assert f"{top.low}–{top.high}" in page
-    out = io.StringIO()
-    call_command("export_scores", "--index", "sipas-2024", "--level", "total",
-                 "--with-intervals", stdout=out)
-    header, first = out.getvalue().removeprefix("\ufeff").splitlines()[:2]
-    assert header == ("province_code,province_name,percent,rank,delta_percent,delta_rank,"
-                      "delta_basis,ci_low,ci_high,ci_estimate,ci_method,ci_design,ci_answers,"
-                      "ci_mc_low,ci_mc_high,rank_median,rank_low,rank_high,rank_group,"
-                      "flagged_submissions,excluded_submissions")
-    cells = first.split(",")
-    mine = RankInterval.objects.get(run=run, province__code=cells[0])
-    assert cells[15:19] == [str(mine.median), str(mine.low), str(mine.high), str(mine.group)]
-    total = Interval.objects.get(run=run, province__code=cells[0], node__level=0)
-    assert cells[7:9] == [f"{total.low.quantize(Decimal('0.01'))}",
-                          f"{total.high.quantize(Decimal('0.01'))}"]
-    # every interval names its estimate, its method and (for the bootstrap) what was resampled
-    mc = [f"{v:.3f}" if v is not None else "" for v in (total.mc_low, total.mc_high)]
-    assert cells[9:15] == ["published", total.method,
-                           "respondents" if total.method == "bootstrap" else "",
-                           str(total.answers), *mc]
-    assert (f"{total.low.quantize(Decimal('0.01'))}–{total.high.quantize(Decimal('0.01'))}"
-            .replace(".", ",")) \
-        in page  # the ranking shows the same interval as the export
-    download = client.get(reverse("scoring:download", args=["sipas-2024", "total", "csv"]),
-                          {"version": "current", "intervals": "1"})
-    assert download["Content-Disposition"] == \
-        'attachment; filename="sipas-2024-total-current-intervals.csv"'
-    assert download.content.decode("utf-8-sig").splitlines()[:2] == [header, first]
-    assert AuditEvent.objects.get(action="download").detail["intervals"] is True
-
-
-def test_compute_intervals_refuses_bad_requests(small_demo):
-    with pytest.raises(CommandError, match="replicates must be between 1 and 5000"):
-        quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "0")
-    with pytest.raises(CommandError, match="unknown index 'nope'"):
-        quiet("compute_intervals", "--index", "nope")
 
 
 # --- survey weights -------------------------------------------------------------------------
@@ -539,3 +413,139 @@ def test_an_exclusion_the_form_refuses_changes_nothing(review, client, data, mes
     assert (response.status_code, response.content.decode()) == (400, message)
     s1.refresh_from_db()
     assert not s1.excluded and AuditEvent.objects.count() == events
+
+
+# --- bootstrap runs, on data kept for the module: these tests come last ---------------------
+
+def run_values(run):
+    intervals = sorted(Interval.objects.filter(run=run).values_list(
+        "province__code", "node__code", "low", "high"))
+    ranks = sorted(RankInterval.objects.filter(run=run).values_list(
+        "province__code", "median", "low", "high", "group"))
+    return intervals, ranks
+
+
+def seed_small_demo():
+    quiet("seed_demo", "--scale", "0.01")
+    quiet("compute_scores", "--index", "sipas-2024")
+
+
+@pytest.fixture(scope="module")
+def _small_demo(request, django_db_setup, django_db_blocker):
+    yield from kept_for_the_module(request, django_db_blocker, seed_small_demo)
+
+
+@pytest.fixture
+def small_demo(_small_demo, db):
+    """The demo at 1 % of the survey's size, SIPAS 2024 computed; made once for the module
+    (about 5 s), what a test writes undone after it."""
+    return Index.objects.get(code="sipas-2024")
+
+
+def test_the_same_seed_gives_the_same_intervals_whatever_the_chunks(small_demo):
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "5",
+          "--chunk-replicates", "24", "--chunk-provinces", "63")
+    first = runs.latest_run(small_demo)
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "5",
+          "--chunk-replicates", "5", "--chunk-provinces", "7")
+    second = runs.latest_run(small_demo)
+    assert first.pk != second.pk
+    assert run_values(first) == run_values(second)
+    intervals, ranks = run_values(second)
+    assert len(intervals) == 63 * 43 and len(ranks) == 63  # every node of sipas-2024
+    # replicates of older runs are dropped once a newer run is done
+    assert set(Replicate.objects.values_list("run_id", flat=True)) == {second.pk}
+    # a chunk run again (a retried task) writes the same replicates
+    stored = dict(Replicate.objects.filter(run=second, number__lt=3).values_list("pk", "values"))
+    pieces = runs.chunks(second, replicates_per_chunk=3, provinces_per_chunk=63)
+    runs.compute_chunk(second, *pieces[0])
+    again = dict(Replicate.objects.filter(run=second, number__lt=3).values_list("pk", "values"))
+    assert {k: bytes(v) for k, v in again.items()} == {k: bytes(v) for k, v in stored.items()}
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "6")
+    assert run_values(runs.latest_run(small_demo)) != run_values(second)
+
+
+def test_each_interval_holds_its_point_estimate_and_ranks_hold_the_point_rank(small_demo):
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "100")
+    run = runs.latest_run(small_demo)
+    points = dict(NodeResult.objects.filter(index=small_demo, node__level=0)
+                  .values_list("province__code", "percent"))
+    inside = sum(i.low <= points[i.province.code] <= i.high
+                 for i in Interval.objects.filter(run=run, node__level=0)
+                 .select_related("province"))
+    assert inside == 63
+    for r in RankInterval.objects.filter(run=run):
+        assert r.low <= r.median <= r.high
+    # No interval is a degenerate point: a node whose replicates do not vary, or that rests on
+    # fewer than 30 valid answers, has the Wilson interval instead.
+    stored = Interval.objects.filter(run=run).exclude(method="none")
+    assert not stored.filter(low=F("high")).exists()
+    assert not stored.filter(method="bootstrap", answers__lt=30).exists()
+    assert stored.filter(method="wilson").count() > 0
+    assert not stored.filter(method="wilson", mc_low__isnull=False).exists()
+    assert not stored.filter(method="bootstrap", mc_low__isnull=True).exists()
+
+
+def test_each_group_member_is_not_distinguishable_from_the_groups_first(small_demo):
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "200")
+    run = runs.latest_run(small_demo)
+    provinces, values = runs.replicate_matrix(run)
+    totals = values[:, :, run.node_codes.index("")]
+    shares = uncertainty.above_shares(totals)
+    column = {p: i for i, p in enumerate(provinces)}
+    ranks = sorted(RankInterval.objects.filter(run=run).values_list("group", "province_id"))
+    points = dict(NodeResult.objects.filter(index=small_demo, node__level=0)
+                  .values_list("province_id", "percent"))
+    firsts = {}
+    for group, province in sorted(ranks, key=lambda r: (r[0], -round(points[r[1]], 2), r[1])):
+        first = firsts.setdefault(group, province)
+        assert shares[column[first], column[province]] < 0.95
+    assert len(firsts) > 1
+    ordered = [firsts[g] for g in sorted(firsts)]
+    for above, below in zip(ordered, ordered[1:], strict=False):
+        assert shares[column[above], column[below]] >= 0.95
+
+
+def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, client):
+    quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "40")
+    run = runs.latest_run(small_demo)
+    top = RankInterval.objects.filter(run=run).order_by("group", "median").first()
+    client.force_login(make_user("r", "reviewer"))
+    page = client.get(reverse("scoring:ranking", args=["sipas-2024"])).content.decode()
+    assert "Không phân biệt được" in page and 'data-group="1"' in page
+    assert f"{top.low}–{top.high}" in page
+    out = io.StringIO()
+    call_command("export_scores", "--index", "sipas-2024", "--level", "total",
+                 "--with-intervals", stdout=out)
+    header, first = out.getvalue().removeprefix("\ufeff").splitlines()[:2]
+    assert header == ("province_code,province_name,percent,rank,delta_percent,delta_rank,"
+                      "delta_basis,ci_low,ci_high,ci_estimate,ci_method,ci_design,ci_answers,"
+                      "ci_mc_low,ci_mc_high,rank_median,rank_low,rank_high,rank_group,"
+                      "flagged_submissions,excluded_submissions")
+    cells = first.split(",")
+    mine = RankInterval.objects.get(run=run, province__code=cells[0])
+    assert cells[15:19] == [str(mine.median), str(mine.low), str(mine.high), str(mine.group)]
+    total = Interval.objects.get(run=run, province__code=cells[0], node__level=0)
+    assert cells[7:9] == [f"{total.low.quantize(Decimal('0.01'))}",
+                          f"{total.high.quantize(Decimal('0.01'))}"]
+    # every interval names its estimate, its method and (for the bootstrap) what was resampled
+    mc = [f"{v:.3f}" if v is not None else "" for v in (total.mc_low, total.mc_high)]
+    assert cells[9:15] == ["published", total.method,
+                           "respondents" if total.method == "bootstrap" else "",
+                           str(total.answers), *mc]
+    assert (f"{total.low.quantize(Decimal('0.01'))}–{total.high.quantize(Decimal('0.01'))}"
+            .replace(".", ",")) \
+        in page  # the ranking shows the same interval as the export
+    download = client.get(reverse("scoring:download", args=["sipas-2024", "total", "csv"]),
+                          {"version": "current", "intervals": "1"})
+    assert download["Content-Disposition"] == \
+        'attachment; filename="sipas-2024-total-current-intervals.csv"'
+    assert download.content.decode("utf-8-sig").splitlines()[:2] == [header, first]
+    assert AuditEvent.objects.get(action="download").detail["intervals"] is True
+
+
+def test_compute_intervals_refuses_bad_requests(small_demo):
+    with pytest.raises(CommandError, match="replicates must be between 1 and 5000"):
+        quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "0")
+    with pytest.raises(CommandError, match="unknown index 'nope'"):
+        quiet("compute_intervals", "--index", "nope")

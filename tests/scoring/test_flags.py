@@ -15,7 +15,7 @@ from scoring.services.demo import demo_recall
 from scoring.services.quality import check_questionnaire, median_duration
 from surveys.models import Answer, Province, Question, Questionnaire, Submission
 from surveys.services import NewSubmission, load_questionnaire, record_submissions
-from tests.helpers import dump, fixture_data
+from tests.helpers import dump, fixture_data, kept_for_the_module
 
 GRID = [f"G{i:02d}" for i in range(1, 20)]  # 19 scale questions on the sat5 scale (9: don't know)
 AT = datetime(2024, 8, 1, 9, 0, tzinfo=UTC)
@@ -144,12 +144,21 @@ def quiet(*args):
     call_command(*args, stdout=io.StringIO())
 
 
-@pytest.fixture
-def demo_with_issues(db):
-    """3 % of 5 % of the survey made suspect on purpose (2023 to 2025), then checked."""
+def seed_demo_with_issues():
     quiet("seed_demo", "--scale", "0.05", "--issues", "0.03")
     quiet("compute_scores", "--all")
     quiet("flag_submissions", "--all")
+
+
+@pytest.fixture(scope="module")
+def _demo_with_issues(request, django_db_setup, django_db_blocker):
+    yield from kept_for_the_module(request, django_db_blocker, seed_demo_with_issues)
+
+
+@pytest.fixture
+def demo_with_issues(_demo_with_issues, db):
+    """3 % of 5 % of the survey made suspect on purpose (2023 to 2025), then checked; made
+    once for the module (about 13 s), what a test writes undone after it."""
 
 
 def test_injected_problems_are_found_and_clean_submissions_rarely_flagged(demo_with_issues):

@@ -1,14 +1,24 @@
 """Public pages render, in Vietnamese by default, with assets served by the app itself."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 
 from scoring.models import Index, Node
+from tests.helpers import kept_for_the_module
+
+
+@pytest.fixture(scope="module")
+def _bundled(request, django_db_setup, django_db_blocker):
+    yield from kept_for_the_module(
+        request, django_db_blocker,
+        lambda: call_command("load_definitions", stdout=io.StringIO()))
 
 
 @pytest.fixture
-def bundled(db):
-    call_command("load_definitions", stdout=open("/dev/null", "w"))  # noqa: SIM115
+def bundled(_bundled, db):
+    """The bundled definitions, loaded once for the module; what a test writes is undone."""
 
 
 def test_bundled_par_2024_has_the_published_structure(bundled):
