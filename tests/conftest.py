@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
 from tests.helpers import (
     MODULE_DATA,
-    as_2025,
     dump,
     fixture_data,
     fixture_text,
-    load_34_units,
+    load_cycle_2025,
     service_unavailable,
     start_worker,
     stop_worker,
@@ -148,9 +148,11 @@ def postgres():
         service_unavailable("this test needs PostgreSQL (set DATABASE_URL)")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """For the whole session, so that users made for a module's tests are quick to make too."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 # --- the 34-unit cycle (from 1 July 2025) -----------------------------------------------------
@@ -159,12 +161,4 @@ def _fast_password_hashing(settings):
 def cycle_2025(mini_questionnaire):
     """The 34 units, a 2025 citizen questionnaire and 2025 indices whose previous: are the
     2024 mini indices (on the 63 provinces)."""
-    from scoring.services.definitions import load_index
-    from surveys.services import load_questionnaire
-
-    load_34_units()
-    load_questionnaire(text=as_2025("mini-citizens.yaml"))
-    load_index(text=fixture_text("mini-par.yaml"))
-    load_index(text=fixture_text("mini-sipas.yaml"))
-    load_index(text=as_2025("mini-par.yaml", previous="mini-par"))
-    load_index(text=as_2025("mini-sipas.yaml", previous="mini-sipas"))
+    load_cycle_2025()

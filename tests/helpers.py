@@ -54,6 +54,20 @@ def as_2025(name: str, **changes) -> str:
     return dump(data)
 
 
+def load_cycle_2025():
+    """The 34 units, a 2025 citizen questionnaire and 2025 indices whose previous: are the
+    2024 mini indices (on the 63 provinces); mini-citizens must be loaded first."""
+    from scoring.services.definitions import load_index
+    from surveys.services import load_questionnaire
+
+    load_34_units()
+    load_questionnaire(text=as_2025("mini-citizens.yaml"))
+    load_index(text=fixture_text("mini-par.yaml"))
+    load_index(text=fixture_text("mini-sipas.yaml"))
+    load_index(text=as_2025("mini-par.yaml", previous="mini-par"))
+    load_index(text=as_2025("mini-sipas.yaml", previous="mini-sipas"))
+
+
 def make_user(username, role=None, province=None, *, superuser=False):
     """A user who signs in with PASSWORD; with `role`, a staff role (for `province`)."""
     user = get_user_model().objects.create_user(username, password=PASSWORD,

@@ -1,5 +1,6 @@
 """The 34-unit cycle: every review page and download, roles and queries, as for 63 provinces."""
 
+import copy
 import io
 
 import pytest
@@ -10,14 +11,78 @@ from django.urls import reverse
 
 from scoring import urls as scoring_urls
 from scoring.models import AuditEvent, StaffRole
-from tests.scoring.helpers import MATRIX, for_2025
+from surveys.services import load_questionnaire
+from tests.helpers import fixture_text, kept_for_the_module, load_cycle_2025
+from tests.scoring.helpers import MATRIX, computed_review, computed_review_2025, for_2025
 
 MATRIX_2025 = for_2025(MATRIX)
+
+
+@pytest.fixture(scope="module")
+def _review_2025(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    def make():
+        load_questionnaire(text=fixture_text("mini-citizens.yaml"))
+        review = computed_review(tmp_path_factory.mktemp("review"))
+        load_cycle_2025()
+        return computed_review_2025(review, tmp_path_factory.mktemp("review_2025"))
+
+    yield from kept_for_the_module(request, django_db_blocker, make)
+
+
+@pytest.fixture
+def review_2025(_review_2025, db):
+    """The `review_2025` of tests/scoring/conftest.py, made once for this module's many tests;
+    each test has its own copies of the users, and what it writes is undone after it."""
+    return copy.deepcopy(_review_2025)
 
 
 def test_the_34_unit_matrix_covers_every_staff_url():
     assert set(MATRIX_2025) == {p.name for p in scoring_urls.urlpatterns}
 
+
+# Two tests on the 2025 definitions alone, before the module's data below is made.
+
+def test_a_2025_submission_for_a_2024_province_is_refused_naming_its_unit(cycle_2025, tmp_path,
+                                                                           capsys, client):
+    from django.core.management import CommandError
+
+    from surveys.models import Submission
+
+    path = tmp_path / "s.csv"
+    path.write_text("submission_id,province_code,submitted_at,U01,Q01\nk1,74,,2,4\n",
+                    encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("import_submissions", str(path), "--questionnaire", "mini-citizens-2025")
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: line 2, column province_code: 74 is a province of vn-63 (Tỉnh Bình Dương), "
+        "not a unit of vn-34; it became 79 Thành phố Hồ Chí Minh"]
+    response = client.post("/api/v1/submissions", {
+        "submission_id": "k2", "questionnaire": "mini-citizens-2025", "province": "74",
+        "answers": {"U01": 2, "Q01": 4}}, content_type="application/json")
+    assert response.status_code == 404 and response.json() == {"errors": [{
+        "field": "province", "code": "not_found",
+        "message": "74 is a province of vn-63 (Tỉnh Bình Dương), not a unit of vn-34; it "
+                   "became 79 Thành phố Hồ Chí Minh"}]}
+    assert not Submission.objects.exists()
+
+
+def test_a_2025_assessment_for_a_2024_province_is_refused(cycle_2025, tmp_path, capsys):
+    from django.core.management import CommandError
+
+    from scoring.models import Assessment
+
+    path = tmp_path / "a.csv"
+    path.write_text("province_code,component_code,self_score,appraised_score\n"
+                    "77,1.1.1,1,1\n", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("import_assessments", str(path), "--index", "mini-par-2025")
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: line 2, column province_code: 77 is a province of vn-63 "
+        "(Tỉnh Bà Rịa - Vũng Tàu), not a unit of vn-34; it became 79 Thành phố Hồ Chí Minh"]
+    assert not Assessment.objects.exists()
+
+
+# --- on the data of `review_2025`, made once for the module -------------------------------
 
 @pytest.mark.parametrize("name", sorted(MATRIX_2025))
 def test_permission_matrix_of_a_34_unit_index(review_2025, client, name):
@@ -162,43 +227,3 @@ def test_moving_the_2024_officers_to_their_2025_units(review_2025):
     out = io.StringIO()
     call_command("move_officers", "--to-set", "vn-34", stdout=out)  # nothing left to move
     assert out.getvalue().splitlines() == ["moved 0 province officers"]
-
-
-def test_a_2025_submission_for_a_2024_province_is_refused_naming_its_unit(cycle_2025, tmp_path,
-                                                                           capsys, client):
-    from django.core.management import CommandError
-
-    from surveys.models import Submission
-
-    path = tmp_path / "s.csv"
-    path.write_text("submission_id,province_code,submitted_at,U01,Q01\nk1,74,,2,4\n",
-                    encoding="utf-8")
-    with pytest.raises(CommandError):
-        call_command("import_submissions", str(path), "--questionnaire", "mini-citizens-2025")
-    assert capsys.readouterr().err.splitlines() == [
-        f"{path}: line 2, column province_code: 74 is a province of vn-63 (Tỉnh Bình Dương), "
-        "not a unit of vn-34; it became 79 Thành phố Hồ Chí Minh"]
-    response = client.post("/api/v1/submissions", {
-        "submission_id": "k2", "questionnaire": "mini-citizens-2025", "province": "74",
-        "answers": {"U01": 2, "Q01": 4}}, content_type="application/json")
-    assert response.status_code == 404 and response.json() == {"errors": [{
-        "field": "province", "code": "not_found",
-        "message": "74 is a province of vn-63 (Tỉnh Bình Dương), not a unit of vn-34; it "
-                   "became 79 Thành phố Hồ Chí Minh"}]}
-    assert not Submission.objects.exists()
-
-
-def test_a_2025_assessment_for_a_2024_province_is_refused(cycle_2025, tmp_path, capsys):
-    from django.core.management import CommandError
-
-    from scoring.models import Assessment
-
-    path = tmp_path / "a.csv"
-    path.write_text("province_code,component_code,self_score,appraised_score\n"
-                    "77,1.1.1,1,1\n", encoding="utf-8")
-    with pytest.raises(CommandError):
-        call_command("import_assessments", str(path), "--index", "mini-par-2025")
-    assert capsys.readouterr().err.splitlines() == [
-        f"{path}: line 2, column province_code: 77 is a province of vn-63 "
-        "(Tỉnh Bà Rịa - Vũng Tàu), not a unit of vn-34; it became 79 Thành phố Hồ Chí Minh"]
-    assert not Assessment.objects.exists()

@@ -1,5 +1,6 @@
 """The ministry's review pages: roles on every URL, publishing, appraisal, downloads, audit."""
 
+import copy
 import csv
 import io
 import re
@@ -11,8 +12,25 @@ from django.urls import reverse
 from scoring import urls as scoring_urls
 from scoring.models import AssessmentChange, AuditEvent, NodeResult, Publication
 from surveys.models import Province
-from tests.helpers import PASSWORD
-from tests.scoring.helpers import MATRIX
+from surveys.services import load_questionnaire
+from tests.helpers import PASSWORD, fixture_text, kept_for_the_module
+from tests.scoring.helpers import MATRIX, computed_review
+
+
+@pytest.fixture(scope="module")
+def _review(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    def make():
+        load_questionnaire(text=fixture_text("mini-citizens.yaml"))
+        return computed_review(tmp_path_factory.mktemp("review"))
+
+    yield from kept_for_the_module(request, django_db_blocker, make)
+
+
+@pytest.fixture
+def review(_review, db):
+    """The `review` of tests/scoring/conftest.py, made once for this module's many tests; each
+    test has its own copies of the users, and what it writes is undone after it."""
+    return copy.deepcopy(_review)
 
 
 def test_the_matrix_covers_every_staff_url():
