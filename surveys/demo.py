@@ -104,7 +104,7 @@ def item_effects(questionnaire: str, questions: list[DemoQuestion]) -> dict[str,
     """Each scale question's effect on the log-odds (some are rated higher than others), the
     same in every province, centred on 0."""
     codes = [q.code for q in questions if q.type == "scale"]
-    raw = {c: random.Random(f"item-{questionnaire}-{c}").gauss(0, ITEM_SPREAD) for c in codes}
+    raw = {c: random.Random(f"item-{questionnaire}-{c}").gauss(0, ITEM_SPREAD) for c in codes}  # noqa: S311 - seeded demo data
     middle = sum(raw.values()) / len(raw) if raw else 0.0
     return {c: v - middle for c, v in raw.items()}
 
