@@ -211,7 +211,9 @@ def _component(
     name_vi, name_en = c.text(data, "name", path)
     max_points = _points(c, data, path)
     method = c.require(data, "method", path)
-    rule, threshold, fractions, sources = "", None, (), ()
+    rule, threshold = "", None
+    fractions: tuple[tuple[int, Decimal], ...] = ()
+    sources: tuple[SourceSpec, ...] = ()
     if method == "appraisal":
         for key in ("rule", "threshold", "fractions", "sources"):
             if key in data:

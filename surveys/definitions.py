@@ -344,7 +344,8 @@ def _question(
     min_value, max_value = _number_bounds(c, data, path, qtype)
     max_length = _max_length(c, data, path, qtype)
 
-    show_q, show_values = None, ()
+    show_q: str | None = None
+    show_values: tuple[int, ...] = ()
     if "show_if" in data:
         show_q, show_values = _show_if(c, data["show_if"], join(path, "show_if"), scales, earlier)
 

@@ -168,7 +168,8 @@ def fold_pending(*, batch: int | None = None, batches: int | None = None) -> Fol
     None; `more` on the result says that some were left for the next task.
     """
     batch = batch or SWEEP_BATCH
-    total, provinces, done, more = 0, {}, 0, False
+    provinces: dict[int, set[int]] = {}
+    total, done, more = 0, 0, False
     while True:
         if batches is not None and done >= batches:
             more = Submission.objects.filter(counted_at__isnull=True).exists()

@@ -63,7 +63,7 @@ def load_margins(*, questionnaire: Questionnaire, data: bytes,
     stored: list[Margin] = []
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     first_line: dict[tuple[str, str], int] = {}
-    seen: set[tuple[str, str, int]] = set()
+    seen: set[tuple[str, str, int | None]] = set()
     for row in rows:
         where = f"line {row.line}"
         pcode, qcode = row.cells["province_code"].strip(), row.cells["question_code"].strip()
