@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_SCALE ?= 0.05
 
-.PHONY: run test lint setup messages check-deploy deploy
+.PHONY: run test lint typecheck setup messages check-deploy deploy
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,9 +39,15 @@ run: setup
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
+# The gate CI runs: ruff's rules, the type check, no model change without its migration.
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# mypy with django-stubs on scoring/ and surveys/ ([tool.mypy] in pyproject.toml).
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
 
 # Refresh the Vietnamese catalogue after changing texts: add new pairs to locale/vi.tsv first.
 messages: $(BIN)/.installed

@@ -111,7 +111,8 @@ def main() -> int:
     path = Path(tempfile.mkdtemp(prefix="parindex-pandas-")) / f"{questionnaire}.csv"
     export_seconds = timed(lambda: call_command(
         "export_submissions", questionnaire=questionnaire, output=str(path)))
-    rows = sum(1 for _ in open(path, encoding="utf-8")) - 1
+    with open(path, encoding="utf-8") as exported:
+        rows = sum(1 for _ in exported) - 1
     print(f"{INDEX}: exported {rows:,} submissions of {questionnaire} in "
           f"{export_seconds:.1f} s ({path.stat().st_size / 2**20:.0f} MB); {machine()}",
           flush=True)

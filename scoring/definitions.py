@@ -211,7 +211,9 @@ def _component(
     name_vi, name_en = c.text(data, "name", path)
     max_points = _points(c, data, path)
     method = c.require(data, "method", path)
-    rule, threshold, fractions, sources = "", None, (), ()
+    rule, threshold = "", None
+    fractions: tuple[tuple[int, Decimal], ...] = ()
+    sources: tuple[SourceSpec, ...] = ()
     if method == "appraisal":
         for key in ("rule", "threshold", "fractions", "sources"):
             if key in data:
@@ -240,50 +242,70 @@ def _survey_rule(
         threshold = c.integer(data, "threshold", path)
     elif "threshold" in data:
         c.add(join(path, "threshold"), "applies to top_box only")
-    fractions: dict[int, Decimal] = {}
-    if rule == "option_fraction":
-        raw = c.require(data, "fractions", path)
-        if raw is not None and c.mapping(raw, join(path, "fractions")) is not None:
-            for key, value in raw.items():
-                fpath = join(path, "fractions", str(key))
-                if isinstance(key, bool) or not isinstance(key, int):
-                    c.add(fpath, f"{key!r} is not an option value")
-                    continue
-                number = c.number(value, fpath)
-                if number is not None and not 0 <= number <= 1:
-                    c.add(fpath, f"{number} is outside [0, 1]")
-                elif number is not None:
-                    fractions[key] = number
-    elif "fractions" in data:
-        c.add(join(path, "fractions"), "applies to option_fraction only")
+    fractions = _fractions(c, data, path, rule)
 
     sources: list[SourceSpec] = []
     seen: set[tuple[str, str]] = set()
     for i, sraw in enumerate(c.items(c.require(data, "sources", path), join(path, "sources"))):
         spath = f"{join(path, 'sources')}[{i}]"
-        s = c.mapping(sraw, spath)
-        if s is None:
+        source = _source(c, sraw, spath, seen)
+        if source is None:
             continue
-        c.unknown_keys(s, {"questionnaire", "question", "weight"}, spath)
-        qn = c.require(s, "questionnaire", spath)
-        qcode = c.require(s, "question", spath)
-        weight = Decimal(1)
-        if s.get("weight") is not None:
-            weight = c.number(s["weight"], join(spath, "weight"))
-            if weight is not None and weight <= 0:
-                c.add(join(spath, "weight"), f"{weight} must be positive")
-        if qn is None or qcode is None or weight is None:
-            continue
-        qn, qcode = str(qn), str(qcode)
-        if (qn, qcode) in seen:
-            c.add(spath, f"{qn}:{qcode} is listed twice")
-            continue
-        seen.add((qn, qcode))
+        qn, qcode = source.questionnaire, source.question
         info = _source_question(c, questionnaires, qn, qcode, spath)
         if info is not None and rule is not None:
             _fits(c, rule, threshold, fractions, info, f"{qn}:{qcode}", path)
-        sources.append(SourceSpec(qn, qcode, weight))
+        sources.append(source)
     return rule or "", threshold, tuple(sorted(fractions.items())), tuple(sources)
+
+
+def _fractions(c: Checker, data: dict, path: str, rule: str | None) -> dict[int, Decimal]:
+    """An option_fraction component's fraction for each option value given (each in [0, 1])."""
+    fractions: dict[int, Decimal] = {}
+    if rule != "option_fraction":
+        if "fractions" in data:
+            c.add(join(path, "fractions"), "applies to option_fraction only")
+        return fractions
+    raw = c.require(data, "fractions", path)
+    if raw is None or c.mapping(raw, join(path, "fractions")) is None:
+        return fractions
+    for key, value in raw.items():
+        fpath = join(path, "fractions", str(key))
+        if isinstance(key, bool) or not isinstance(key, int):
+            c.add(fpath, f"{key!r} is not an option value")
+            continue
+        number = c.number(value, fpath)
+        if number is not None and not 0 <= number <= 1:
+            c.add(fpath, f"{number} is outside [0, 1]")
+        elif number is not None:
+            fractions[key] = number
+    return fractions
+
+
+def _source(c: Checker, raw: Any, spath: str, seen: set[tuple[str, str]]) -> SourceSpec | None:
+    """One entry of a component's sources; None when it is unusable or lists a question again.
+
+    `seen` holds the (questionnaire, question) pairs listed before; this one is added.
+    """
+    s = c.mapping(raw, spath)
+    if s is None:
+        return None
+    c.unknown_keys(s, {"questionnaire", "question", "weight"}, spath)
+    qn = c.require(s, "questionnaire", spath)
+    qcode = c.require(s, "question", spath)
+    weight: Decimal | None = Decimal(1)
+    if s.get("weight") is not None:
+        weight = c.number(s["weight"], join(spath, "weight"))
+        if weight is not None and weight <= 0:
+            c.add(join(spath, "weight"), f"{weight} must be positive")
+    if qn is None or qcode is None or weight is None:
+        return None
+    qn, qcode = str(qn), str(qcode)
+    if (qn, qcode) in seen:
+        c.add(spath, f"{qn}:{qcode} is listed twice")
+        return None
+    seen.add((qn, qcode))
+    return SourceSpec(qn, qcode, weight)
 
 
 def _source_question(

@@ -57,7 +57,8 @@ def coverage(statuses: Mapping[str, Mapping[str, str]], criterion_of: Mapping[st
     A provisional value is a value (it is scored) but is counted apart.
     """
     components = sorted(criterion_of)
-    by_province, by_criterion = [], {}
+    by_province: list[Coverage] = []
+    by_criterion: dict[str, dict[str, int]] = {}
     for province in sorted(statuses):
         counts = {OK: 0, PROVISIONAL: 0, MISSING: 0}
         for component in components:

@@ -379,7 +379,9 @@ def audit_events(*, person: str = "", action: str = "", province: str = "",
 
 def audit_names(details: Iterable[dict]) -> AuditNames:
     """Names of the provinces, indices and questionnaires these details mention (3 queries)."""
-    index_codes, questionnaire_codes, province_codes = set(), set(), set()
+    index_codes: set[str] = set()
+    questionnaire_codes: set[str] = set()
+    province_codes: set[str] = set()
     for detail in details:
         if not isinstance(detail, dict):
             continue

@@ -94,11 +94,7 @@ def compile_plan(kind: str, nodes: Sequence[NodeDef]) -> Plan:
             children.setdefault(node.parent, []).append(node.code)
     leaves = [n for n in nodes if n.level == 3 and not children.get(n.code)
               and (kind == "sipas" or n.method == "survey")]
-    columns: dict[tuple[int, int], int] = {}
-    for node in leaves:
-        for source in node.sources:
-            for value in source.substantive:
-                columns.setdefault((source.question, value), len(columns))
+    columns = _answer_columns(leaves)
     sources = [(i, node, source) for i, node in enumerate(leaves) for source in node.sources]
     numerators = np.zeros((len(columns), len(sources)))
     denominators = np.zeros((len(columns), len(sources)))
@@ -109,13 +105,7 @@ def compile_plan(kind: str, nodes: Sequence[NodeDef]) -> Plan:
             numerators[c, s] = _rule_value(node, value, source.substantive)
             denominators[c, s] = 1.0
         weights[s, i] = float(source.weight)
-    parents = {n.code: n.parent for n in nodes}
-    survey_based: set[str] = set()
-    for node in leaves:
-        code: str | None = node.code
-        while code is not None and code not in survey_based:
-            survey_based.add(code)
-            code = parents[code]
+    survey_based = _survey_based(nodes, leaves)
     return Plan(
         kind=kind, codes=tuple(n.code for n in nodes), columns=columns,
         numerators=numerators, denominators=denominators, source_weights=weights,
@@ -124,6 +114,28 @@ def compile_plan(kind: str, nodes: Sequence[NodeDef]) -> Plan:
         children={k: tuple(v) for k, v in children.items()},
         levels={n.code: n.level for n in nodes}, survey_based=frozenset(survey_based),
     )
+
+
+def _answer_columns(leaves: Sequence[NodeDef]) -> dict[tuple[int, int], int]:
+    """A column number for each (question, substantive value) the leaves read, in order."""
+    columns: dict[tuple[int, int], int] = {}
+    for node in leaves:
+        for source in node.sources:
+            for value in source.substantive:
+                columns.setdefault((source.question, value), len(columns))
+    return columns
+
+
+def _survey_based(nodes: Sequence[NodeDef], leaves: Sequence[NodeDef]) -> set[str]:
+    """The survey leaves and every node above one."""
+    parents = {n.code: n.parent for n in nodes}
+    survey_based: set[str] = set()
+    for node in leaves:
+        code: str | None = node.code
+        while code is not None and code not in survey_based:
+            survey_based.add(code)
+            code = parents[code]
+    return survey_based
 
 
 def leaf_fractions(plan: Plan, tallies: np.ndarray) -> np.ndarray:

@@ -709,9 +709,9 @@ def sensitivity_page(request: HttpRequest, index: str) -> HttpResponse:
             matrix, weights, variation=form.cleaned_data["variation"] / 100,
             draws=form.cleaned_data["draws"], seed=form.cleaned_data["seed"], scale=1.0)
         names = {p.code: p.name for p in idx.province_set.provinces.all()}
-        rows = sorted(zip(provinces, result.provinces, strict=True),
-                      key=lambda pair: (pair[1].nominal_rank, pair[0]))
-        rows = [(code, names[code], s) for code, s in rows]
+        ranked = sorted(zip(provinces, result.provinces, strict=True),
+                        key=lambda pair: (pair[1].nominal_rank, pair[0]))
+        rows = [(code, names[code], s) for code, s in ranked]
         chart = charts.intervals(
             [(f"{s.nominal_rank}. {name}", s.median_rank, s.low_rank, s.high_rank)
              for _code, name, s in rows],

@@ -142,7 +142,7 @@ def _content_problems(data: Any) -> list[tuple[str, str, str]]:
         elif isinstance(value, list):
             stack.extend((item, field, depth + 1) for item in reversed(value))
         elif isinstance(value, dict):
-            duplicates = getattr(value, "duplicates", frozenset())
+            duplicates: frozenset[str] = getattr(value, "duplicates", frozenset())
             children = []
             for key, item in value.items():
                 if SURROGATE.search(key):

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
-LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver"}
+LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver"}  # noqa: S104 - hosts refused, not bound
 
 
 @register(Tags.security, deploy=True)

@@ -335,64 +335,17 @@ def _question(
     c.unknown_keys(data, QUESTION_KEYS, path)
     code = c.code(data, "code", path)
     text_vi, text_en = c.text(data, "text", path)
-    qtype = c.require(data, "type", path)
-    if qtype is not None and qtype not in QUESTION_TYPES:
-        c.add(join(path, "type"), f"must be one of {', '.join(QUESTION_TYPES)}")
-        qtype = None
+    qtype = _question_type(c, data, path)
     required = data.get("required", False)
     if not isinstance(required, bool):
         c.add(join(path, "required"), "must be true or false")
         required = False
+    scale_code = _question_scale(c, data, path, qtype, code, scales)
+    min_value, max_value = _number_bounds(c, data, path, qtype)
+    max_length = _max_length(c, data, path, qtype)
 
-    scale_code: str | None = None
-    if qtype in CHOICE_TYPES:
-        has_scale, has_options = "scale" in data, "options" in data
-        if qtype == "scale" and has_options:
-            c.add(join(path, "options"), "a scale question takes a named scale, not options")
-        elif has_scale and has_options:
-            c.add(path, "give either scale or options, not both")
-        if has_scale:
-            scale_code = str(data["scale"])
-            if scale_code not in scales:
-                c.add(join(path, "scale"), f"unknown scale {scale_code!r}")
-                scale_code = None
-        elif has_options and qtype != "scale" and code:
-            inline = _options(c, {"options": data["options"]}, path)
-            scale_code = f"_{code}"
-            scales[scale_code] = ScaleSpec(scale_code, inline)
-        else:
-            c.add(join(path, "scale"), "is required for a choice question")
-        if scale_code and qtype == "scale" and len(scales[scale_code].substantive_values) < 2:
-            c.add(join(path, "scale"), "a scale needs at least two substantive options")
-    elif qtype is not None:
-        for key in ("scale", "options"):
-            if key in data:
-                c.add(join(path, key), f"does not apply to a {qtype} question")
-
-    min_value = max_value = None
-    if qtype == "number":
-        min_value = c.decimal(data, "min", path, required=False)
-        max_value = c.decimal(data, "max", path, required=False)
-        if min_value is not None and max_value is not None and min_value > max_value:
-            c.add(join(path, "max"), f"{max_value} is below min {min_value}")
-    elif qtype is not None:
-        for key in ("min", "max"):
-            if key in data:
-                c.add(join(path, key), "applies to number questions only")
-
-    max_length = DEFAULT_MAX_LENGTH
-    if "max_length" in data:
-        if qtype != "text":
-            if qtype is not None:
-                c.add(join(path, "max_length"), "applies to text questions only")
-        else:
-            value = c.integer(data, "max_length", path)
-            if value is not None and value < 1:
-                c.add(join(path, "max_length"), "must be at least 1")
-            elif value is not None:
-                max_length = value
-
-    show_q, show_values = None, ()
+    show_q: str | None = None
+    show_values: tuple[int, ...] = ()
     if "show_if" in data:
         show_q, show_values = _show_if(c, data["show_if"], join(path, "show_if"), scales, earlier)
 
@@ -404,6 +357,88 @@ def _question(
         show_if_values=show_values, min_value=min_value, max_value=max_value,
         max_length=max_length,
     )
+
+
+def _question_type(c: Checker, data: dict, path: str) -> str | None:
+    """The question's type; None when it is missing or unknown (reported)."""
+    qtype = c.require(data, "type", path)
+    if qtype is not None and qtype not in QUESTION_TYPES:
+        c.add(join(path, "type"), f"must be one of {', '.join(QUESTION_TYPES)}")
+        return None
+    return qtype
+
+
+def _refuse_keys(c: Checker, data: dict, path: str, keys: tuple[str, ...], message: str) -> None:
+    for key in keys:
+        if key in data:
+            c.add(join(path, key), message)
+
+
+def _question_scale(
+    c: Checker, data: dict, path: str, qtype: str | None, code: str | None,
+    scales: dict[str, ScaleSpec],
+) -> str | None:
+    """The code of a choice question's scale; None for other types or when it is unusable.
+
+    A question's own option list becomes the scale `_CODE`, added to `scales`.
+    """
+    if qtype not in CHOICE_TYPES:
+        if qtype is not None:
+            _refuse_keys(c, data, path, ("scale", "options"),
+                         f"does not apply to a {qtype} question")
+        return None
+    scale_code: str | None = None
+    has_scale, has_options = "scale" in data, "options" in data
+    if qtype == "scale" and has_options:
+        c.add(join(path, "options"), "a scale question takes a named scale, not options")
+    elif has_scale and has_options:
+        c.add(path, "give either scale or options, not both")
+    if has_scale:
+        scale_code = str(data["scale"])
+        if scale_code not in scales:
+            c.add(join(path, "scale"), f"unknown scale {scale_code!r}")
+            scale_code = None
+    elif has_options and qtype != "scale" and code:
+        inline = _options(c, {"options": data["options"]}, path)
+        scale_code = f"_{code}"
+        scales[scale_code] = ScaleSpec(scale_code, inline)
+    else:
+        c.add(join(path, "scale"), "is required for a choice question")
+    if scale_code and qtype == "scale" and len(scales[scale_code].substantive_values) < 2:
+        c.add(join(path, "scale"), "a scale needs at least two substantive options")
+    return scale_code
+
+
+def _number_bounds(
+    c: Checker, data: dict, path: str, qtype: str | None,
+) -> tuple[Decimal | None, Decimal | None]:
+    """A number question's (min, max), each None when not given; (None, None) for other types."""
+    if qtype != "number":
+        if qtype is not None:
+            _refuse_keys(c, data, path, ("min", "max"), "applies to number questions only")
+        return None, None
+    min_value = c.decimal(data, "min", path, required=False)
+    max_value = c.decimal(data, "max", path, required=False)
+    if min_value is not None and max_value is not None and min_value > max_value:
+        c.add(join(path, "max"), f"{max_value} is below min {min_value}")
+    return min_value, max_value
+
+
+def _max_length(c: Checker, data: dict, path: str, qtype: str | None) -> int:
+    """A text question's longest answer; DEFAULT_MAX_LENGTH when not given (or not usable)."""
+    if "max_length" not in data:
+        return DEFAULT_MAX_LENGTH
+    if qtype != "text":
+        if qtype is not None:
+            c.add(join(path, "max_length"), "applies to text questions only")
+        return DEFAULT_MAX_LENGTH
+    value = c.integer(data, "max_length", path)
+    if value is None:
+        return DEFAULT_MAX_LENGTH
+    if value < 1:
+        c.add(join(path, "max_length"), "must be at least 1")
+        return DEFAULT_MAX_LENGTH
+    return value
 
 
 def _show_if(

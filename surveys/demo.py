@@ -104,7 +104,7 @@ def item_effects(questionnaire: str, questions: list[DemoQuestion]) -> dict[str,
     """Each scale question's effect on the log-odds (some are rated higher than others), the
     same in every province, centred on 0."""
     codes = [q.code for q in questions if q.type == "scale"]
-    raw = {c: random.Random(f"item-{questionnaire}-{c}").gauss(0, ITEM_SPREAD) for c in codes}
+    raw = {c: random.Random(f"item-{questionnaire}-{c}").gauss(0, ITEM_SPREAD) for c in codes}  # noqa: S311 - seeded demo data
     middle = sum(raw.values()) / len(raw) if raw else 0.0
     return {c: v - middle for c, v in raw.items()}
 
@@ -149,13 +149,7 @@ def seed_questionnaire(
         if not n:
             continue
         leans = respondent_leans(quality[province.code], n, rng)
-        given: dict[str, list] = {}
-        for q in questions:
-            visible = [True] * n
-            if q.show_if:
-                parent = given.get(q.show_if, [None] * n)
-                visible = [v in q.show_values for v in parent]
-            given[q.code] = _draw(q, n, leans, effects.get(q.code, 0.0), visible, rng)
+        given = _draw_province(questions, n, leans, effects, rng)
         previous_moment = None
         for i in range(n):
             sid = ids[cursor_id]
@@ -176,20 +170,7 @@ def seed_questionnaire(
                 moment = previous_moment + timedelta(seconds=rng.randrange(60, 1800))
             previous_moment = moment
             key = f"demo-{questionnaire.code}-{sid}" + (f"-{kind}" if kind else "")
-            cleaned = {}
-            for q in questions:
-                value = given[q.code][i]
-                if value is None:
-                    continue
-                cleaned[q.code] = value
-                if isinstance(value, tuple):
-                    answers.extend((sid, q.pk, v, None, "") for v in value)
-                elif isinstance(value, str):
-                    answers.append((sid, q.pk, None, None, value))
-                elif q.type == "number":
-                    answers.append((sid, q.pk, None, value, ""))
-                else:
-                    answers.append((sid, q.pk, value, None, ""))
+            cleaned = _answer_rows(sid, questions, given, i, answers)
             submissions.append((
                 sid, key, questionnaire.pk, province.pk, Submission.Channel.DEMO, moment,
                 moment, submission_fingerprint(questionnaire.code, province.code, cleaned),
@@ -199,6 +180,39 @@ def seed_questionnaire(
             progress(f"  {questionnaire.code}: drawn {cursor_id:,}/{total:,} submissions")
     _insert(submissions, answers)
     return len(submissions), len(answers)
+
+
+def _draw_province(questions: list[DemoQuestion], n: int, leans: Sequence[float],
+                   effects: dict[str, float], rng: random.Random) -> dict[str, list]:
+    """Each question's answers by a province's n respondents (None where skipped or hidden)."""
+    given: dict[str, list] = {}
+    for q in questions:
+        visible = [True] * n
+        if q.show_if:
+            parent = given.get(q.show_if, [None] * n)
+            visible = [v in q.show_values for v in parent]
+        given[q.code] = _draw(q, n, leans, effects.get(q.code, 0.0), visible, rng)
+    return given
+
+
+def _answer_rows(sid: int, questions: list[DemoQuestion], given: dict[str, list], i: int,
+                 answers: list[tuple]) -> dict:
+    """Add respondent i's answer rows to `answers`; return the answers by question code."""
+    cleaned = {}
+    for q in questions:
+        value = given[q.code][i]
+        if value is None:
+            continue
+        cleaned[q.code] = value
+        if isinstance(value, tuple):
+            answers.extend((sid, q.pk, v, None, "") for v in value)
+        elif isinstance(value, str):
+            answers.append((sid, q.pk, None, None, value))
+        elif q.type == "number":
+            answers.append((sid, q.pk, None, value, ""))
+        else:
+            answers.append((sid, q.pk, value, None, ""))
+    return cleaned
 
 
 def _change_one(questions: list[DemoQuestion], given: dict[str, list], i: int,

@@ -50,7 +50,7 @@ class Reason(StrEnum):
     SAMPLING_INVALID = "sampling_invalid"
     CODE_REQUIRED = "code_required"
     CODE_INVALID = "code_invalid"
-    TOKEN_REQUIRED = "token_required"
+    TOKEN_REQUIRED = "token_required"  # noqa: S105 - a refusal code, not a secret
     LINK_FOR_ANOTHER_SURVEY = "link_for_another_survey"
     OFFICIALS_BY_INVITATION = "officials_by_invitation"
     LINK_UNKNOWN = "link_unknown"

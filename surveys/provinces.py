@@ -177,8 +177,35 @@ def load_crosswalk(*, data: bytes) -> LoadOutcome:
     source_set, target_set = sets[from_code], sets[to_code]
     sources = {p.code: p for p in source_set.provinces.all()}
     targets = {p.code: p for p in target_set.provinces.all()}
+    links = _crosswalk_links(rows, sources, targets, from_code, to_code, problems)
+    _unit_problems(rows, links, targets, to_code, problems)
+    if problems:
+        raise FileInvalid(problems)
+    wanted = {(s.pk, t.pk, w) for s, t, w, _ in links}
+    stored = {(link.source_id, link.target_id, link.weight) for link in
+              CrosswalkLink.objects.filter(source__province_set=source_set,
+                                           target_set=target_set)}
+    name = f"{from_code} → {to_code}"
+    if stored == wanted:
+        return LoadOutcome(name, "unchanged")
+    with transaction.atomic():
+        CrosswalkLink.objects.filter(source__province_set=source_set,
+                                     target_set=target_set).delete()
+        CrosswalkLink.objects.bulk_create(
+            CrosswalkLink(source=s, target=t, target_set=target_set, weight=w)
+            for s, t, w, _ in links)
+    return LoadOutcome(name, "updated" if stored else "created")
+
+
+_Link = tuple[Province, Province, Decimal | None, int]  # source, target, weight, line
+
+
+def _crosswalk_links(rows: list[CsvRow], sources: dict[str, Province],
+                     targets: dict[str, Province], from_code: str, to_code: str,
+                     problems: list[str]) -> list[_Link]:
+    """The links the rows give; every province of the earlier set must be mapped once."""
     mapped: dict[str, int] = {}
-    links: list[tuple[Province, Province, Decimal | None, int]] = []
+    links: list[_Link] = []
     for row in rows:
         source, target = row.cells["from_code"].strip(), row.cells["to_code"].strip()
         weight, ok = _weight(row, problems)
@@ -200,6 +227,12 @@ def load_crosswalk(*, data: bytes) -> LoadOutcome:
             links.append((sources[source], targets[target], weight, row.line))
     for code in sorted(set(sources) - set(mapped)):
         problems.append(f"{from_code} province {code} ({sources[code].name_vi}) is not mapped")
+    return links
+
+
+def _unit_problems(rows: list[CsvRow], links: list[_Link], targets: dict[str, Province],
+                   to_code: str, problems: list[str]) -> None:
+    """Every unit of the later set has a predecessor, and weights for all of them or none."""
     by_unit: dict[str, list[tuple[Decimal | None, int]]] = defaultdict(list)
     for _, target, weight, line in links:
         by_unit[target.code].append((weight, line))
@@ -218,22 +251,6 @@ def load_crosswalk(*, data: bytes) -> LoadOutcome:
         elif given and sum(w for w, _ in weights) == 0:
             problems.append(f"line {weights[0][1]}, column weight: the weights of unit {code}'s "
                             "predecessors add up to 0")
-    if problems:
-        raise FileInvalid(problems)
-    wanted = {(s.pk, t.pk, w) for s, t, w, _ in links}
-    stored = {(link.source_id, link.target_id, link.weight) for link in
-              CrosswalkLink.objects.filter(source__province_set=source_set,
-                                           target_set=target_set)}
-    name = f"{from_code} → {to_code}"
-    if stored == wanted:
-        return LoadOutcome(name, "unchanged")
-    with transaction.atomic():
-        CrosswalkLink.objects.filter(source__province_set=source_set,
-                                     target_set=target_set).delete()
-        CrosswalkLink.objects.bulk_create(
-            CrosswalkLink(source=s, target=t, target_set=target_set, weight=w)
-            for s, t, w, _ in links)
-    return LoadOutcome(name, "updated" if stored else "created")
 
 
 def _weight(row: CsvRow, problems: list[str]) -> tuple[Decimal | None, bool]:

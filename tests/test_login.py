@@ -15,7 +15,7 @@ FORMS = {"site": "/accounts/login/", "admin": "/admin/login/"}
 
 @pytest.fixture
 def staff(db):
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     admin = User.objects.create_user("admin", password=PASSWORD, is_staff=True,
                                      is_superuser=True)
     reviewer = User.objects.create_user("reviewer", password=PASSWORD)

@@ -36,7 +36,7 @@ def _base_qualities(provinces: list[Province], seed: int) -> dict[str, float]:
     links = list(CrosswalkLink.objects.filter(target__in=provinces)
                  .values_list("source__province_set_id", "source__code", "target__code"))
     if not links:
-        rng = random.Random(f"{seed}-quality")
+        rng = random.Random(f"{seed}-quality")  # noqa: S311 - seeded demo data
         return {p.code: min(0.95, max(0.62, rng.gauss(0.80, 0.045))) for p in provinces}
     earlier = list(Province.objects.filter(province_set_id=links[0][0]).order_by("code"))
     before = _base_qualities(earlier, seed)
@@ -49,7 +49,7 @@ def _base_qualities(provinces: list[Province], seed: int) -> dict[str, float]:
 def province_qualities(provinces: list[Province], seed: int, year: int) -> dict[str, float]:
     """A latent quality per province in [0.6, 0.97]; a later year is a little better."""
     base = _base_qualities(provinces, seed)
-    drift = random.Random(f"{seed}-drift-{year}")
+    drift = random.Random(f"{seed}-drift-{year}")  # noqa: S311 - seeded demo data
     lift = 0.012 * (year - 2023)
     return {
         code: min(0.97, max(0.6, q + lift + drift.gauss(0, 0.012))) for code, q in base.items()
@@ -95,7 +95,7 @@ def seed_demo(*, scale: float, seed: int, progress: Callable[[str], None],
         total = total_share // len(same) + (1 if position < total_share % len(same) else 0)
         provinces = list(questionnaire.province_set.provinces.order_by("code"))
         quality = province_qualities(provinces, seed, questionnaire.year)
-        rng = random.Random(f"{seed}-{questionnaire.code}")
+        rng = random.Random(f"{seed}-{questionnaire.code}")  # noqa: S311 - seeded demo data
         started = time.monotonic()
         n_sub, n_ans = seed_questionnaire(
             questionnaire=questionnaire, total=total, quality=quality, rng=rng,
@@ -115,7 +115,7 @@ def seed_assessments(*, index: Index, seed: int) -> int:
     provinces = list(index.province_set.provinces.order_by("code"))
     quality = province_qualities(provinces, seed, index.year)
     components = list(index.nodes.filter(level=3, method="appraisal").order_by("position"))
-    rng = random.Random(f"{seed}-assessments-{index.code}")
+    rng = random.Random(f"{seed}-assessments-{index.code}")  # noqa: S311 - seeded demo data
     rows = []
     for province in provinces:
         level = min(0.99, quality[province.code] + 0.1)

@@ -126,14 +126,14 @@ def _recount_in_parallel(where: str, params: list, questionnaire_ids: list[int])
             DELETE FROM {tally} t USING {question} q
             WHERE q.id = t.question_id AND {ids}
               AND NOT EXISTS (SELECT 1 FROM recount r WHERE {same_cell})
-        """, id_params)  # noqa: S608
-        cursor.execute(f"UPDATE {tally} t SET count = r.count FROM recount r "
-                       f"WHERE {same_cell} AND t.count <> r.count")  # noqa: S608
+        """, id_params)  # noqa: S608 - table names come from models, values are parameters
+        cursor.execute(f"UPDATE {tally} t SET count = r.count FROM recount r "  # noqa: S608 - table names come from models
+                       f"WHERE {same_cell} AND t.count <> r.count")
         cursor.execute(f"""
             INSERT INTO {tally} (province_id, question_id, value, count)
             SELECT r.province_id, r.question_id, r.value, r.count FROM recount r
             WHERE NOT EXISTS (SELECT 1 FROM {tally} t WHERE {same_cell})
-        """)  # noqa: S608
+        """)  # noqa: S608 - table names come from models
         cursor.execute("DROP TABLE recount")
 
 
@@ -168,7 +168,8 @@ def fold_pending(*, batch: int | None = None, batches: int | None = None) -> Fol
     None; `more` on the result says that some were left for the next task.
     """
     batch = batch or SWEEP_BATCH
-    total, provinces, done, more = 0, {}, 0, False
+    provinces: dict[int, set[int]] = {}
+    total, done, more = 0, 0, False
     while True:
         if batches is not None and done >= batches:
             more = Submission.objects.filter(counted_at__isnull=True).exists()

@@ -176,9 +176,9 @@ def _write_replicates(rows: list[tuple[int, int, int, bytes]]) -> None:
     table = Replicate._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS new_replicates")
-        cursor.execute(f"CREATE TEMPORARY TABLE new_replicates ON COMMIT DROP AS "
+        cursor.execute(f"CREATE TEMPORARY TABLE new_replicates ON COMMIT DROP AS "  # noqa: S608 - the table name comes from the model
                        f"SELECT run_id, province_id, number, values FROM {table} "
-                       "WITH NO DATA")  # noqa: S608 - the table name comes from the model
+                       "WITH NO DATA")
         with cursor.cursor.copy("COPY new_replicates (run_id, province_id, number, values) "
                                 "FROM STDIN") as copy:
             for row in rows:

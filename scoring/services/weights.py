@@ -32,7 +32,7 @@ from scoring.models import (
 from scoring.services.audit import record_event
 from scoring.services.uncertainty import CHUNK_PROVINCES, chunk_strata
 from surveys.imports import FileInvalid, read_csv
-from surveys.models import Answer, Questionnaire, Submission
+from surveys.models import Answer, Province, Question, Questionnaire, Submission
 from surveys.services import provinces_by_code
 
 MARGIN_COLUMNS = ("province_code", "question_code", "value", "share")
@@ -63,34 +63,16 @@ def load_margins(*, questionnaire: Questionnaire, data: bytes,
     stored: list[Margin] = []
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     first_line: dict[tuple[str, str], int] = {}
-    seen: set[tuple[str, str, int]] = set()
+    seen: set[tuple[str, str, int | None]] = set()
     for row in rows:
         where = f"line {row.line}"
         pcode, qcode = row.cells["province_code"].strip(), row.cells["question_code"].strip()
-        province, question = provinces.get(pcode), questions.get(qcode)
+        province = provinces.get(pcode)
         if province is None:
             problems.append(f"{where}: unknown province_code {pcode!r}")
-        if question is None:
-            problems.append(f"{where}: {qcode!r} is not a question of {questionnaire.code}")
-        elif question.type != "single_choice":
-            problems.append(f"{where}: {qcode} is a {question.type} question; margins need a "
-                            "single-choice question")
-            question = None
-        try:
-            value = int(row.cells["value"].strip())
-        except ValueError:
-            problems.append(f"{where}: value {row.cells['value']!r} is not a whole number")
-            value = None
-        if question is not None and value is not None and value not in {
-                o.value for o in question.scale.options.all()}:
-            problems.append(f"{where}: {value} is not an option of {qcode}")
-        try:
-            share = Decimal(row.cells["share"].strip())
-            if not share.is_finite() or not 0 <= share <= 1:
-                raise InvalidOperation
-        except InvalidOperation:
-            problems.append(f"{where}: share {row.cells['share']!r} is not a number from 0 to 1")
-            share = None
+        question = _margin_question(questions, qcode, questionnaire, where, problems)
+        value = _margin_value(row.cells["value"], question, qcode, where, problems)
+        share = _margin_share(row.cells["share"], where, problems)
         if value is not None and (pcode, qcode, value) in seen:
             problems.append(f"{where}: {pcode}, {qcode} = {value} appears twice")
         seen.add((pcode, qcode, value))
@@ -108,17 +90,64 @@ def load_margins(*, questionnaire: Questionnaire, data: bytes,
         problems.append("the file has no rows")
     if problems:
         raise FileInvalid(problems)
+    _replace_margins(questionnaire, stored, bounds)
+    record_event(user=user, action=AuditEvent.Action.WEIGHTS, questionnaire=questionnaire.code,
+                 margins=len(stored), bounds=str(bounds) if bounds else "")
+    return len(stored)
+
+
+def _margin_question(questions: dict[str, Question], qcode: str, questionnaire: Questionnaire,
+                     where: str, problems: list[str]) -> Question | None:
+    """The single-choice question a margin row names; None (reported) for any other."""
+    question = questions.get(qcode)
+    if question is None:
+        problems.append(f"{where}: {qcode!r} is not a question of {questionnaire.code}")
+    elif question.type != "single_choice":
+        problems.append(f"{where}: {qcode} is a {question.type} question; margins need a "
+                        "single-choice question")
+        return None
+    return question
+
+
+def _margin_value(text: str, question: Question | None, qcode: str, where: str,
+                  problems: list[str]) -> int | None:
+    """A margin row's option value; None (reported) when it is not a whole number.
+
+    A whole number that is not an option of the question is reported and returned.
+    """
+    try:
+        value = int(text.strip())
+    except ValueError:
+        problems.append(f"{where}: value {text!r} is not a whole number")
+        return None
+    if question is not None and value not in {o.value for o in question.scale.options.all()}:
+        problems.append(f"{where}: {value} is not an option of {qcode}")
+    return value
+
+
+def _margin_share(text: str, where: str, problems: list[str]) -> Decimal | None:
+    """A margin row's share, from 0 to 1; None (reported) otherwise."""
+    try:
+        share = Decimal(text.strip())
+        if not share.is_finite() or not 0 <= share <= 1:
+            raise InvalidOperation
+    except InvalidOperation:
+        problems.append(f"{where}: share {text!r} is not a number from 0 to 1")
+        return None
+    return share
+
+
+def _replace_margins(questionnaire: Questionnaire, margins: list[Margin],
+                     bounds: weighting.Bounds | None) -> None:
+    """Store a questionnaire's margins and bounds in place of those loaded before."""
     with transaction.atomic():
         Margin.objects.filter(questionnaire=questionnaire).delete()
-        Margin.objects.bulk_create(stored, batch_size=2000)
+        Margin.objects.bulk_create(margins, batch_size=2000)
         WeightBounds.objects.filter(questionnaire=questionnaire).delete()
         if bounds is not None:
             WeightBounds.objects.create(questionnaire=questionnaire,
                                         lower=Decimal(str(bounds.lower)),
                                         upper=Decimal(str(bounds.upper)))
-    record_event(user=user, action=AuditEvent.Action.WEIGHTS, questionnaire=questionnaire.code,
-                 margins=len(stored), bounds=str(bounds) if bounds else "")
-    return len(stored)
 
 
 def weight_bounds(questionnaire: Questionnaire) -> weighting.Bounds | None:
@@ -330,6 +359,36 @@ def _weigh(questionnaire: Questionnaire, province, stratum: uncertainty.Stratum,
             for i, r in zip(stratum.ids, rounded, strict=True)]
 
 
+def _weigh_questionnaire(questionnaire: Questionnaire, plan: uncertainty.Plan,
+                         provinces: list[Province], codes: dict[int, str],
+                         weighed: dict[int, _Weighed], notes: list[str]) -> list[SurveyWeight]:
+    """Rake one questionnaire's respondents province by province (weight 1 without margins).
+
+    Each province's weights, scores and weighted replicates go into `weighed`.
+    """
+    margins = _margins(questionnaire)
+    bounds = weight_bounds(questionnaire)
+    answers = _margin_answers(questionnaire, sorted(codes))
+    weights: list[SurveyWeight] = []
+    for start in range(0, len(provinces), CHUNK_PROVINCES):
+        chunk = provinces[start:start + CHUNK_PROVINCES]
+        loaded = chunk_strata(plan, [questionnaire], [p.pk for p in chunk])
+        for province in chunk:
+            stratum, out = loaded[province.pk][0], weighed[province.pk]
+            given = margins.get(province.pk)
+            if given and len(stratum.ids):
+                categories = _categories(answers, stratum.ids, sorted(given))
+                weights += _weigh(questionnaire, province, stratum, categories, given,
+                                  codes, bounds, out, notes)
+            else:
+                out.weights.append(np.ones(len(stratum.ids)))
+                out.replicates = out.replicates + uncertainty.replicate_factor_matrix(
+                    stratum, province=province.code, seed=WEIGHTED_SEED,
+                    replicates=range(WEIGHTED_REPLICATES)) @ stratum.answers
+            out.scores.append(uncertainty.evaluate(plan, stratum.answers)[""])
+    return weights
+
+
 def _weighted_result(index: Index, province, plan: uncertainty.Plan, scores: dict,
                      weighed: _Weighed, unweighted, now) -> WeightedResult:
     """A province's weighted total with its precision, interval and weight range."""
@@ -395,25 +454,7 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
     codes = dict(Margin.objects.filter(questionnaire__in=questionnaires)
                  .values_list("question_id", "question__code").distinct())
     for questionnaire in questionnaires:
-        margins = _margins(questionnaire)
-        bounds = weight_bounds(questionnaire)
-        answers = _margin_answers(questionnaire, sorted(codes))
-        for start in range(0, len(provinces), CHUNK_PROVINCES):
-            chunk = provinces[start:start + CHUNK_PROVINCES]
-            loaded = chunk_strata(plan, [questionnaire], [p.pk for p in chunk])
-            for province in chunk:
-                stratum, out = loaded[province.pk][0], weighed[province.pk]
-                given = margins.get(province.pk)
-                if given and len(stratum.ids):
-                    categories = _categories(answers, stratum.ids, sorted(given))
-                    weights += _weigh(questionnaire, province, stratum, categories, given,
-                                      codes, bounds, out, notes)
-                else:
-                    out.weights.append(np.ones(len(stratum.ids)))
-                    out.replicates = out.replicates + uncertainty.replicate_factor_matrix(
-                        stratum, province=province.code, seed=WEIGHTED_SEED,
-                        replicates=range(WEIGHTED_REPLICATES)) @ stratum.answers
-                out.scores.append(uncertainty.evaluate(plan, stratum.answers)[""])
+        weights += _weigh_questionnaire(questionnaire, plan, provinces, codes, weighed, notes)
     with transaction.atomic():
         SurveyWeight.objects.filter(submission__questionnaire__in=questionnaires).delete()
         SurveyWeight.objects.bulk_create(weights, batch_size=5000)

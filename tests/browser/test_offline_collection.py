@@ -72,7 +72,7 @@ def phone(browser):
     for context in opened:
         try:
             context.close()
-        except Exception:  # noqa: BLE001 - closed by the test already
+        except Exception:  # noqa: BLE001, S110 - closed by the test already
             pass
 
 

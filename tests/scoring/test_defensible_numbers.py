@@ -166,6 +166,30 @@ def test_bad_margins_are_refused_whole(review, tmp_path, capsys):
     assert not Questionnaire.objects.get(code="mini-citizens").margins.exists()
 
 
+def test_every_problem_of_a_margins_row_is_listed_in_the_order_of_its_columns(review):
+    from scoring.services.weights import load_margins
+    from surveys.imports import FileInvalid
+
+    questionnaire = Questionnaire.objects.get(code="mini-citizens")
+    bad = ("province_code,question_code,value,share\n74,U01,1,0.5\n74,U01,x,0.5\n"
+           "74,U01,1,0.5\n98,Z99,1,2\n74,U01,2,nan\n")
+    with pytest.raises(FileInvalid) as exc:
+        load_margins(questionnaire=questionnaire, data=bad.encode())
+    assert exc.value.problems == [
+        "line 3: value 'x' is not a whole number",
+        "line 4: 74, U01 = 1 appears twice",
+        "line 5: unknown province_code '98'",
+        "line 5: 'Z99' is not a question of mini-citizens",
+        "line 5: share '2' is not a number from 0 to 1",
+        "line 6: share 'nan' is not a number from 0 to 1",
+        "line 2: the shares of U01 in province 74 add up to 1.5, not 1",
+    ]
+    with pytest.raises(FileInvalid) as exc:
+        load_margins(questionnaire=questionnaire, data=b"province_code,question_code,value,share\n")
+    assert exc.value.problems == ["the file has no rows"]
+    assert not questionnaire.margins.exists()
+
+
 def test_weights_are_for_sipas_only(review):
     with pytest.raises(CommandError, match="mini-par is a par index; survey weights apply to "
                                            "SIPAS"):

@@ -205,3 +205,35 @@ def test_load_definitions_reads_the_closing_dates_of_targets_csv(db, tmp_path):
     assert str(refused.value) == (f"{targets}, line 3, column closes_at: '31/01/2025' is not a "
                                   "date (YYYY-MM-DD)")
     assert Questionnaire.objects.get(code="mini-citizens").target_per_province == 10
+
+
+def test_every_problem_of_a_survey_rule_and_its_sources_is_listed_in_order(mini_questionnaire):
+    def mutate(d):
+        comp(d, 0, 0, 1).update(rule="median", threshold=4, fractions={1: 0}, sources=[
+            {"questionnaire": "mini-citizens", "question": "Q01", "weight": -1, "colour": "red"},
+            {"questionnaire": "mini-citizens", "question": "Q01"},
+            {"questionnaire": "mini-citizens", "question": "Q03", "weight": "x"},
+            {"question": "Q03"},
+        ])
+        comp(d, 1, 0, 1).update(threshold=4, fractions={"x": 1, 1: 2, 2: "a", 3: 0.25, 4: 0.75,
+                                                        5: 1})
+
+    with pytest.raises(DefinitionInvalid) as exc:
+        load_index(text=broken("mini-par.yaml", mutate))
+    first, second = "areas[0].criteria[0].components[1]", "areas[1].criteria[0].components[1]"
+    assert [(p.path, p.message) for p in exc.value.problems] == [
+        (f"{first}.rule", "must be one of scaled_mean, top_box, option_fraction"),
+        (f"{first}.threshold", "applies to top_box only"),
+        (f"{first}.fractions", "applies to option_fraction only"),
+        (f"{first}.sources[0].colour", "is not a known key"),
+        (f"{first}.sources[0].weight", "-1 must be positive"),
+        (f"{first}.sources[1]", "mini-citizens:Q01 is listed twice"),
+        (f"{first}.sources[2].weight", "'x' is not a number"),
+        (f"{first}.sources[3].questionnaire", "is required"),
+        (f"{second}.threshold", "applies to top_box only"),
+        (f"{second}.fractions.x", "'x' is not an option value"),
+        (f"{second}.fractions.1", "2 is outside [0, 1]"),
+        (f"{second}.fractions.2", "'a' is not a number"),
+        (f"{second}.fractions", "no fraction for option 1 of mini-citizens:Q01"),
+        (f"{second}.fractions", "no fraction for option 2 of mini-citizens:Q01"),
+    ]

@@ -26,3 +26,13 @@ def test_citizen_export_shows_dates_and_neutralises_formulas(mini_questionnaire,
     assert rows[2] == ["s2", "01", "2024-09-02", "2", "4", "", "", "", "",
                        "'+cmd|' /C calc'!A0"]
     assert rows[3][0] == "'@s3" and rows[3][2].count("-") == 2 and "T" not in rows[3][2]
+
+
+def test_without_a_file_the_export_goes_to_standard_output_and_leaves_it_open(
+        mini_questionnaire, capsys):
+    import sys
+
+    call_command("export_submissions", "--questionnaire", "mini-citizens")
+    assert not sys.stdout.closed
+    assert capsys.readouterr().out == ("\ufeffsubmission_id,province_code,submitted_on,"
+                                       "U01,Q01,Q02,Q03,Z01,N01,T01\n")

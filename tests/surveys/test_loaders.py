@@ -149,3 +149,40 @@ def test_questionnaire_without_submissions_can_be_corrected(mini_questionnaire):
     outcome = load_questionnaire(text=broken(lambda d: d["sections"][1]["questions"].pop()))
     assert outcome.status == "updated"
     assert not Question.objects.filter(questionnaire=mini_questionnaire, code="T01").exists()
+
+
+def test_every_problem_of_each_question_is_listed_in_the_order_of_its_keys():
+    def mutate(data):
+        data["scales"]["one"] = {"options": [{"value": 1, "label": "Một"}]}
+        data["sections"][1]["questions"] += [
+            {"code": "X1", "text": "x", "type": "number", "required": "yes", "scale": "sat5",
+             "options": [], "min": 5, "max": 1, "max_length": 3},
+            {"code": "X2", "text": "x", "type": "scale", "scale": "sat5", "options": []},
+            {"code": "X3", "text": "x", "type": "single_choice", "scale": "sat5", "options": []},
+            {"code": "X4", "text": "x", "type": "text", "min": 1, "max_length": 0},
+            {"code": "X5", "text": "x", "type": "scale", "scale": "one"},
+            {"code": "X6", "text": "x", "type": "slider", "scale": "sat5", "max_length": 4},
+            {"code": "X7", "text": "x", "type": "single_choice",
+             "options": [{"value": 1, "label": "a"}, {"value": 1, "label": "b"}]},
+            {"code": "X8", "text": "x", "type": "multi_choice", "scale": "sat7"},
+        ]
+
+    with pytest.raises(DefinitionInvalid) as exc:
+        parse_questionnaire(broken(mutate))
+    at = "sections[1].questions"
+    assert [(p.path, p.message) for p in exc.value.problems] == [
+        (f"{at}[4].required", "must be true or false"),
+        (f"{at}[4].scale", "does not apply to a number question"),
+        (f"{at}[4].options", "does not apply to a number question"),
+        (f"{at}[4].max", "1 is below min 5"),
+        (f"{at}[4].max_length", "applies to text questions only"),
+        (f"{at}[5].options", "a scale question takes a named scale, not options"),
+        (f"{at}[6]", "give either scale or options, not both"),
+        (f"{at}[7].min", "applies to number questions only"),
+        (f"{at}[7].max_length", "must be at least 1"),
+        (f"{at}[8].scale", "a scale needs at least two substantive options"),
+        (f"{at}[9].type", "must be one of scale, single_choice, multi_choice, number, text"),
+        (f"{at}[10].options[1].value", "duplicate value 1 (first at sections[1].questions[10]"
+                                       ".options[0])"),
+        (f"{at}[11].scale", "unknown scale 'sat7'"),
+    ]

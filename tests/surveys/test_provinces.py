@@ -141,3 +141,29 @@ def test_the_set_of_a_year_is_found_from_the_loaded_sets(db):
     load_34_units()
     assert [province_set_for_year(y).code for y in (2023, 2024, 2025, 2026)] == [
         "vn-63", "vn-63", "vn-34", "vn-34"]
+
+
+def test_every_problem_of_a_crosswalk_is_listed_rows_first_then_units(sets, tmp_path, capsys):
+    changed = {
+        "vn-63,01,vn-34,01,": "vn-63,01,vn-34,04,",  # unit 01 left without a predecessor
+        "vn-63,02,vn-34,08,": "vn-63,99,vn-34,08,",  # province 02 left unmapped
+        "vn-63,12,vn-34,12,": "vn-63,12,vn-34,12,-1",
+        "vn-63,44,vn-34,44,": "vn-63,44,vn-34,44,2",  # but none for 45, also into 44
+        "vn-63,74,vn-34,79,": "vn-63,74,vn-34,79,0",
+        "vn-63,77,vn-34,79,": "vn-63,77,vn-34,79,0",
+        "vn-63,79,vn-34,79,": "vn-63,79,vn-34,79,0",
+        "vn-63,96,vn-34,96,": "vn-63,96,vn-34,97,",
+    }
+    lines = [changed.get(line, line) for line in bundled_crosswalk()] + ["vn-63,74,vn-34,75,"]
+    assert refused("load_crosswalk", tmp_path, walk(lines), capsys) == [
+        "line 3, column from_code: '99' is not a province of vn-63",
+        "line 9, column weight: -1 is negative",
+        "line 64, column to_code: '97' is not a unit of vn-34",
+        "line 65, column from_code: 74 is also mapped on line 48",
+        "vn-63 province 02 (Tỉnh Hà Giang) is not mapped",
+        "vn-34 unit 01 (Thành phố Hà Nội) has no predecessor",
+        "line 31, column weight: unit 44 has weights on line 30 but none here; give every "
+        "predecessor of a unit a weight, or none",
+        "line 48, column weight: the weights of unit 79's predecessors add up to 0",
+    ]
+    assert not CrosswalkLink.objects.exists()

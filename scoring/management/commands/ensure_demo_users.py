@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("demo log-ins are only made when DJANGO_DEBUG is on")
-        User = get_user_model()  # noqa: N806
+        User = get_user_model()
         for username, password, role, province_code in DEMO_USERS:
             user = User.objects.filter(username=username).first() or User(username=username)
             user.is_staff = role == Role.ADMINISTRATOR

@@ -60,7 +60,7 @@ class Command(BaseCommand):
 
         vn-63-2024.csv, the 63 provinces to 2024, is loaded by a migration.
         """
-        files = {"set": [], "crosswalk": []}
+        files: dict[str, list[Path]] = {"set": [], "crosswalk": []}
         for path in sorted(folder.glob("*.csv")):
             header = next((line for line in path.read_text(encoding="utf-8-sig").splitlines()
                            if line.strip() and not line.lstrip().startswith("#")), "")

@@ -1,7 +1,9 @@
 """Shared helpers of the commands that read and write files."""
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -88,11 +90,14 @@ class FileCommand(BaseCommand):
         self.stdout.write(f"{path}: {summary}" if self.owner_option else summary)
 
 
+def open_output(output: str | None) -> AbstractContextManager[TextIO]:
+    """The named file opened for writing text, or standard output (left open) when none is."""
+    if output:
+        return open(output, "w", encoding="utf-8", newline="")
+    return nullcontext(sys.stdout)
+
+
 def write_csv(output: str | None, header: list[str], rows: list[list]) -> None:
     """Write a header and rows as CSV to a file, or to standard output when none is named."""
-    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
-    try:
+    with open_output(output) as out:
         out.write(csv_text(header, rows))
-    finally:
-        if output:
-            out.close()

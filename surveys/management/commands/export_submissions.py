@@ -1,10 +1,9 @@
 """manage.py export_submissions --questionnaire CODE [-o FILE]: raw answers, streamed as CSV."""
 
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.exports import submission_rows
+from surveys.management.commands._loading import open_output
 from surveys.models import Questionnaire
 
 
@@ -20,11 +19,6 @@ class Command(BaseCommand):
         questionnaire = Questionnaire.objects.filter(code=options["questionnaire"]).first()
         if questionnaire is None:
             raise CommandError(f"unknown questionnaire {options['questionnaire']!r}")
-        out = open(options["output"], "w", encoding="utf-8", newline="") \
-            if options["output"] else sys.stdout
-        try:
+        with open_output(options["output"]) as out:
             for line in submission_rows(questionnaire):
                 out.write(line)
-        finally:
-            if options["output"]:
-                out.close()
