@@ -38,7 +38,7 @@ def expected_what_if(index) -> index_audit.WhatIf:
 
 
 def test_a_reviewer_reweights_an_area_reads_the_new_rank_and_downloads_the_audit(
-        demo, new_context, tmp_path):  # noqa: F811 - the demo fixture
+        demo, new_context, tmp_path):
     index, base = demo["index"], demo["url"]
     expected = expected_what_if(index)
     assert len(expected.rows) == 63 and expected.moved > 0
