@@ -8,7 +8,8 @@ and for SIPAS items the question each item reads.
 
 from __future__ import annotations
 
-from scoring.models import Index, IndexKind, Node, Source
+from scoring.models import Index, Node, Source
+from scoring.vocabulary import IndexKind
 from surveys.models import Province
 from surveys.spreadsheets import Sheet, xlsx_bytes
 

@@ -12,8 +12,9 @@ from django.utils.translation import get_language
 
 from scoring import engine, index_audit
 from scoring.index_audit import CriterionValue
-from scoring.models import AuditScenario, Index, IndexKind, Publication
+from scoring.models import AuditScenario, Index, Publication
 from scoring.selectors import Previous, previous_totals, results_of
+from scoring.vocabulary import IndexKind
 from surveys.models import Province
 
 APPRAISAL, SURVEY = "appraisal", "survey"

@@ -11,7 +11,6 @@ from django.db.models import Count, OuterRef, Subquery
 
 from scoring import engine, quality, uncertainty
 from scoring.models import (
-    LEVEL_NAMES,
     Index,
     Interval,
     Node,
@@ -22,6 +21,7 @@ from scoring.models import (
 )
 from scoring.selectors import index_questionnaire_ids, index_tree, tally_map
 from scoring.services.quality import flag_counts
+from scoring.vocabulary import LEVEL_NAMES
 from surveys.models import Question, Submission
 
 INTERVAL_EXTRA = ["ci_low", "ci_high", "ci_estimate", "ci_method", "ci_design", "ci_answers",

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from scoring import charts, engine
-from scoring.models import LEVEL_LABELS, LEVEL_NAMES, Index, IndexKind, Publication, PublishedResult
+from scoring.models import LEVEL_LABELS, Index, Publication, PublishedResult
 from scoring.selectors import parse_file, public_publication, public_publications
 from scoring.services.publishing import INTERVALS_FILE
+from scoring.vocabulary import LEVEL_NAMES, IndexKind
 from surveys.downloads import attachment
 from surveys.models import Province
 

@@ -16,8 +16,9 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
 from scoring import engine
-from scoring.models import LEVEL_NAMES, AnswerTally, Index, Publication, Rule, Source
+from scoring.models import AnswerTally, Index, Publication, Source
 from scoring.selectors import TotalRow, previous_totals, province_ranking, results_of
+from scoring.vocabulary import LEVEL_NAMES
 from surveys.collation import collation_key
 from surveys.models import Province, Questionnaire, ScaleOption, Submission
 
@@ -172,7 +173,7 @@ def _tree(index: Index, province: Province, results: dict, averages: dict) -> Pr
             percent=r.percent if r else None, flags=r.flags if r else "",
             valid_answers=r.valid_answers if r else 0,
             national_percent=_mean(averages.get(n.pk, [])),
-            rule_label=Rule(n.rule).label if n.rule else "",
+            rule_label=n.get_rule_display() if n.rule else "",
         )
         by_code[n.code] = item
         if n.level == 0:

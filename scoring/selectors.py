@@ -17,12 +17,10 @@ from django.utils.translation import get_language
 from scoring import engine
 from scoring.audit_text import AuditNames
 from scoring.models import (
-    LEVEL_NAMES,
     AnswerTally,
     Assessment,
     AuditEvent,
     Index,
-    IndexKind,
     Node,
     NodeResult,
     Publication,
@@ -30,6 +28,7 @@ from scoring.models import (
     PublishedResult,
     Source,
 )
+from scoring.vocabulary import LEVEL_NAMES, IndexKind
 from surveys.models import CrosswalkLink, Province, Questionnaire, ScaleOption
 from surveys.spreadsheets import BOM
 

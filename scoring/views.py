@@ -45,12 +45,10 @@ from scoring.forms import AssessmentsForm, AuditFilterForm, ExclusionForm, WhatI
 from scoring.index_audit_exports import audit_csv, audit_tables, audit_workbook
 from scoring.models import (
     LEVEL_LABELS,
-    LEVEL_NAMES,
     Assessment,
     AssessmentChange,
     AuditEvent,
     Index,
-    IndexKind,
     Interval,
     Publication,
     QualityFlag,
@@ -90,6 +88,7 @@ from scoring.tasks import (
     recompute_index_task,
 )
 from scoring.uncertainty import MIN_VALID_ANSWERS
+from scoring.vocabulary import LEVEL_NAMES, IndexKind
 from surveys.collation import collation_key
 from surveys.downloads import attachment, streamed_attachment
 from surveys.exports import submission_rows

@@ -9,10 +9,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
-from scoring.models import Assessment, AssessmentChange, AuditEvent, Index, IndexKind
+from scoring.models import Assessment, AssessmentChange, AuditEvent, Index
 from scoring.services import outbox
 from scoring.services.audit import record_event
 from scoring.services.results import refresh_pending
+from scoring.vocabulary import IndexKind
 from surveys.imports import FileInvalid, read_csv
 from surveys.models import Province
 from surveys.services import earlier_province_note, provinces_by_code

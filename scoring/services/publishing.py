@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from scoring import precision
 from scoring.models import (
-    LEVEL_NAMES,
     AuditEvent,
     Index,
     NodeResult,
@@ -28,6 +27,7 @@ from scoring.models import (
 )
 from scoring.selectors import export_rows, index_questionnaire_ids
 from scoring.services.audit import record_event
+from scoring.vocabulary import LEVEL_NAMES
 from surveys.spreadsheets import csv_text
 
 INTERVALS_FILE = "total-intervals"
