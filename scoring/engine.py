@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from scoring.vocabulary import IndexKind, Level, Method, Rule
+
 Counts = Mapping[int, int]  # answer value -> number of answers
 
 PROVISIONAL = "provisional"
@@ -31,10 +33,10 @@ class SourceDef:
 class NodeDef:
     code: str
     parent: str | None  # None for the root
-    level: int
+    level: int  # a Level
     max_points: Fraction | None = None
-    method: str = ""  # appraisal | survey, on leaves
-    rule: str = ""
+    method: str = ""  # a Method, on leaves
+    rule: str = ""  # a Rule, on survey leaves
     threshold: int | None = None
     fractions: Mapping[int, Fraction] = field(default_factory=dict)
     sources: tuple[SourceDef, ...] = ()
@@ -97,11 +99,11 @@ def option_fraction(
 
 
 def source_fraction(node: NodeDef, source: SourceDef, counts: Counts) -> Fraction | None:
-    if node.rule == "scaled_mean":
+    if node.rule == Rule.SCALED_MEAN:
         return scaled_mean(counts, source.substantive)
-    if node.rule == "top_box":
+    if node.rule == Rule.TOP_BOX:
         return top_box(counts, source.substantive, node.threshold)
-    if node.rule == "option_fraction":
+    if node.rule == Rule.OPTION_FRACTION:
         return option_fraction(counts, source.substantive, node.fractions)
     raise ValueError(f"unknown rule {node.rule!r}")
 
@@ -142,7 +144,7 @@ def percent_of(points: Fraction, maximum: Fraction | None) -> Fraction | None:
 
 
 def par_leaf(node: NodeDef, tallies: Mapping[int, Counts], scores: Scores | None) -> NodeScore:
-    if node.method == "appraisal":
+    if node.method == Method.APPRAISAL:
         points, flags = appraisal_points(node.max_points, scores)
         return NodeScore(points, node.max_points, percent_of(points, node.max_points), flags, 0)
     fraction, answers = survey_fraction(node, tallies)
@@ -194,10 +196,10 @@ def score_tree(
     out: dict[str, NodeScore] = {}
     for node in reversed(nodes):  # children are scored before their parents
         kids = children.get(node.code)
-        if not kids and node.level == 3:
+        if not kids and node.level == Level.LEAF:
             out[node.code] = (par_leaf(node, tallies, assessments.get(node.code))
-                              if kind == "par" else sipas_leaf(node, tallies))
-        elif kind == "par":
+                              if kind == IndexKind.PAR else sipas_leaf(node, tallies))
+        elif kind == IndexKind.PAR:
             out[node.code] = par_parent([out[k.code] for k in kids or []], node.max_points)
         else:
             out[node.code] = sipas_parent([out[k.code] for k in kids or []])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring.engine import NodeDef, Scores, appraisal_points
+from scoring.vocabulary import IndexKind, Level, Method, Rule
 
 CONFIDENCE = 0.95
 Z95 = 1.959963984540054
@@ -77,12 +78,12 @@ class Plan:
 
 
 def _rule_value(node: NodeDef, value: int, substantive: Sequence[int]) -> float:
-    if node.rule == "scaled_mean":
+    if node.rule == Rule.SCALED_MEAN:
         lo, hi = min(substantive), max(substantive)
         return (value - lo) / (hi - lo)
-    if node.rule == "top_box":
+    if node.rule == Rule.TOP_BOX:
         return 1.0 if value >= node.threshold else 0.0
-    if node.rule == "option_fraction":
+    if node.rule == Rule.OPTION_FRACTION:
         return float(node.fractions[value])
     raise ValueError(f"unknown rule {node.rule!r}")
 
@@ -92,8 +93,8 @@ def compile_plan(kind: str, nodes: Sequence[NodeDef]) -> Plan:
     for node in nodes:
         if node.parent is not None:
             children.setdefault(node.parent, []).append(node.code)
-    leaves = [n for n in nodes if n.level == 3 and not children.get(n.code)
-              and (kind == "sipas" or n.method == "survey")]
+    leaves = [n for n in nodes if n.level == Level.LEAF and not children.get(n.code)
+              and (kind == IndexKind.SIPAS or n.method == Method.SURVEY)]
     columns: dict[tuple[int, int], int] = {}
     for node in leaves:
         for source in node.sources:
@@ -151,7 +152,7 @@ def evaluate(
     fractions = leaf_fractions(plan, tallies)
     out: dict[str, np.ndarray] = {}
     for i, code in enumerate(plan.leaves):
-        if plan.kind == "par":
+        if plan.kind == IndexKind.PAR:
             out[code] = np.nan_to_num(fractions[:, i], nan=0.0) * plan.leaf_max[i]
         else:
             out[code] = fractions[:, i] * 100
@@ -161,7 +162,7 @@ def evaluate(
         kids = plan.children.get(code, ())
         if not kids:  # an appraisal leaf, or a childless node
             out[code] = np.full(rows, appraisal.get(code, 0.0))
-        elif plan.kind == "par":
+        elif plan.kind == IndexKind.PAR:
             out[code] = np.sum([out[k] for k in kids], axis=0)
         else:
             stacked = np.vstack([out[k] for k in kids])
@@ -174,7 +175,7 @@ def evaluate(
 def appraisal_values(nodes: Sequence[NodeDef], scores: Mapping[str, Scores]) -> dict[str, float]:
     """The fixed points of appraisal leaves (appraised, else self-assessed, else 0)."""
     return {n.code: float(appraisal_points(n.max_points, scores.get(n.code))[0])
-            for n in nodes if n.method == "appraisal"}
+            for n in nodes if n.method == Method.APPRAISAL}
 
 
 @dataclass
@@ -427,7 +428,7 @@ def _leaf_weights(plan: Plan, code: str, counts: Mapping[str, int]) -> dict[str,
     parts = [_leaf_weights(plan, kid, counts) for kid in plan.children.get(code, ())]
     parts = [p for p in parts if p]
     out: dict[str, float] = {}
-    if plan.kind == "par":
+    if plan.kind == IndexKind.PAR:
         where = {c: i for i, c in enumerate(plan.leaves)}
         total = sum(float(plan.leaf_max[where[c]]) for p in parts for c in p)
         for p in parts:
@@ -471,7 +472,7 @@ def node_samples(plan: Plan, tally: np.ndarray, appraisal: Mapping[str, float] |
         answers = effective_answers(list(weights.values()), [counts[c] for c in weights])
         value = values[code]
         fraction = min((leaf_fraction[c] for c in weights), default=0.0)
-        if plan.kind == "par":
+        if plan.kind == IndexKind.PAR:
             scale = float(sum(plan.leaf_max[where[c]] for c in weights))
             out[code] = NodeSample(value, answers, value - sum(values[c] for c in weights),
                                    scale, fraction)
