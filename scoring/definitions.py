@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from scoring.engine import RULES
 from scoring.vocabulary import ROOT, IndexKind, Level, Method, Rule
 from surveys.definitions import Checker, DefinitionInvalid, join, load_yaml
 
-RULES = tuple(Rule)
 PAR_DECLARED = ("areas", "criteria", "components", "appraisal_points", "survey_points")
 SIPAS_DECLARED = ("parts", "elements", "items")
 # The file's keys for the levels below the root (FIRST, SECOND, LEAF).
@@ -234,16 +234,17 @@ def _survey_rule(
     questionnaires: Mapping[str, Mapping[str, QuestionInfo]],
 ) -> tuple[str, int | None, tuple[tuple[int, Decimal], ...], tuple[SourceSpec, ...]]:
     rule = c.require(data, "rule", path)
-    if rule is not None and rule not in RULES:
+    if rule is not None and rule not in tuple(RULES):
         c.add(join(path, "rule"), f"must be one of {', '.join(RULES)}")
         rule = None
+    takes = RULES[rule].parameter if rule is not None else ""
     threshold = None
-    if rule == Rule.TOP_BOX:
+    if takes == "threshold":
         threshold = c.integer(data, "threshold", path)
     elif "threshold" in data:
-        c.add(join(path, "threshold"), "applies to top_box only")
+        c.add(join(path, "threshold"), f"applies to {_taking('threshold')} only")
     fractions: dict[int, Decimal] = {}
-    if rule == Rule.OPTION_FRACTION:
+    if takes == "fractions":
         raw = c.require(data, "fractions", path)
         if raw is not None and c.mapping(raw, join(path, "fractions")) is not None:
             for key, value in raw.items():
@@ -257,7 +258,7 @@ def _survey_rule(
                 elif number is not None:
                     fractions[key] = number
     elif "fractions" in data:
-        c.add(join(path, "fractions"), "applies to option_fraction only")
+        c.add(join(path, "fractions"), f"applies to {_taking('fractions')} only")
 
     sources: list[SourceSpec] = []
     seen: set[tuple[str, str]] = set()
@@ -288,6 +289,11 @@ def _survey_rule(
     return rule or "", threshold, tuple(sorted(fractions.items())), tuple(sources)
 
 
+def _taking(parameter: str) -> str:
+    """The rules that take a definition key, for messages."""
+    return ", ".join(rule for rule, entry in RULES.items() if entry.parameter == parameter)
+
+
 def _source_question(
     c: Checker, questionnaires: Mapping[str, Mapping[str, QuestionInfo]],
     qn: str, qcode: str, spath: str,
@@ -311,9 +317,10 @@ def _fits(
     info: QuestionInfo, label: str, path: str,
 ) -> None:
     lo, hi = min(info.substantive_values), max(info.substantive_values)
-    if rule == Rule.TOP_BOX and threshold is not None and not lo <= threshold <= hi:
+    takes = RULES[rule].parameter
+    if takes == "threshold" and threshold is not None and not lo <= threshold <= hi:
         c.add(join(path, "threshold"), f"{threshold} is outside {label}'s scale {lo}..{hi}")
-    if rule == Rule.OPTION_FRACTION:
+    if takes == "fractions":
         for value in info.substantive_values:
             if value not in fractions:
                 c.add(join(path, "fractions"), f"no fraction for option {value} of {label}")

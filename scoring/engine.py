@@ -8,7 +8,7 @@ percentages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -98,14 +98,55 @@ def option_fraction(
     return sum((c * fractions[v] for v, c in valid.items()), Fraction(0)) / n
 
 
+@dataclass(frozen=True)
+class RuleDef:
+    """One survey rule, for both ways of scoring: exact here, in floating point in the bootstrap.
+
+    `fraction` is the exact fraction of one source's tallies (this engine);
+    `answer_value` is what one answer counts in that fraction, in floating
+    point, for the compiled plan of `scoring.uncertainty`, which takes the mean
+    of it over valid answers (held to `fraction` by a property test).
+    `parameter` names the definition file's key the rule takes, if any.
+    """
+
+    fraction: Callable[[NodeDef, SourceDef, Counts], Fraction | None]
+    answer_value: Callable[[NodeDef, int, Sequence[int]], float]
+    parameter: str = ""  # "threshold", "fractions" or none
+
+
+# Every survey rule, in the order definition errors list them. A new rule is one entry here,
+# plus its member of vocabulary.Rule and that member's label in the model's choices.
+RULES: Mapping[str, RuleDef] = {
+    Rule.SCALED_MEAN: RuleDef(
+        fraction=lambda node, source, counts: scaled_mean(counts, source.substantive),
+        answer_value=lambda node, value, substantive: (
+            (value - min(substantive)) / (max(substantive) - min(substantive))),
+    ),
+    Rule.TOP_BOX: RuleDef(
+        fraction=lambda node, source, counts: top_box(counts, source.substantive,
+                                                      node.threshold),
+        answer_value=lambda node, value, substantive: 1.0 if value >= node.threshold else 0.0,
+        parameter="threshold",
+    ),
+    Rule.OPTION_FRACTION: RuleDef(
+        fraction=lambda node, source, counts: option_fraction(counts, source.substantive,
+                                                              node.fractions),
+        answer_value=lambda node, value, substantive: float(node.fractions[value]),
+        parameter="fractions",
+    ),
+}
+
+
+def rule_of(node: NodeDef) -> RuleDef:
+    """The table entry of a survey leaf's rule; ValueError for a rule the table lacks."""
+    try:
+        return RULES[node.rule]
+    except KeyError:
+        raise ValueError(f"unknown rule {node.rule!r}") from None
+
+
 def source_fraction(node: NodeDef, source: SourceDef, counts: Counts) -> Fraction | None:
-    if node.rule == Rule.SCALED_MEAN:
-        return scaled_mean(counts, source.substantive)
-    if node.rule == Rule.TOP_BOX:
-        return top_box(counts, source.substantive, node.threshold)
-    if node.rule == Rule.OPTION_FRACTION:
-        return option_fraction(counts, source.substantive, node.fractions)
-    raise ValueError(f"unknown rule {node.rule!r}")
+    return rule_of(node).fraction(node, source, counts)
 
 
 def survey_fraction(

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.engine import NodeDef, Scores, appraisal_points
-from scoring.vocabulary import IndexKind, Level, Method, Rule
+from scoring.engine import NodeDef, Scores, appraisal_points, rule_of
+from scoring.vocabulary import IndexKind, Level, Method
 
 CONFIDENCE = 0.95
 Z95 = 1.959963984540054
@@ -77,17 +77,6 @@ class Plan:
     survey_based: frozenset[str]  # nodes with a survey leaf at or below them
 
 
-def _rule_value(node: NodeDef, value: int, substantive: Sequence[int]) -> float:
-    if node.rule == Rule.SCALED_MEAN:
-        lo, hi = min(substantive), max(substantive)
-        return (value - lo) / (hi - lo)
-    if node.rule == Rule.TOP_BOX:
-        return 1.0 if value >= node.threshold else 0.0
-    if node.rule == Rule.OPTION_FRACTION:
-        return float(node.fractions[value])
-    raise ValueError(f"unknown rule {node.rule!r}")
-
-
 def compile_plan(kind: str, nodes: Sequence[NodeDef]) -> Plan:
     children: dict[str, list[str]] = {}
     for node in nodes:
@@ -105,9 +94,10 @@ def compile_plan(kind: str, nodes: Sequence[NodeDef]) -> Plan:
     denominators = np.zeros((len(columns), len(sources)))
     weights = np.zeros((len(sources), len(leaves)))
     for s, (i, node, source) in enumerate(sources):
+        rule = rule_of(node)
         for value in source.substantive:
             c = columns[(source.question, value)]
-            numerators[c, s] = _rule_value(node, value, source.substantive)
+            numerators[c, s] = rule.answer_value(node, value, source.substantive)
             denominators[c, s] = 1.0
         weights[s, i] = float(source.weight)
     parents = {n.code: n.parent for n in nodes}

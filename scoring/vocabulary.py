@@ -31,7 +31,7 @@ class Method(StrEnum):
 
 
 class Rule(StrEnum):
-    """How a survey leaf turns its answers into a fraction."""
+    """How a survey leaf turns its answers into a fraction (see engine.RULES)."""
 
     SCALED_MEAN = "scaled_mean"
     TOP_BOX = "top_box"

@@ -71,6 +71,11 @@ def test_compiled_plan_scores_like_the_exact_engine(tally, appraised):
                 assert fast[code][0] == pytest.approx(float(value), abs=1e-9), code
 
 
+def test_the_cross_check_scores_every_rule_of_the_rule_table():
+    # so that a rule added to engine.RULES is held to the exact engine by the test above
+    assert {n.rule for n in PAR_TREE if n.rule} == set(engine.RULES)
+
+
 def test_compiled_plan_refuses_an_unknown_rule_as_the_exact_engine_does():
     tree = [NodeDef("", None, 0), NodeDef("X", "", 1), NodeDef("X1", "X", 2),
             NodeDef("X11", "X1", 3, method="survey", rule="median",

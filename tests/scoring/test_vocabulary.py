@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.utils import translation
 
+from scoring.engine import RULES
 from scoring.models import Index, Node
 from scoring.vocabulary import LEVEL_NAMES, ROOT, IndexKind, Level, Method, Rule
 
@@ -19,6 +20,12 @@ def test_members_equal_the_values_stored_and_written_in_definition_files():
     assert [*Rule] == ["scaled_mean", "top_box", "option_fraction"]
     assert ROOT == ""
     assert LEVEL_NAMES["sipas"][3] == "item"  # a stored kind and level find their name
+
+
+def test_every_rule_has_one_entry_in_the_rule_table_in_the_vocabularys_order():
+    assert list(RULES) == list(Rule)
+    assert {rule: entry.parameter for rule, entry in RULES.items()} == {
+        "scaled_mean": "", "top_box": "threshold", "option_fraction": "fractions"}
 
 
 def test_the_pure_modules_import_without_django():
