@@ -25,6 +25,7 @@ from scoring.models import (
     StaffRole,
 )
 from scoring.services import roles
+from scoring.vocabulary import IndexKind, Level, Method
 from surveys.admin import ViewOnlyAdmin, english_text
 
 # The admin's log-in passes the same lock-outs and audit as the site's (scoring.auth).
@@ -87,11 +88,12 @@ class IndexAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            _first=Count("nodes", filter=Q(nodes__level=1)),
-            _second=Count("nodes", filter=Q(nodes__level=2)),
-            _leaves=Count("nodes", filter=Q(nodes__level=3)),
-            _appraisal=Sum("nodes__max_points", filter=Q(nodes__method="appraisal")),
-            _survey=Sum("nodes__max_points", filter=Q(nodes__level=3, nodes__method="survey")),
+            _first=Count("nodes", filter=Q(nodes__level=Level.FIRST)),
+            _second=Count("nodes", filter=Q(nodes__level=Level.SECOND)),
+            _leaves=Count("nodes", filter=Q(nodes__level=Level.LEAF)),
+            _appraisal=Sum("nodes__max_points", filter=Q(nodes__method=Method.APPRAISAL)),
+            _survey=Sum("nodes__max_points",
+                        filter=Q(nodes__level=Level.LEAF, nodes__method=Method.SURVEY)),
         )
 
     @admin.display(description=_("areas / parts"), ordering="_first")
@@ -108,11 +110,11 @@ class IndexAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("appraisal points"))
     def appraisal_points(self, obj):
-        return obj._appraisal if obj.kind == "par" else "—"
+        return obj._appraisal if obj.kind == IndexKind.PAR else "—"
 
     @admin.display(description=_("survey points"))
     def survey_points(self, obj):
-        return obj._survey if obj.kind == "par" else "—"
+        return obj._survey if obj.kind == IndexKind.PAR else "—"
 
 
 @admin.register(Node)

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from scoring.engine import RULES
+from scoring.vocabulary import ROOT, IndexKind, Level, Method, Rule
 from surveys.definitions import Checker, DefinitionInvalid, join, load_yaml
 
-KINDS = ("par", "sipas")
-RULES = ("scaled_mean", "top_box", "option_fraction")
 PAR_DECLARED = ("areas", "criteria", "components", "appraisal_points", "survey_points")
 SIPAS_DECLARED = ("parts", "elements", "items")
-LEVELS = {"par": ("areas", "criteria", "components"), "sipas": ("parts", "elements", "items")}
+# The file's keys for the levels below the root (FIRST, SECOND, LEAF).
+LEVELS: dict[str, tuple[str, str, str]] = {IndexKind.PAR: ("areas", "criteria", "components"),
+          IndexKind.SIPAS: ("parts", "elements", "items")}
 DEFAULT_SIPAS_THRESHOLD = 4
 TWO_PLACES = Decimal("0.01")
 
@@ -40,12 +42,12 @@ class SourceSpec:
 @dataclass(frozen=True)
 class NodeSpec:
     code: str
-    parent: str  # "" for children of the root
-    level: int  # 1, 2 or 3
+    parent: str  # ROOT for children of the root
+    level: int  # a Level: FIRST, SECOND or LEAF
     name_vi: str
     name_en: str
     max_points: Decimal | None
-    method: str  # appraisal | survey ("" above the leaves)
+    method: str  # a Method ("" above the leaves)
     rule: str
     threshold: int | None
     fractions: tuple[tuple[int, Decimal], ...]
@@ -90,13 +92,13 @@ def parse_index(text: str, questionnaires: Mapping[str, Mapping[str, QuestionInf
     data = load_yaml(text)
     c = Checker()
     kind = c.require(data, "kind", "")
-    if kind is not None and kind not in KINDS:
-        c.add("kind", f"must be one of {', '.join(KINDS)}")
+    if kind is not None and kind not in tuple(IndexKind):
+        c.add("kind", f"must be one of {', '.join(IndexKind)}")
         kind = None
     common = {"code", "kind", "year", "previous", "title", "declared", "groups"}
-    if kind == "par":
+    if kind == IndexKind.PAR:
         c.unknown_keys(data, common | {"total_points", "areas"}, "")
-    elif kind == "sipas":
+    elif kind == IndexKind.SIPAS:
         c.unknown_keys(data, common | {"questionnaire", "threshold", "parts"}, "")
     code = c.code(data, "code", "")
     year = c.integer(data, "year", "")
@@ -110,11 +112,11 @@ def parse_index(text: str, questionnaires: Mapping[str, Mapping[str, QuestionInf
 
     nodes: list[NodeSpec] = []
     total_points = None
-    if kind == "par":
+    if kind == IndexKind.PAR:
         total_points = c.decimal(data, "total_points", "")
         _par_tree(c, data, questionnaires, nodes)
         _par_sums(c, data, nodes, total_points)
-    elif kind == "sipas":
+    elif kind == IndexKind.SIPAS:
         _sipas_tree(c, data, questionnaires, nodes)
     if kind is not None:
         _declared(c, data, kind, nodes)
@@ -158,12 +160,12 @@ def _par_tree(
     seen: dict[str, str] = {}
     for ai, araw in enumerate(c.items(c.require(data, "areas", ""), "areas")):
         apath = f"areas[{ai}]"
-        area = _branch(c, araw, apath, 1, "criteria", seen, nodes)
+        area = _branch(c, araw, apath, Level.FIRST, "criteria", seen, nodes)
         if area is None:
             continue
         for ci, craw in enumerate(c.items(area.get("criteria"), join(apath, "criteria"))):
             cpath = f"{apath}.criteria[{ci}]"
-            crit = _branch(c, craw, cpath, 2, "components", seen, nodes,
+            crit = _branch(c, craw, cpath, Level.SECOND, "components", seen, nodes,
                            parent_code=str(area.get("code", "")))
             if crit is None:
                 continue
@@ -174,7 +176,7 @@ def _par_tree(
 
 def _branch(
     c: Checker, raw: Any, path: str, level: int, child_key: str,
-    seen: dict[str, str], nodes: list[NodeSpec], *, parent_code: str = "",
+    seen: dict[str, str], nodes: list[NodeSpec], *, parent_code: str = ROOT,
     with_points: bool = True,
 ) -> dict | None:
     data = c.mapping(raw, path)
@@ -214,16 +216,16 @@ def _component(
     rule, threshold = "", None
     fractions: tuple[tuple[int, Decimal], ...] = ()
     sources: tuple[SourceSpec, ...] = ()
-    if method == "appraisal":
+    if method == Method.APPRAISAL:
         for key in ("rule", "threshold", "fractions", "sources"):
             if key in data:
                 c.add(join(path, key), "does not apply to an appraisal component")
-    elif method == "survey":
+    elif method == Method.SURVEY:
         rule, threshold, fractions, sources = _survey_rule(c, data, path, questionnaires)
     elif method is not None:
         c.add(join(path, "method"), "must be appraisal or survey")
     nodes.append(NodeSpec(
-        code=code or "", parent=parent, level=3, name_vi=name_vi, name_en=name_en,
+        code=code or "", parent=parent, level=Level.LEAF, name_vi=name_vi, name_en=name_en,
         max_points=max_points, method=method or "", rule=rule, threshold=threshold,
         fractions=fractions, sources=sources,
     ))
@@ -234,15 +236,16 @@ def _survey_rule(
     questionnaires: Mapping[str, Mapping[str, QuestionInfo]],
 ) -> tuple[str, int | None, tuple[tuple[int, Decimal], ...], tuple[SourceSpec, ...]]:
     rule = c.require(data, "rule", path)
-    if rule is not None and rule not in RULES:
+    if rule is not None and rule not in tuple(RULES):
         c.add(join(path, "rule"), f"must be one of {', '.join(RULES)}")
         rule = None
+    takes = RULES[rule].parameter if rule is not None else ""
     threshold = None
-    if rule == "top_box":
+    if takes == "threshold":
         threshold = c.integer(data, "threshold", path)
     elif "threshold" in data:
-        c.add(join(path, "threshold"), "applies to top_box only")
-    fractions = _fractions(c, data, path, rule)
+        c.add(join(path, "threshold"), f"applies to {_taking('threshold')} only")
+    fractions = _fractions(c, data, path, takes)
 
     sources: list[SourceSpec] = []
     seen: set[tuple[str, str]] = set()
@@ -259,12 +262,12 @@ def _survey_rule(
     return rule or "", threshold, tuple(sorted(fractions.items())), tuple(sources)
 
 
-def _fractions(c: Checker, data: dict, path: str, rule: str | None) -> dict[int, Decimal]:
-    """An option_fraction component's fraction for each option value given (each in [0, 1])."""
+def _fractions(c: Checker, data: dict, path: str, takes: str) -> dict[int, Decimal]:
+    """The fraction for each option value given (each in [0, 1]), for a rule that takes them."""
     fractions: dict[int, Decimal] = {}
-    if rule != "option_fraction":
+    if takes != "fractions":
         if "fractions" in data:
-            c.add(join(path, "fractions"), "applies to option_fraction only")
+            c.add(join(path, "fractions"), f"applies to {_taking('fractions')} only")
         return fractions
     raw = c.require(data, "fractions", path)
     if raw is None or c.mapping(raw, join(path, "fractions")) is None:
@@ -308,6 +311,11 @@ def _source(c: Checker, raw: Any, spath: str, seen: set[tuple[str, str]]) -> Sou
     return SourceSpec(qn, qcode, weight)
 
 
+def _taking(parameter: str) -> str:
+    """The rules that take a definition key, for messages."""
+    return ", ".join(rule for rule, entry in RULES.items() if entry.parameter == parameter)
+
+
 def _source_question(
     c: Checker, questionnaires: Mapping[str, Mapping[str, QuestionInfo]],
     qn: str, qcode: str, spath: str,
@@ -331,9 +339,10 @@ def _fits(
     info: QuestionInfo, label: str, path: str,
 ) -> None:
     lo, hi = min(info.substantive_values), max(info.substantive_values)
-    if rule == "top_box" and threshold is not None and not lo <= threshold <= hi:
+    takes = RULES[rule].parameter
+    if takes == "threshold" and threshold is not None and not lo <= threshold <= hi:
         c.add(join(path, "threshold"), f"{threshold} is outside {label}'s scale {lo}..{hi}")
-    if rule == "option_fraction":
+    if takes == "fractions":
         for value in info.substantive_values:
             if value not in fractions:
                 c.add(join(path, "fractions"), f"no fraction for option {value} of {label}")
@@ -345,19 +354,19 @@ def _par_sums(
     by_parent: dict[str, list[NodeSpec]] = {}
     for node in nodes:
         by_parent.setdefault(node.parent, []).append(node)
-    paths = _node_paths(data, "par")
+    paths = _node_paths(data, IndexKind.PAR)
     for node in nodes:
-        if node.level == 3 or node.max_points is None or node.code not in paths:
+        if node.level == Level.LEAF or node.max_points is None or node.code not in paths:
             continue
         children = by_parent.get(node.code, [])
         if any(ch.max_points is None for ch in children):
             continue
         total = sum((ch.max_points for ch in children), Decimal(0))
         if total != node.max_points:
-            word = "criteria" if node.level == 1 else "components"
+            word = "criteria" if node.level == Level.FIRST else "components"
             c.add(join(paths[node.code], "max_points"),
                   f"is {node.max_points} but its {word} add up to {total}")
-    areas = by_parent.get("", [])
+    areas = by_parent.get(ROOT, [])
     if total_points is not None and areas and all(a.max_points is not None for a in areas):
         total = sum((a.max_points for a in areas), Decimal(0))
         if total != total_points:
@@ -382,19 +391,20 @@ def _declared(c: Checker, data: dict, kind: str, nodes: list[NodeSpec]) -> None:
     raw = data.get("declared")
     if raw is None or c.mapping(raw, "declared") is None:
         return
-    keys = PAR_DECLARED if kind == "par" else SIPAS_DECLARED
+    keys = PAR_DECLARED if kind == IndexKind.PAR else SIPAS_DECLARED
     c.unknown_keys(raw, set(keys), "declared")
-    counts = {name: sum(1 for n in nodes if n.level == i + 1)
-              for i, name in enumerate(LEVELS[kind])}
-    if kind == "par":
-        leaves = [n for n in nodes if n.level == 3]
+    counts = {name: sum(1 for n in nodes if n.level == level)
+              for level, name in zip((Level.FIRST, Level.SECOND, Level.LEAF), LEVELS[kind],
+                                     strict=True)}
+    if kind == IndexKind.PAR:
+        leaves = [n for n in nodes if n.level == Level.LEAF]
         if any(n.max_points is None for n in leaves):  # already reported
             keys = tuple(k for k in keys if not k.endswith("_points"))
             leaves = []
         counts["appraisal_points"] = sum(
-            (n.max_points for n in leaves if n.method == "appraisal"), Decimal(0))
+            (n.max_points for n in leaves if n.method == Method.APPRAISAL), Decimal(0))
         counts["survey_points"] = sum(
-            (n.max_points for n in leaves if n.method == "survey"), Decimal(0))
+            (n.max_points for n in leaves if n.method == Method.SURVEY), Decimal(0))
     for key in keys:
         if key not in raw:
             continue
@@ -420,12 +430,12 @@ def _sipas_tree(
     seen: dict[str, str] = {}
     for pi, praw in enumerate(c.items(c.require(data, "parts", ""), "parts")):
         ppath = f"parts[{pi}]"
-        part = _branch(c, praw, ppath, 1, "elements", seen, nodes, with_points=False)
+        part = _branch(c, praw, ppath, Level.FIRST, "elements", seen, nodes, with_points=False)
         if part is None:
             continue
         for ei, eraw in enumerate(c.items(part.get("elements"), join(ppath, "elements"))):
             epath = f"{ppath}.elements[{ei}]"
-            element = _branch(c, eraw, epath, 2, "items", seen, nodes,
+            element = _branch(c, eraw, epath, Level.SECOND, "items", seen, nodes,
                               parent_code=str(part.get("code", "")), with_points=False)
             if element is None:
                 continue
@@ -458,8 +468,9 @@ def _sipas_tree(
                                   f"{threshold} is outside {qn}:{qcode}'s scale {lo}..{hi}")
                         sources = (SourceSpec(qn, qcode, Decimal(1)),)
                 nodes.append(NodeSpec(
-                    code=code or "", parent=str(element.get("code", "")), level=3,
+                    code=code or "", parent=str(element.get("code", "")), level=Level.LEAF,
                     name_vi=name_vi or (code or ""), name_en=name_en or (code or ""),
-                    max_points=None, method="survey", rule="top_box", threshold=threshold,
+                    max_points=None, method=Method.SURVEY, rule=Rule.TOP_BOX,
+                    threshold=threshold,
                     fractions=(), sources=sources,
                 ))

@@ -8,10 +8,12 @@ percentages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
+
+from scoring.vocabulary import IndexKind, Level, Method, Rule
 
 Counts = Mapping[int, int]  # answer value -> number of answers
 
@@ -31,10 +33,10 @@ class SourceDef:
 class NodeDef:
     code: str
     parent: str | None  # None for the root
-    level: int
+    level: int  # a Level
     max_points: Fraction | None = None
-    method: str = ""  # appraisal | survey, on leaves
-    rule: str = ""
+    method: str = ""  # a Method, on leaves
+    rule: str = ""  # a Rule, on survey leaves
     threshold: int | None = None
     fractions: Mapping[int, Fraction] = field(default_factory=dict)
     sources: tuple[SourceDef, ...] = ()
@@ -96,14 +98,55 @@ def option_fraction(
     return sum((c * fractions[v] for v, c in valid.items()), Fraction(0)) / n
 
 
+@dataclass(frozen=True)
+class RuleDef:
+    """One survey rule, for both ways of scoring: exact here, in floating point in the bootstrap.
+
+    `fraction` is the exact fraction of one source's tallies (this engine);
+    `answer_value` is what one answer counts in that fraction, in floating
+    point, for the compiled plan of `scoring.uncertainty`, which takes the mean
+    of it over valid answers (held to `fraction` by a property test).
+    `parameter` names the definition file's key the rule takes, if any.
+    """
+
+    fraction: Callable[[NodeDef, SourceDef, Counts], Fraction | None]
+    answer_value: Callable[[NodeDef, int, Sequence[int]], float]
+    parameter: str = ""  # "threshold", "fractions" or none
+
+
+# Every survey rule, in the order definition errors list them. A new rule is one entry here,
+# plus its member of vocabulary.Rule and that member's label in the model's choices.
+RULES: Mapping[str, RuleDef] = {
+    Rule.SCALED_MEAN: RuleDef(
+        fraction=lambda node, source, counts: scaled_mean(counts, source.substantive),
+        answer_value=lambda node, value, substantive: (
+            (value - min(substantive)) / (max(substantive) - min(substantive))),
+    ),
+    Rule.TOP_BOX: RuleDef(
+        fraction=lambda node, source, counts: top_box(counts, source.substantive,
+                                                      node.threshold),
+        answer_value=lambda node, value, substantive: 1.0 if value >= node.threshold else 0.0,
+        parameter="threshold",
+    ),
+    Rule.OPTION_FRACTION: RuleDef(
+        fraction=lambda node, source, counts: option_fraction(counts, source.substantive,
+                                                              node.fractions),
+        answer_value=lambda node, value, substantive: float(node.fractions[value]),
+        parameter="fractions",
+    ),
+}
+
+
+def rule_of(node: NodeDef) -> RuleDef:
+    """The table entry of a survey leaf's rule; ValueError for a rule the table lacks."""
+    try:
+        return RULES[node.rule]
+    except KeyError:
+        raise ValueError(f"unknown rule {node.rule!r}") from None
+
+
 def source_fraction(node: NodeDef, source: SourceDef, counts: Counts) -> Fraction | None:
-    if node.rule == "scaled_mean":
-        return scaled_mean(counts, source.substantive)
-    if node.rule == "top_box":
-        return top_box(counts, source.substantive, node.threshold)
-    if node.rule == "option_fraction":
-        return option_fraction(counts, source.substantive, node.fractions)
-    raise ValueError(f"unknown rule {node.rule!r}")
+    return rule_of(node).fraction(node, source, counts)
 
 
 def survey_fraction(
@@ -142,7 +185,7 @@ def percent_of(points: Fraction, maximum: Fraction | None) -> Fraction | None:
 
 
 def par_leaf(node: NodeDef, tallies: Mapping[int, Counts], scores: Scores | None) -> NodeScore:
-    if node.method == "appraisal":
+    if node.method == Method.APPRAISAL:
         points, flags = appraisal_points(node.max_points, scores)
         return NodeScore(points, node.max_points, percent_of(points, node.max_points), flags, 0)
     fraction, answers = survey_fraction(node, tallies)
@@ -194,10 +237,10 @@ def score_tree(
     out: dict[str, NodeScore] = {}
     for node in reversed(nodes):  # children are scored before their parents
         kids = children.get(node.code)
-        if not kids and node.level == 3:
+        if not kids and node.level == Level.LEAF:
             out[node.code] = (par_leaf(node, tallies, assessments.get(node.code))
-                              if kind == "par" else sipas_leaf(node, tallies))
-        elif kind == "par":
+                              if kind == IndexKind.PAR else sipas_leaf(node, tallies))
+        elif kind == IndexKind.PAR:
             out[node.code] = par_parent([out[k.code] for k in kids or []], node.max_points)
         else:
             out[node.code] = sipas_parent([out[k.code] for k in kids or []])

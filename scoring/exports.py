@@ -8,7 +8,8 @@ and for SIPAS items the question each item reads.
 
 from __future__ import annotations
 
-from scoring.models import Index, IndexKind, Node, Source
+from scoring.models import Index, Node, Source
+from scoring.vocabulary import IndexKind, Level
 from surveys.models import Province
 from surveys.spreadsheets import Sheet, xlsx_bytes
 
@@ -110,5 +111,5 @@ def item_questions(index: Index) -> list[list[str]]:
     """Each SIPAS item beside the question it reads (codes and texts in both languages)."""
     return [[s.node.code, s.question.questionnaire.code, s.question.code, s.question.text_vi,
              s.question.text_en]
-            for s in Source.objects.filter(node__index=index, node__level=3)
+            for s in Source.objects.filter(node__index=index, node__level=Level.LEAF)
             .select_related("node", "question__questionnaire").order_by("node__position")]

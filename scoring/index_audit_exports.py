@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from scoring import engine
 from scoring.index_audit import WhatIf
-from scoring.index_audit_reads import APPRAISAL, SURVEY, Audit
+from scoring.index_audit_reads import Audit
+from scoring.vocabulary import Method
 from surveys.spreadsheets import Sheet, csv_text, xlsx_bytes
 
 
@@ -87,8 +88,8 @@ def audit_tables(audit: Audit, *, scenario: WhatIf | None = None) -> list[Table]
               floats=frozenset(audit.matrix_codes)),
     ]
     weight_rows = []
-    for part, weights in (("total", audit.weights), (APPRAISAL, audit.appraisal_weights),
-                          (SURVEY, audit.survey_weights), ("method", audit.method_weights)):
+    for part, weights in (("total", audit.weights), (Method.APPRAISAL, audit.appraisal_weights),
+                          (Method.SURVEY, audit.survey_weights), ("method", audit.method_weights)):
         for w in weights:
             weight_rows.append([part, w.code, names.get(w.code, ""), _pct(w.nominal),
                                 _pct(w.effective), _r(w.r_squared)])

@@ -12,11 +12,10 @@ from django.utils.translation import get_language
 
 from scoring import engine, index_audit
 from scoring.index_audit import CriterionValue
-from scoring.models import AuditScenario, Index, IndexKind, Publication
+from scoring.models import AuditScenario, Index, Publication
 from scoring.selectors import Previous, previous_totals, results_of
+from scoring.vocabulary import ROOT, IndexKind, Level, Method
 from surveys.models import Province
-
-APPRAISAL, SURVEY = "appraisal", "survey"
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class AuditData:
     criteria: list[NodeInfo]
     components: list[NodeInfo]
     provinces: dict[str, str]  # code -> name, in code order
-    percent: dict[tuple[str, str], float]  # (province, node code) -> percent; "" is the total
+    percent: dict[tuple[str, str], float]  # (province, node code) -> percent; ROOT is the total
     points: dict[tuple[str, str], float]  # PAR only
     criterion_values: dict[str, dict[str, CriterionValue]]  # for the what-if
     statuses: dict[str, dict[str, str]]  # province -> component -> ok | provisional | missing
@@ -60,7 +59,7 @@ class AuditData:
     def complete(self) -> list[str]:
         """Provinces with a total and a value for every area and criterion: the ones the
         statistics run over (a correlation needs one value per province on both sides)."""
-        codes = ["", *(a.code for a in self.areas), *(c.code for c in self.criteria)]
+        codes = [ROOT, *(a.code for a in self.areas), *(c.code for c in self.criteria)]
         return [p for p in self.provinces
                 if all(self.percent.get((p, code)) is not None for code in codes)]
 
@@ -86,27 +85,27 @@ def _status(flags: str) -> str:
     return index_audit.OK
 
 
-WHAT_IF_LEVELS = (0, 2)  # the totals and the criteria are all a what-if reads
+WHAT_IF_LEVELS = (Level.TOTAL, Level.SECOND)  # the totals and the criteria: all a what-if reads
 
 
 def audit_data(index: Index, *, publication: Publication | None = None,
-               levels: tuple[int, ...] = (0, 1, 2, 3)) -> AuditData:
+               levels: tuple[int, ...] = tuple(Level)) -> AuditData:
     """The index's results (current, or as a version published them) at these levels, in
     three queries: the tree, the provinces, the results (last year's, when asked for, in
     one or two more)."""
     nodes = list(index.nodes.order_by("position").values_list(
         "code", "name_vi", "name_en", "parent__code", "level", "max_points", "method"))
     english = _english()
-    tree: dict[int, list[NodeInfo]] = {1: [], 2: [], 3: []}
+    tree: dict[int, list[NodeInfo]] = {Level.FIRST: [], Level.SECOND: [], Level.LEAF: []}
     for code, vi, en, parent, level, maximum, method in nodes:
         if level in tree:
-            tree[level].append(NodeInfo(code, (en if english else "") or vi, parent or "",
+            tree[level].append(NodeInfo(code, (en if english else "") or vi, parent or ROOT,
                                           Fraction(maximum) if maximum is not None else None,
                                           method))
     provinces = {code: (en if english else "") or vi for code, vi, en in
                  Province.objects.filter(province_set_id=index.province_set_id)
                  .order_by("code").values_list("code", "name_vi", "name_en")}
-    criterion_of = {c.code: c for c in tree[2]}
+    criterion_of = {c.code: c for c in tree[Level.SECOND]}
     percent: dict[tuple[str, str], float] = {}
     points: dict[tuple[str, str], float] = {}
     values: dict[str, dict[str, CriterionValue]] = {}
@@ -121,21 +120,22 @@ def audit_data(index: Index, *, publication: Publication | None = None,
             percent[(province, code)] = float(share)
         if value is not None:
             points[(province, code)] = float(value)
-        if level == 0:
+        if level == Level.TOTAL:
             totals[province] = share
-        elif level == 2:
+        elif level == Level.SECOND:
             node = criterion_of[code]
             exact = _fraction(value_exact if par else share_exact)
             values.setdefault(province, {})[code] = CriterionValue(
                 node.parent, exact, node.max_points if par else Fraction(1))
-        elif level == 3:
+        elif level == Level.LEAF:
             statuses.setdefault(province, {})[code] = _status(flags)
-    order = {c.code: i for i, c in enumerate(tree[2])}  # the tree's order
+    order = {c.code: i for i, c in enumerate(tree[Level.SECOND])}  # the tree's order
     values = {p: dict(sorted(criteria.items(), key=lambda kv: order[kv[0]]))
               for p, criteria in values.items()}
     return AuditData(
-        index=index, publication=publication, areas=tree[1], criteria=tree[2],
-        components=tree[3], provinces={p: provinces[p] for p in provinces if p in totals},
+        index=index, publication=publication, areas=tree[Level.FIRST],
+        criteria=tree[Level.SECOND], components=tree[Level.LEAF],
+        provinces={p: provinces[p] for p in provinces if p in totals},
         percent=percent, points=points, criterion_values=values, statuses=statuses,
         ranks=engine.competition_ranks(totals))
 
@@ -173,7 +173,7 @@ class Audit:
     def names(self) -> dict[str, str]:
         d = self.data
         return {n.code: n.name for n in (*d.areas, *d.criteria)} | {
-            APPRAISAL: "", SURVEY: ""}
+            Method.APPRAISAL: "", Method.SURVEY: ""}
 
     @property
     def provinces_below(self) -> list[index_audit.Coverage]:
@@ -193,28 +193,29 @@ def _split_weights(data: AuditData, provinces: list[str]):
     """Effective weights within the appraisal points, within the survey points, and of the two
     halves in the total (PAR): components' points added by area and method."""
     area_of = {c.code: c.parent for c in data.criteria}
-    sums = {(p, m, a.code): 0.0 for p in provinces for m in (APPRAISAL, SURVEY)
-            for a in data.areas}
-    maxima = {(m, a.code): Fraction(0) for m in (APPRAISAL, SURVEY) for a in data.areas}
+    sums: dict[tuple[str, str, str], float] = {
+        (p, m, a.code): 0.0 for p in provinces for m in Method for a in data.areas}
+    maxima: dict[tuple[str, str], Fraction] = {
+        (m, a.code): Fraction(0) for m in Method for a in data.areas}
     for component in data.components:
         area = area_of[component.parent]
         maxima[(component.method, area)] += component.max_points or 0
         for p in provinces:
             sums[(p, component.method, area)] += data.points.get((p, component.code), 0.0)
     out = {}
-    for method in (APPRAISAL, SURVEY):
+    for method in Method:
         areas = [a.code for a in data.areas if maxima[(method, a.code)]]
         out[method] = index_audit.effective_weights(
             {a: [sums[(p, method, a)] for p in provinces] for a in areas},
             {a: float(maxima[(method, a)]) for a in areas}) if areas else []
     halves = {m: [sum(sums[(p, m, a.code)] for a in data.areas) for p in provinces]
-              for m in (APPRAISAL, SURVEY)}
+              for m in Method}
     method_max = {m: float(sum(maxima[(m, a.code)] for a in data.areas))
-                  for m in (APPRAISAL, SURVEY)}
-    kept = [m for m in (APPRAISAL, SURVEY) if method_max[m]]
+                  for m in Method}
+    kept = [m for m in Method if method_max[m]]
     both = index_audit.effective_weights({m: halves[m] for m in kept},
                                          {m: method_max[m] for m in kept}) if kept else []
-    return out[APPRAISAL], out[SURVEY], both
+    return out[Method.APPRAISAL], out[Method.SURVEY], both
 
 
 def index_audit_of(index: Index, *, publication: Publication | None = None,
@@ -229,7 +230,7 @@ def index_audit_of(index: Index, *, publication: Publication | None = None,
     def series(code: str) -> list[float]:
         return [data.percent[(p, code)] for p in provinces]
 
-    total = series("")
+    total = series(ROOT)
     area_series = {a.code: series(a.code) for a in data.areas}
     criterion_series = {c.code: series(c.code) for c in data.criteria}
     areas = []
@@ -299,7 +300,7 @@ def strengths_and_weaknesses(index: Index, province: Province, *,
     national: dict[str, list[float]] = {}
     mine: dict[str, float] = {}
     for province_id, code, vi, en, share in results_of(index, publication).filter(
-            node__level=2, percent__isnull=False).values_list(
+            node__level=Level.SECOND, percent__isnull=False).values_list(
             "province_id", "node__code", "node__name_vi", "node__name_en", "percent"):
         names[code] = (en if english else "") or vi
         national.setdefault(code, []).append(float(share))

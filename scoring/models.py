@@ -1,6 +1,8 @@
 """Scoring models: index definitions, assessments, answer tallies and stored results."""
 
+from collections.abc import Mapping
 from decimal import Decimal
+from enum import Enum
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +11,7 @@ from django.utils import formats, timezone
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
+from scoring.vocabulary import IndexKind, Level, Method, Rule
 from surveys.models import Bilingual, Province, ProvinceSet, Question
 
 
@@ -17,16 +20,23 @@ def local_time(moment) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else "—"
 
 
-class IndexKind(models.TextChoices):
-    PAR = "par", _("PAR Index")
-    SIPAS = "sipas", _("SIPAS")
+def choices_for(vocabulary: type[Enum], labels: Mapping) -> list[tuple]:
+    """Model choices for every member of a vocabulary enum (scoring.vocabulary), in its order.
+
+    The stored values are the members' plain values, so the migration state is
+    the one the former TextChoices gave; a member without a label fails at import.
+    """
+    return [(member.value, labels[member]) for member in vocabulary]
 
 
 class Index(Bilingual, models.Model):
     """One index definition for one year (several may share a kind and year)."""
 
     code = models.SlugField(verbose_name=_("code"), max_length=64, unique=True)
-    kind = models.CharField(verbose_name=_("kind"), max_length=8, choices=IndexKind.choices)
+    kind = models.CharField(verbose_name=_("kind"), max_length=8, choices=choices_for(IndexKind, {
+        IndexKind.PAR: _("PAR Index"),
+        IndexKind.SIPAS: _("SIPAS"),
+    }))
     year = models.PositiveSmallIntegerField(verbose_name=_("year"))
     previous_code = models.SlugField(verbose_name=_("previous index"), max_length=64, blank=True)
     title_vi = models.CharField(verbose_name=_("title (Vietnamese)"), max_length=300)
@@ -53,36 +63,10 @@ class Index(Bilingual, models.Model):
         return self._pick("title")
 
 
-class Level(models.IntegerChoices):
-    """Depth in the tree; the names differ by kind (see LEVEL_NAMES)."""
-
-    TOTAL = 0, _("Total")
-    FIRST = 1, _("Area / part")
-    SECOND = 2, _("Criterion / element")
-    LEAF = 3, _("Component / item")
-
-
-LEVEL_NAMES = {
-    "par": {0: "total", 1: "area", 2: "criterion", 3: "component"},
-    "sipas": {0: "total", 1: "part", 2: "element", 3: "item"},
-}
-
-
 LEVEL_LABELS = {
     "area": _("areas"), "criterion": _("criteria"), "component": _("components"),
     "part": _("parts"), "element": _("elements"), "item": _("items"), "total": _("totals"),
 }
-
-
-class Method(models.TextChoices):
-    APPRAISAL = "appraisal", _("Appraisal")
-    SURVEY = "survey", _("Survey")
-
-
-class Rule(models.TextChoices):
-    SCALED_MEAN = "scaled_mean", _("Scaled mean")
-    TOP_BOX = "top_box", _("Top box")
-    OPTION_FRACTION = "option_fraction", _("Option fraction")
 
 
 class Node(Bilingual, models.Model):
@@ -94,15 +78,28 @@ class Node(Bilingual, models.Model):
         "self", verbose_name=_("parent"), on_delete=models.CASCADE, null=True, blank=True,
         related_name="children"
     )
-    level = models.PositiveSmallIntegerField(verbose_name=_("level"), choices=Level.choices)
+    level = models.PositiveSmallIntegerField(verbose_name=_("level"), choices=choices_for(Level, {
+        Level.TOTAL: _("Total"),
+        Level.FIRST: _("Area / part"),
+        Level.SECOND: _("Criterion / element"),
+        Level.LEAF: _("Component / item"),
+    }))
     code = models.CharField(verbose_name=_("code"), max_length=32, blank=True)
     name_vi = models.CharField(verbose_name=_("name (Vietnamese)"), max_length=400, blank=True)
     name_en = models.CharField(verbose_name=_("name (English)"), max_length=400, blank=True)
     max_points = models.DecimalField(verbose_name=_("maximum points"), max_digits=8,
                                      decimal_places=2, null=True, blank=True)
-    method = models.CharField(verbose_name=_("method"), max_length=16, choices=Method.choices,
-                              blank=True)
-    rule = models.CharField(verbose_name=_("rule"), max_length=16, choices=Rule.choices, blank=True)
+    method = models.CharField(verbose_name=_("method"), max_length=16, blank=True,
+                              choices=choices_for(Method, {
+                                  Method.APPRAISAL: _("Appraisal"),
+                                  Method.SURVEY: _("Survey"),
+                              }))
+    rule = models.CharField(verbose_name=_("rule"), max_length=16, blank=True,
+                            choices=choices_for(Rule, {
+                                Rule.SCALED_MEAN: _("Scaled mean"),
+                                Rule.TOP_BOX: _("Top box"),
+                                Rule.OPTION_FRACTION: _("Option fraction"),
+                            }))
     threshold = models.IntegerField(verbose_name=_("threshold"), null=True, blank=True)
     fractions = models.JSONField(verbose_name=_("fraction per option"), default=dict, blank=True)
     position = models.PositiveIntegerField(verbose_name=_("position"))

@@ -11,7 +11,6 @@ from django.db.models import Count, OuterRef, Subquery
 
 from scoring import engine, quality, uncertainty
 from scoring.models import (
-    LEVEL_NAMES,
     Index,
     Interval,
     Node,
@@ -22,6 +21,7 @@ from scoring.models import (
 )
 from scoring.selectors import index_questionnaire_ids, index_tree, tally_map
 from scoring.services.quality import flag_counts
+from scoring.vocabulary import LEVEL_NAMES, ROOT, IndexKind, Level
 from surveys.models import Question, Submission
 
 INTERVAL_EXTRA = ["ci_low", "ci_high", "ci_estimate", "ci_method", "ci_design", "ci_answers",
@@ -84,7 +84,7 @@ def rank_spans(index: Index) -> dict[str, RankSpan]:
     total: points for PAR, percent for SIPAS.
     """
     total = Interval.objects.filter(run_id=OuterRef("run_id"), province_id=OuterRef("province_id"),
-                                    node__level=0)
+                                    node__level=Level.TOTAL)
     rows = RankInterval.objects.filter(run_id=_latest_run_id(index)).annotate(
         total_low=Subquery(total.values("low")[:1]),
         total_high=Subquery(total.values("high")[:1]),
@@ -131,7 +131,7 @@ def with_intervals(index: Index, level: str, header: list[str], rows: list[list]
     intervals = node_intervals(index, depth)
     run = UncertaintyRun.objects.filter(pk=_latest_run_id(index)).first()
     design = run.design if run else ""
-    if depth:
+    if depth != Level.TOTAL:
         return header + NODE_EXTRA, [
             row + interval_cells(intervals.get((row[0], row[1]), NO_INTERVAL), design)
             for row in rows]
@@ -144,7 +144,7 @@ def with_intervals(index: Index, level: str, header: list[str], rows: list[list]
         span = spans.get(code)
         counted = flags.get(by_code.get(code))
         out.append(row + [
-            *interval_cells(intervals.get((code, ""), NO_INTERVAL), design),
+            *interval_cells(intervals.get((code, ROOT), NO_INTERVAL), design),
             *((span.median, span.low, span.high, span.group) if span else ("", "", "", "")),
             counted.flagged if counted else 0, counted.excluded if counted else 0,
         ])
@@ -220,11 +220,11 @@ def needed_respondents(respondents: int, low: Decimal | None, high: Decimal | No
 def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
     """Per province: total, its 95 % interval, rank interval, weighted total and the planner."""
     results = {r.province.code: r for r in NodeResult.objects.filter(
-        index=index, node__level=0).select_related("province")}
-    field = "points" if index.kind == "par" else "percent"
+        index=index, node__level=Level.TOTAL).select_related("province")}
+    field = "points" if index.kind == IndexKind.PAR else "percent"
     ranks = engine.competition_ranks({c: r.percent for c, r in results.items()})
     spans = rank_spans(index)
-    intervals = node_intervals(index, 0)
+    intervals = node_intervals(index, Level.TOTAL)
     weighted = {w.province.code: w for w in WeightedResult.objects.filter(index=index)
                 .select_related("province")}
     counted = dict(Submission.objects.filter(
@@ -237,7 +237,7 @@ def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
         required = None
         if w is not None:  # from the weighted total's own interval, as the published one's
             required = needed_respondents(w.respondents, w.ci_low, w.ci_high, target)
-        ci = intervals.get((code, ""), NO_INTERVAL)
+        ci = intervals.get((code, ROOT), NO_INTERVAL)
         rows.append(PrecisionRow(code, r.province.name, getattr(r, field), ranks.get(code),
                                  spans.get(code), ci, w, required, counted.get(code, 0),
                                  needed_respondents(counted.get(code, 0), *ci, target)))
@@ -247,16 +247,17 @@ def precision_rows(index: Index, *, target: float) -> list[PrecisionRow]:
 
 def area_percents(index: Index):
     """Province codes, area codes, a provinces × areas array of percents, and area weights."""
-    areas = list(Node.objects.filter(index=index, level=1).order_by("position")
+    areas = list(Node.objects.filter(index=index, level=Level.FIRST).order_by("position")
                  .values_list("code", "max_points"))
     codes = [a for a, _ in areas]
     values: dict[str, dict[str, float]] = {}
     for province, area, percent in NodeResult.objects.filter(
-            index=index, node__level=1).values_list("province__code", "node__code", "percent"):
+            index=index, node__level=Level.FIRST).values_list(
+            "province__code", "node__code", "percent"):
         if percent is not None:
             values.setdefault(province, {})[area] = float(percent)
     provinces = sorted(p for p, v in values.items() if len(v) == len(codes))
     matrix = np.array([[values[p][a] for a in codes] for p in provinces]) if provinces else \
         np.zeros((0, len(codes)))
-    weights = [float(m) if index.kind == "par" and m else 1.0 for _, m in areas]
+    weights = [float(m) if index.kind == IndexKind.PAR and m else 1.0 for _, m in areas]
     return provinces, codes, matrix, weights

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from scoring import charts, engine
-from scoring.models import LEVEL_LABELS, LEVEL_NAMES, Index, IndexKind, Publication, PublishedResult
+from scoring.models import LEVEL_LABELS, Index, Publication, PublishedResult
 from scoring.selectors import parse_file, public_publication, public_publications
 from scoring.services.publishing import INTERVALS_FILE
+from scoring.vocabulary import LEVEL_NAMES, IndexKind, Level
 from surveys.downloads import attachment
 from surveys.models import Province
 
@@ -164,11 +165,11 @@ def _province_context(publication: Publication, unit: Province) -> dict | None:
     index = publication.index
     own: dict[int, PublishedResult] = {}
     averages: dict[int, list[Decimal]] = defaultdict(list)
-    for r in (PublishedResult.objects.filter(publication=publication, node__level__lte=2)
+    for r in (PublishedResult.objects.filter(publication=publication, node__level__lte=Level.SECOND)
               .select_related("node").order_by("node__position")):
         if r.province_id == unit.pk:
             own[r.node_id] = r
-        if r.node.level <= 1 and r.percent is not None:
+        if r.node.level <= Level.FIRST and r.percent is not None:
             averages[r.node_id].append(r.percent)
     if not own:
         return None
@@ -178,7 +179,7 @@ def _province_context(publication: Publication, unit: Province) -> dict | None:
         node = PublicNode(r.node.code, r.node.name, r.points, r.max_points, r.percent,
                           _mean(averages.get(r.node_id, [])))
         nodes[r.node.code] = node
-        if r.node.level == 0:
+        if r.node.level == Level.TOTAL:
             root = node
     parents = {r.node.code: r.node.parent_id for r in own.values()}
     by_id = {r.node_id: r.node.code for r in own.values()}
@@ -189,7 +190,7 @@ def _province_context(publication: Publication, unit: Province) -> dict | None:
                None)
     previous_year = (Index.objects.filter(code=index.previous_code).values_list("year", flat=True)
                      .first() if index.previous_code else None)
-    first_level = LEVEL_NAMES[index.kind][1]
+    first_level = LEVEL_NAMES[index.kind][Level.FIRST]
     chart = charts.bars(
         [(f"{c.code}. {c.name}", c.percent, c.national) for c in root.children],
         title=_("%(province)s: %(index)s by %(level)s, percent") % {

@@ -16,8 +16,9 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
 from scoring import engine
-from scoring.models import LEVEL_NAMES, AnswerTally, Index, Publication, Rule, Source
+from scoring.models import AnswerTally, Index, Publication, Source
 from scoring.selectors import TotalRow, previous_totals, province_ranking, results_of
+from scoring.vocabulary import LEVEL_NAMES, Level
 from surveys.collation import collation_key
 from surveys.models import Province, Questionnaire, ScaleOption, Submission
 
@@ -143,13 +144,14 @@ def province_profile(index: Index, province: Province, *,
     results: dict[int, object] = {}
     averages: dict[int, list[Fraction]] = defaultdict(list)
     totals = {}
-    for r in (results_of(index, publication).filter(Q(province=province) | Q(node__level__lte=1))
+    for r in (results_of(index, publication)
+              .filter(Q(province=province) | Q(node__level__lte=Level.FIRST))
               .select_related("node", "province")):
         if r.province_id == province.pk:
             results[r.node_id] = r
-        if r.node.level <= 1 and r.percent is not None:
+        if r.node.level <= Level.FIRST and r.percent is not None:
             averages[r.node_id].append(Fraction(r.percent))
-        if r.node.level == 0:
+        if r.node.level == Level.TOTAL:
             totals[r.province.code] = (r.province, r)
     if not results:
         return Profile(None, Standing(None, 0, None, ""))
@@ -172,10 +174,10 @@ def _tree(index: Index, province: Province, results: dict, averages: dict) -> Pr
             percent=r.percent if r else None, flags=r.flags if r else "",
             valid_answers=r.valid_answers if r else 0,
             national_percent=_mean(averages.get(n.pk, [])),
-            rule_label=Rule(n.rule).label if n.rule else "",
+            rule_label=n.get_rule_display() if n.rule else "",
         )
         by_code[n.code] = item
-        if n.level == 0:
+        if n.level == Level.TOTAL:
             root = item
     for n in nodes:
         if n.parent_id is not None:

@@ -17,12 +17,10 @@ from django.utils.translation import get_language
 from scoring import engine
 from scoring.audit_text import AuditNames
 from scoring.models import (
-    LEVEL_NAMES,
     AnswerTally,
     Assessment,
     AuditEvent,
     Index,
-    IndexKind,
     Node,
     NodeResult,
     Publication,
@@ -30,6 +28,7 @@ from scoring.models import (
     PublishedResult,
     Source,
 )
+from scoring.vocabulary import LEVEL_NAMES, IndexKind, Level
 from surveys.models import CrosswalkLink, Province, Questionnaire, ScaleOption
 from surveys.spreadsheets import BOM
 
@@ -101,13 +100,14 @@ def index_questionnaire_ids(index: Index) -> set[int]:
 
 # --- exports --------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = {
-    ("par", "total"): ["province_code", "province_name", "points", "max_points", "percent",
-                       "rank", "group", "delta_points", "delta_rank", "delta_basis"],
-    ("par", "node"): ["province_code", "code", "points", "max_points", "percent", "flags"],
-    ("sipas", "total"): ["province_code", "province_name", "percent", "rank", "delta_percent",
-                         "delta_rank", "delta_basis"],
-    ("sipas", "node"): ["province_code", "code", "percent", "valid_answers"],
+EXPORT_COLUMNS: dict[tuple[str, str], list[str]] = {
+    (IndexKind.PAR, "total"): ["province_code", "province_name", "points", "max_points",
+                               "percent", "rank", "group", "delta_points", "delta_rank",
+                               "delta_basis"],
+    (IndexKind.PAR, "node"): ["province_code", "code", "points", "max_points", "percent", "flags"],
+    (IndexKind.SIPAS, "total"): ["province_code", "province_name", "percent", "rank",
+                                 "delta_percent", "delta_rank", "delta_basis"],
+    (IndexKind.SIPAS, "node"): ["province_code", "code", "percent", "valid_answers"],
 }
 
 
@@ -161,7 +161,8 @@ def _totals(index: Index, publication: Publication | None = None
             ) -> dict[str, tuple[Province, NodeResult]]:
     return {
         r.province.code: (r.province, r)
-        for r in results_of(index, publication).filter(node__level=0).select_related("province")
+        for r in (results_of(index, publication).filter(node__level=Level.TOTAL)
+                  .select_related("province"))
     }
 
 
@@ -196,12 +197,13 @@ def previous_totals(index: Index, *, published: bool) -> Previous:
                        .select_related("index").order_by("-version").first())
         if publication is not None:
             previous = publication.index
-            rows = list(results_of(previous, publication).filter(node__level=0)
+            rows = list(results_of(previous, publication).filter(node__level=Level.TOTAL)
                         .select_related("province").annotate(**units))
     if rows is None:
         # The previous index's definition is not needed: decoding it on each of the 63
         # rows took 0.65 s of the 0.87 s this read took on par-2024.
-        rows = list(NodeResult.objects.filter(index__code=index.previous_code, node__level=0)
+        rows = list(NodeResult.objects.filter(index__code=index.previous_code,
+                                              node__level=Level.TOTAL)
                     .select_related("province", "index").defer("index__definition")
                     .annotate(**units))
         previous = rows[0].index if rows else None

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.engine import NodeDef, Scores, appraisal_points
+from scoring.engine import NodeDef, Scores, appraisal_points, rule_of
+from scoring.vocabulary import IndexKind, Level, Method
 
 CONFIDENCE = 0.95
 Z95 = 1.959963984540054
@@ -76,33 +77,23 @@ class Plan:
     survey_based: frozenset[str]  # nodes with a survey leaf at or below them
 
 
-def _rule_value(node: NodeDef, value: int, substantive: Sequence[int]) -> float:
-    if node.rule == "scaled_mean":
-        lo, hi = min(substantive), max(substantive)
-        return (value - lo) / (hi - lo)
-    if node.rule == "top_box":
-        return 1.0 if value >= node.threshold else 0.0
-    if node.rule == "option_fraction":
-        return float(node.fractions[value])
-    raise ValueError(f"unknown rule {node.rule!r}")
-
-
 def compile_plan(kind: str, nodes: Sequence[NodeDef]) -> Plan:
     children: dict[str, list[str]] = {}
     for node in nodes:
         if node.parent is not None:
             children.setdefault(node.parent, []).append(node.code)
-    leaves = [n for n in nodes if n.level == 3 and not children.get(n.code)
-              and (kind == "sipas" or n.method == "survey")]
+    leaves = [n for n in nodes if n.level == Level.LEAF and not children.get(n.code)
+              and (kind == IndexKind.SIPAS or n.method == Method.SURVEY)]
     columns = _answer_columns(leaves)
     sources = [(i, node, source) for i, node in enumerate(leaves) for source in node.sources]
     numerators = np.zeros((len(columns), len(sources)))
     denominators = np.zeros((len(columns), len(sources)))
     weights = np.zeros((len(sources), len(leaves)))
     for s, (i, node, source) in enumerate(sources):
+        rule = rule_of(node)
         for value in source.substantive:
             c = columns[(source.question, value)]
-            numerators[c, s] = _rule_value(node, value, source.substantive)
+            numerators[c, s] = rule.answer_value(node, value, source.substantive)
             denominators[c, s] = 1.0
         weights[s, i] = float(source.weight)
     survey_based = _survey_based(nodes, leaves)
@@ -163,7 +154,7 @@ def evaluate(
     fractions = leaf_fractions(plan, tallies)
     out: dict[str, np.ndarray] = {}
     for i, code in enumerate(plan.leaves):
-        if plan.kind == "par":
+        if plan.kind == IndexKind.PAR:
             out[code] = np.nan_to_num(fractions[:, i], nan=0.0) * plan.leaf_max[i]
         else:
             out[code] = fractions[:, i] * 100
@@ -173,7 +164,7 @@ def evaluate(
         kids = plan.children.get(code, ())
         if not kids:  # an appraisal leaf, or a childless node
             out[code] = np.full(rows, appraisal.get(code, 0.0))
-        elif plan.kind == "par":
+        elif plan.kind == IndexKind.PAR:
             out[code] = np.sum([out[k] for k in kids], axis=0)
         else:
             stacked = np.vstack([out[k] for k in kids])
@@ -186,7 +177,7 @@ def evaluate(
 def appraisal_values(nodes: Sequence[NodeDef], scores: Mapping[str, Scores]) -> dict[str, float]:
     """The fixed points of appraisal leaves (appraised, else self-assessed, else 0)."""
     return {n.code: float(appraisal_points(n.max_points, scores.get(n.code))[0])
-            for n in nodes if n.method == "appraisal"}
+            for n in nodes if n.method == Method.APPRAISAL}
 
 
 @dataclass
@@ -439,7 +430,7 @@ def _leaf_weights(plan: Plan, code: str, counts: Mapping[str, int]) -> dict[str,
     parts = [_leaf_weights(plan, kid, counts) for kid in plan.children.get(code, ())]
     parts = [p for p in parts if p]
     out: dict[str, float] = {}
-    if plan.kind == "par":
+    if plan.kind == IndexKind.PAR:
         where = {c: i for i, c in enumerate(plan.leaves)}
         total = sum(float(plan.leaf_max[where[c]]) for p in parts for c in p)
         for p in parts:
@@ -483,7 +474,7 @@ def node_samples(plan: Plan, tally: np.ndarray, appraisal: Mapping[str, float] |
         answers = effective_answers(list(weights.values()), [counts[c] for c in weights])
         value = values[code]
         fraction = min((leaf_fraction[c] for c in weights), default=0.0)
-        if plan.kind == "par":
+        if plan.kind == IndexKind.PAR:
             scale = float(sum(plan.leaf_max[where[c]] for c in weights))
             out[code] = NodeSample(value, answers, value - sum(values[c] for c in weights),
                                    scale, fraction)

@@ -45,12 +45,10 @@ from scoring.forms import AssessmentsForm, AuditFilterForm, ExclusionForm, WhatI
 from scoring.index_audit_exports import audit_csv, audit_tables, audit_workbook
 from scoring.models import (
     LEVEL_LABELS,
-    LEVEL_NAMES,
     Assessment,
     AssessmentChange,
     AuditEvent,
     Index,
-    IndexKind,
     Interval,
     Publication,
     QualityFlag,
@@ -90,6 +88,7 @@ from scoring.tasks import (
     recompute_index_task,
 )
 from scoring.uncertainty import MIN_VALID_ANSWERS
+from scoring.vocabulary import LEVEL_NAMES, IndexKind, Level, Method
 from surveys.collation import collation_key
 from surveys.downloads import attachment, streamed_attachment
 from surveys.exports import submission_rows
@@ -103,7 +102,7 @@ PROFILE_CACHE_SECONDS = 3600
 def home(request):
     """The landing page: what the product is, and which indices are loaded."""
     indices = Index.objects.annotate(
-        province_count=Count("results", filter=Q(results__node__level=0))
+        province_count=Count("results", filter=Q(results__node__level=Level.TOTAL))
     ).order_by("-year", "kind", "code")
     surveys = [q for q in Questionnaire.objects.filter(audience="citizen", is_open=True)
                .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=timezone.now()))
@@ -254,7 +253,7 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
         interval = None
         if idx.run_id and publication is None and root is not None:
             interval = (Interval.objects.filter(run_id=idx.run_id, province=prov,
-                                                node__level=0).values_list("low", "high")
+                                                node__level=Level.TOTAL).values_list("low", "high")
                         .first())
         strengths = (index_audit_reads.strengths_and_weaknesses(idx, prov,
                                                                 publication=publication)
@@ -268,7 +267,7 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
             [(f"{c.code}. {c.name}", c.percent, c.national_percent) for c in root.children],
             title=_("%(province)s: %(index)s by %(level)s, percent") % {
                 "province": prov.name, "index": idx.title,
-                "level": LEVEL_LABELS[LEVEL_NAMES[idx.kind][1]]},
+                "level": LEVEL_LABELS[LEVEL_NAMES[idx.kind][Level.FIRST]]},
             value_label=prov.name, reference_label=_("National average"))
     return render(request, "scoring/province_reviewer.html", {
         "index": idx, "province": prov, "root": root, "chart": chart, "tree": tree,
@@ -291,7 +290,8 @@ def assessments(request: HttpRequest, index: str, province: str) -> HttpResponse
         raise Http404
     officer = request.staff_role.role == Role.PROVINCE_OFFICER
     field, note = ("self_score", "evidence") if officer else ("appraised_score", "comment")
-    components = list(idx.nodes.filter(level=3, method="appraisal").order_by("position"))
+    components = list(idx.nodes.filter(level=Level.LEAF, method=Method.APPRAISAL)
+                      .order_by("position"))
     current = {a.node_id: a for a in Assessment.objects.filter(index=idx, province=prov)}
     form = AssessmentsForm(request.POST if request.method == "POST" else None,
                            components=components, current=current, score_field=field,
@@ -642,7 +642,7 @@ def start_intervals(request: HttpRequest, index: str) -> HttpResponse:
 @staff_required(*REVIEWERS)
 def start_weights(request: HttpRequest, index: str) -> HttpResponse:
     idx = _index(index)
-    if idx.kind != "sipas":
+    if idx.kind != IndexKind.SIPAS:
         messages.error(request, _("Survey weights apply to SIPAS indices."))
         return redirect("scoring:precision", index=idx.code)
     compute_weights_task.delay(idx.pk)

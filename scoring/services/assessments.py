@@ -9,10 +9,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
-from scoring.models import Assessment, AssessmentChange, AuditEvent, Index, IndexKind
+from scoring.models import Assessment, AssessmentChange, AuditEvent, Index
 from scoring.services import outbox
 from scoring.services.audit import record_event
 from scoring.services.results import refresh_pending
+from scoring.vocabulary import IndexKind, Level, Method
 from surveys.imports import FileInvalid, read_csv
 from surveys.models import Province
 from surveys.services import earlier_province_note, provinces_by_code
@@ -55,7 +56,7 @@ def import_assessments(*, index: Index, data: bytes, user=None, via: str = "impo
         raise FileInvalid([f"{index.code} is a {index.kind} index; it has no appraisal scores"])
     _, rows = read_csv(data, required=ASSESSMENT_COLUMNS, known=set(ASSESSMENT_COLUMNS))
     provinces = provinces_by_code(index.province_set)
-    components = {n.code: n for n in index.nodes.filter(level=3)}
+    components = {n.code: n for n in index.nodes.filter(level=Level.LEAF)}
     problems: list[str] = []
     scores: dict[str, dict[str, dict[str, Decimal]]] = {}
     seen: dict[tuple[str, str], int] = {}
@@ -70,7 +71,7 @@ def import_assessments(*, index: Index, data: bytes, user=None, via: str = "impo
         if node is None:
             problems.append(f"line {row.line}, column component_code: {index.code} has no "
                             f"component {ccode!r}")
-        elif node.method != "appraisal":
+        elif node.method != Method.APPRAISAL:
             problems.append(f"line {row.line}, column component_code: {ccode} is scored from "
                             "surveys, not appraised")
             node = None
@@ -123,7 +124,8 @@ def save_assessments(
     codes = sorted(set(scores) | set(notes))
     if not codes:
         return Saved(0, 0)
-    nodes = {n.code: n for n in index.nodes.filter(level=3, method="appraisal", code__in=codes)}
+    nodes = {n.code: n for n in index.nodes.filter(level=Level.LEAF, method=Method.APPRAISAL,
+                                                   code__in=codes)}
     unknown = sorted(set(codes) - set(nodes))
     if unknown:
         raise ValueError(f"{index.code} has no appraisal component {', '.join(unknown)}")

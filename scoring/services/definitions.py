@@ -7,6 +7,7 @@ from django.db.models import ProtectedError
 
 from scoring.definitions import IndexSpec, QuestionInfo, parse_index
 from scoring.models import Index, Node, Source
+from scoring.vocabulary import ROOT, Level
 from surveys.definitions import DefinitionInvalid, Problem
 from surveys.models import CrosswalkLink, Question, ScaleOption
 from surveys.services import LoadOutcome, checksum_of, province_set_for_year
@@ -77,11 +78,11 @@ def _store_tree(index: Index, spec: IndexSpec) -> None:
         for pk, qn, code in Question.objects.values_list("pk", "questionnaire__code", "code")
     }
     root, _ = Node.objects.update_or_create(
-        index=index, code="",
-        defaults={"parent": None, "level": 0, "name_vi": spec.title_vi,
+        index=index, code=ROOT,
+        defaults={"parent": None, "level": Level.TOTAL, "name_vi": spec.title_vi,
                   "name_en": spec.title_en, "max_points": spec.total_points, "position": 0},
     )
-    nodes = {"": root}
+    nodes = {ROOT: root}
     for position, n in enumerate(spec.nodes, start=1):
         node, _ = Node.objects.update_or_create(
             index=index, code=n.code,

@@ -19,6 +19,7 @@ from scoring.models import (
     QualityFlag,
     SurveyWeight,
 )
+from scoring.vocabulary import IndexKind, Level, Method
 from surveys.demo import INJECTED, seed_questionnaire
 from surveys.models import Answer, CrosswalkLink, Province, Questionnaire, Submission
 
@@ -104,7 +105,7 @@ def seed_demo(*, scale: float, seed: int, progress: Callable[[str], None],
         counts[questionnaire.code] = n_sub
         progress(f"{questionnaire.code}: {n_sub:,} submissions, {n_ans:,} answers "
                  f"({time.monotonic() - started:.1f} s)")
-    for index in Index.objects.filter(kind="par"):
+    for index in Index.objects.filter(kind=IndexKind.PAR):
         n = seed_assessments(index=index, seed=seed)
         progress(f"{index.code}: {n:,} self-assessed and appraised scores")
     return counts
@@ -114,7 +115,8 @@ def seed_assessments(*, index: Index, seed: int) -> int:
     """Self-assessed and appraised scores for every appraisal component of every province."""
     provinces = list(index.province_set.provinces.order_by("code"))
     quality = province_qualities(provinces, seed, index.year)
-    components = list(index.nodes.filter(level=3, method="appraisal").order_by("position"))
+    components = list(index.nodes.filter(level=Level.LEAF, method=Method.APPRAISAL)
+                      .order_by("position"))
     rng = random.Random(f"{seed}-assessments-{index.code}")  # noqa: S311 - seeded demo data
     rows = []
     for province in provinces:

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from scoring import precision
 from scoring.models import (
-    LEVEL_NAMES,
     AuditEvent,
     Index,
     NodeResult,
@@ -28,6 +27,7 @@ from scoring.models import (
 )
 from scoring.selectors import export_rows, index_questionnaire_ids
 from scoring.services.audit import record_event
+from scoring.vocabulary import LEVEL_NAMES, Level
 from surveys.spreadsheets import csv_text
 
 INTERVALS_FILE = "total-intervals"
@@ -56,7 +56,7 @@ class PublishSummary:
 
 def publish_summary(index: Index) -> PublishSummary:
     """The facts of the confirmation page (a few queries)."""
-    totals = dict(NodeResult.objects.filter(index=index, node__level=0)
+    totals = dict(NodeResult.objects.filter(index=index, node__level=Level.TOTAL)
                   .values_list("province_id", "percent"))
     provinces = list(index.province_set.provinces.order_by("code").values_list("pk", "name_vi"))
     without = [name for pk, name in provinces if totals.get(pk) is None]

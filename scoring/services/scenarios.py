@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from scoring.models import AuditEvent, AuditScenario, Index
 from scoring.services.audit import record_event
+from scoring.vocabulary import Level
 
 NAME_MAX = 120
 
@@ -35,11 +36,11 @@ def save_scenario(*, index: Index, name: str, weights: dict[str, Decimal],
     name = " ".join(name.split())
     if not name or len(name) > NAME_MAX:
         raise ScenarioRefused(ScenarioProblem.NO_NAME)
-    areas = set(index.nodes.filter(level=1).values_list("code", flat=True))
+    areas = set(index.nodes.filter(level=Level.FIRST).values_list("code", flat=True))
     if (set(weights) != areas or any(w < 0 or not w.is_finite() for w in weights.values())
             or not any(weights.values())):
         raise ScenarioRefused(ScenarioProblem.BAD_WEIGHTS)
-    criteria = set(index.nodes.filter(level=2).values_list("code", flat=True))
+    criteria = set(index.nodes.filter(level=Level.SECOND).values_list("code", flat=True))
     if not set(dropped) <= criteria:
         raise ScenarioRefused(ScenarioProblem.UNKNOWN_CRITERION)
     stored = {code: f"{weights[code]:f}" for code in sorted(weights)}

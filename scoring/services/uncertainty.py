@@ -30,6 +30,7 @@ from scoring.models import (
     UncertaintyRun,
 )
 from scoring.services.audit import record_event
+from scoring.vocabulary import ROOT, IndexKind, Level
 from surveys.models import Answer, Question, Questionnaire, Submission
 
 DEFAULT_REPLICATES = 1000
@@ -315,14 +316,14 @@ def _store_intervals(run: UncertaintyRun) -> None:
                 mc_low=_decimal_or_none(published.mc_low),
                 mc_high=_decimal_or_none(published.mc_high)))
     Interval.objects.bulk_create(rows, batch_size=2000)
-    if "" not in run.node_codes:
+    if ROOT not in run.node_codes:
         return
-    totals = values[:, :, run.node_codes.index("")]
-    root = index.nodes.get(level=0)
-    if index.kind == "par" and root.max_points:
+    totals = values[:, :, run.node_codes.index(ROOT)]
+    root = index.nodes.get(level=Level.TOTAL)
+    if index.kind == IndexKind.PAR and root.max_points:
         totals = totals * 100 / float(root.max_points)
     intervals = dict(zip(provinces, uncertainty.rank_intervals(totals), strict=True))
-    point = dict(NodeResult.objects.filter(index=index, node__level=0)
+    point = dict(NodeResult.objects.filter(index=index, node__level=Level.TOTAL)
                  .values_list("province_id", "percent"))
     ranks = engine.competition_ranks(point)
     order = sorted(intervals, key=lambda p: (ranks.get(p) is None, ranks.get(p, 0), p))

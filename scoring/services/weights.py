@@ -31,6 +31,7 @@ from scoring.models import (
 )
 from scoring.services.audit import record_event
 from scoring.services.uncertainty import CHUNK_PROVINCES, chunk_strata
+from scoring.vocabulary import ROOT, IndexKind, Level
 from surveys.imports import FileInvalid, read_csv
 from surveys.models import Answer, Province, Question, Questionnaire, Submission
 from surveys.services import provinces_by_code
@@ -385,7 +386,7 @@ def _weigh_questionnaire(questionnaire: Questionnaire, plan: uncertainty.Plan,
                 out.replicates = out.replicates + uncertainty.replicate_factor_matrix(
                     stratum, province=province.code, seed=WEIGHTED_SEED,
                     replicates=range(WEIGHTED_REPLICATES)) @ stratum.answers
-            out.scores.append(uncertainty.evaluate(plan, stratum.answers)[""])
+            out.scores.append(uncertainty.evaluate(plan, stratum.answers)[ROOT])
     return weights
 
 
@@ -401,7 +402,7 @@ def _weighted_result(index: Index, province, plan: uncertainty.Plan, scores: dic
     low = high = mc_low = mc_high = None
     used = 0
     if n and not isinstance(weighed.replicates, int):
-        totals = uncertainty.evaluate(plan, np.atleast_2d(weighed.replicates))[""]
+        totals = uncertainty.evaluate(plan, np.atleast_2d(weighed.replicates))[ROOT]
         used = int(np.count_nonzero(~np.isnan(totals)))
         low, high = uncertainty.percentile_interval(totals)
         tail = (1 - uncertainty.CONFIDENCE) / 2
@@ -416,7 +417,7 @@ def _weighted_result(index: Index, province, plan: uncertainty.Plan, scores: dic
 
     return WeightedResult(
         index=index, province=province,
-        weighted=engine.stored_decimal(scores[""].percent),
+        weighted=engine.stored_decimal(scores[ROOT].percent),
         unweighted=unweighted, respondents=n, effective_size=Decimal(f"{n_eff:.2f}"),
         sd=six(sd), margin_of_error=six(moe), ci_low=six(low), ci_high=six(high),
         mc_low=six(mc_low), mc_high=six(mc_high), replicates=used,
@@ -441,7 +442,7 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
     weighting.RakingDidNotConverge when a province's margins cannot be met even
     merged (or within the bounds); nothing is written then.
     """
-    if index.kind != "sipas":
+    if index.kind != IndexKind.SIPAS:
         raise ValueError(f"{index.code} is a {index.kind} index; survey weights apply to SIPAS")
     tree = selectors.index_tree(index)
     plan = uncertainty.compile_plan(index.kind, tree)
@@ -460,7 +461,7 @@ def compute_weights(*, index: Index, user=None) -> list[str]:
         SurveyWeight.objects.bulk_create(weights, batch_size=5000)
         question_ids = sorted({s.question for n in tree for s in n.sources})
         tallies = _weighted_tallies([q.pk for q in questionnaires], question_ids)
-        unweighted = dict(NodeResult.objects.filter(index=index, node__level=0)
+        unweighted = dict(NodeResult.objects.filter(index=index, node__level=Level.TOTAL)
                           .values_list("province_id", "percent"))
         now = timezone.now()
         rows = [_weighted_result(index, p, plan,

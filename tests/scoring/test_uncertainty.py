@@ -71,6 +71,21 @@ def test_compiled_plan_scores_like_the_exact_engine(tally, appraised):
                 assert fast[code][0] == pytest.approx(float(value), abs=1e-9), code
 
 
+def test_the_cross_check_scores_every_rule_of_the_rule_table():
+    # so that a rule added to engine.RULES is held to the exact engine by the test above
+    assert {n.rule for n in PAR_TREE if n.rule} == set(engine.RULES)
+
+
+def test_compiled_plan_refuses_an_unknown_rule_as_the_exact_engine_does():
+    tree = [NodeDef("", None, 0), NodeDef("X", "", 1), NodeDef("X1", "X", 2),
+            NodeDef("X11", "X1", 3, method="survey", rule="median",
+                    sources=(SourceDef(1, F(1), SAT5),))]
+    with pytest.raises(ValueError, match="^unknown rule 'median'$"):
+        uncertainty.compile_plan("sipas", tree)
+    with pytest.raises(ValueError, match="^unknown rule 'median'$"):
+        engine.score_tree("sipas", tree, {1: {3: 1}})
+
+
 def test_survey_based_nodes_leave_out_appraisal_only_branches():
     plan = uncertainty.compile_plan("par", PAR_TREE)
     assert sorted(plan.survey_based) == ["", "1", "1.1", "1.1.2", "2", "2.1", "2.1.1", "2.1.2"]
