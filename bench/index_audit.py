@@ -54,8 +54,9 @@ def main() -> int:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from scoring import index_audit_reads, selectors
+    from scoring import selectors
     from scoring.models import Role, StaffRole
+    from scoring.selectors import index_audit as index_audit_reads
 
     index = Index.objects.get(code=INDEX)
     data = index_audit_reads.audit_data(index)

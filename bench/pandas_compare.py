@@ -84,8 +84,8 @@ def main() -> int:
 
     from django.core.management import call_command
 
-    from scoring import engine
     from scoring.models import Index, NodeResult
+    from scoring.rules import engine
     from surveys.models import ScaleOption
 
     index = Index.objects.get(code=INDEX)

@@ -24,8 +24,8 @@ from scoring.models import (
     Recompute,
     StaffRole,
 )
+from scoring.rules.vocabulary import IndexKind, Level, Method
 from scoring.services import roles
-from scoring.vocabulary import IndexKind, Level, Method
 from surveys.admin import ViewOnlyAdmin, english_text
 
 # The admin's log-in passes the same lock-outs and audit as the site's (scoring.auth).

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from scoring.engine import RULES
-from scoring.vocabulary import ROOT, IndexKind, Level, Method, Rule
+from scoring.rules.engine import RULES
+from scoring.rules.vocabulary import ROOT, IndexKind, Level, Method, Rule
 from surveys.definitions import Checker, DefinitionInvalid, join, load_yaml
 
 PAR_DECLARED = ("areas", "criteria", "components", "appraisal_points", "survey_points")

@@ -9,7 +9,7 @@ and for SIPAS items the question each item reads.
 from __future__ import annotations
 
 from scoring.models import Index, Node, Source
-from scoring.vocabulary import IndexKind, Level
+from scoring.rules.vocabulary import IndexKind, Level
 from surveys.models import Province
 from surveys.spreadsheets import Sheet, xlsx_bytes
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scoring import engine
-from scoring.index_audit import WhatIf
-from scoring.index_audit_reads import Audit
-from scoring.vocabulary import Method
+from scoring.rules import engine
+from scoring.rules.index_audit import WhatIf
+from scoring.rules.vocabulary import Method
+from scoring.selectors.index_audit import Audit
 from surveys.spreadsheets import Sheet, csv_text, xlsx_bytes
 
 

@@ -11,7 +11,7 @@ from django.utils import formats, timezone
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
-from scoring.vocabulary import IndexKind, Level, Method, Rule
+from scoring.rules.vocabulary import IndexKind, Level, Method, Rule
 from surveys.models import Bilingual, Province, ProvinceSet, Question
 
 
@@ -21,7 +21,7 @@ def local_time(moment) -> str:
 
 
 def choices_for(vocabulary: type[Enum], labels: Mapping) -> list[tuple]:
-    """Model choices for every member of a vocabulary enum (scoring.vocabulary), in its order.
+    """Model choices for every member of a vocabulary enum (scoring.rules.vocabulary), in its order.
 
     The stored values are the members' plain values, so the migration state is
     the one the former TextChoices gave; a member without a label fails at import.
@@ -561,7 +561,7 @@ class AuditScenario(models.Model):
 # --- data quality ---------------------------------------------------------------------------
 
 class QualityFlag(models.Model):
-    """A reason to doubt one submission (see scoring.quality); reviewers decide what to do."""
+    """A reason to doubt one submission (see scoring.rules.quality); reviewers decide what to do."""
 
     class Reason(models.TextChoices):
         SPEEDER = "speeder", _("Speeder")
@@ -609,7 +609,7 @@ class UncertaintyRun(models.Model):
     replicates = models.PositiveIntegerField(verbose_name=_("replicates"))
     # the order of values in each replicate
     node_codes = models.JSONField(verbose_name=_("node codes"), default=list)
-    # What was resampled (scoring.uncertainty): respondents, or PSUs (Rao–Wu) where recorded.
+    # What was resampled (scoring.rules.uncertainty): respondents, or PSUs (Rao–Wu) where recorded.
     design = models.CharField(verbose_name=_("resampling design"), max_length=12,
                               choices=ResamplingDesign.choices,
                               default=ResamplingDesign.RESPONDENTS)
@@ -665,7 +665,7 @@ class Interval(models.Model):
     """The published 95 % interval of one node of one province (points for PAR, % for SIPAS).
 
     The percentile bootstrap, or the Wilson score interval where the node rests
-    on a small sample (scoring.uncertainty.published_interval).
+    on a small sample (scoring.rules.uncertainty.published_interval).
     """
 
     run = models.ForeignKey(UncertaintyRun, verbose_name=_("bootstrap run"),
@@ -680,7 +680,8 @@ class Interval(models.Model):
                                null=True)
     method = models.CharField(verbose_name=_("interval method"), max_length=10,
                               choices=IntervalMethod.choices, default=IntervalMethod.BOOTSTRAP)
-    # The fewest valid answers to a survey item under the node (scoring.uncertainty.NodeSample).
+    # The fewest valid answers to a survey item under the node
+    # (scoring.rules.uncertainty.NodeSample).
     answers = models.PositiveIntegerField(verbose_name=_("valid answers"), default=0)
     # Monte Carlo standard error of each bootstrap endpoint; empty for a Wilson interval.
     mc_low = models.DecimalField(verbose_name=_("Monte Carlo error of the lower bound"),
@@ -751,7 +752,7 @@ class Margin(models.Model):
 class PopulationCount(models.Model):
     """How many people a questionnaire's respondents in a province are drawn from.
 
-    For the finite-population correction of the bootstrap (scoring.uncertainty):
+    For the finite-population correction of the bootstrap (scoring.rules.uncertainty):
     e.g. the province's department leaders, nearly all of whom answer.
     """
 
@@ -778,7 +779,7 @@ class WeightBounds(models.Model):
 
     Loaded with the margins (`load_margins --bounds LOWER,UPPER`): raking keeps
     every weight of a province within [lower, upper] × the province's mean
-    weight, or refuses (scoring.weighting.Bounds).
+    weight, or refuses (scoring.rules.weighting.Bounds).
     """
 
     questionnaire = models.OneToOneField("surveys.Questionnaire", verbose_name=_("questionnaire"),
@@ -834,7 +835,7 @@ class WeightedResult(models.Model):
                                  max_digits=16, decimal_places=6, null=True)
     ci_high = models.DecimalField(verbose_name=_("upper end of the weighted total's interval"),
                                   max_digits=16, decimal_places=6, null=True)
-    # Monte Carlo standard error of each end (scoring.uncertainty.quantile_mc_error).
+    # Monte Carlo standard error of each end (scoring.rules.uncertainty.quantile_mc_error).
     mc_low = models.DecimalField(verbose_name=_("Monte Carlo error of the lower end"),
                                  max_digits=14, decimal_places=6, null=True)
     mc_high = models.DecimalField(verbose_name=_("Monte Carlo error of the upper end"),
@@ -856,7 +857,7 @@ class WeightedResult(models.Model):
     bound_high = models.DecimalField(verbose_name=_("highest weight (× the mean)"),
                                      max_digits=8, decimal_places=4, null=True)
     # Margin categories raked as one because the sample was too sparse to meet them apart:
-    # [{"questionnaire", "question", "values", "respondents", "share"}] (scoring.weighting).
+    # [{"questionnaire", "question", "values", "respondents", "share"}] (scoring.rules.weighting).
     collapsed = models.JSONField(verbose_name=_("collapsed categories"), default=list, blank=True)
     computed_at = models.DateTimeField(verbose_name=_("computed at"))
 

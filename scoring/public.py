@@ -20,11 +20,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from scoring import charts, engine
+from scoring import charts
 from scoring.models import LEVEL_LABELS, Index, Publication, PublishedResult
+from scoring.rules import engine
+from scoring.rules.vocabulary import LEVEL_NAMES, IndexKind, Level
 from scoring.selectors import parse_file, public_publication, public_publications
 from scoring.services.publishing import INTERVALS_FILE
-from scoring.vocabulary import LEVEL_NAMES, IndexKind, Level
 from surveys.downloads import attachment
 from surveys.models import Province
 

@@ -28,16 +28,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from scoring import (
-    charts,
-    index_audit,
-    index_audit_reads,
-    precision,
-    review,
-    selectors,
-    sensitivity,
-)
-from scoring import quality as quality_rules
+from scoring import charts, selectors
 from scoring.audit_text import audit_line
 from scoring.auth import StaffAuthenticationForm
 from scoring.exports import scores_workbook
@@ -66,7 +57,19 @@ from scoring.permissions import (
     sees_all_provinces,
     staff_required,
 )
-from scoring.selectors import export_rows, latest_publication, public_publications
+from scoring.rules import index_audit, sensitivity
+from scoring.rules import quality as quality_rules
+from scoring.rules.uncertainty import MIN_VALID_ANSWERS
+from scoring.rules.vocabulary import LEVEL_NAMES, IndexKind, Level, Method
+from scoring.selectors import (
+    export_rows,
+    latest_publication,
+    precision,
+    public_publications,
+    review,
+)
+from scoring.selectors import index_audit as index_audit_reads
+from scoring.selectors.precision import latest_run
 from scoring.services.assessments import save_assessments
 from scoring.services.audit import record_event
 from scoring.services.publishing import (
@@ -79,7 +82,6 @@ from scoring.services.publishing import (
 from scoring.services.quality import set_excluded
 from scoring.services.results import start_recompute
 from scoring.services.scenarios import ScenarioProblem, ScenarioRefused, save_scenario
-from scoring.services.uncertainty import latest_run
 from scoring.services.uncertainty import start_run as start_bootstrap
 from scoring.tasks import (
     bootstrap_index_task,
@@ -87,8 +89,6 @@ from scoring.tasks import (
     compute_weights_task,
     recompute_index_task,
 )
-from scoring.uncertainty import MIN_VALID_ANSWERS
-from scoring.vocabulary import LEVEL_NAMES, IndexKind, Level, Method
 from surveys.collation import collation_key
 from surveys.downloads import attachment, streamed_attachment
 from surveys.exports import submission_rows

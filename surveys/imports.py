@@ -17,12 +17,11 @@ from django.conf import settings
 
 from surveys.intake import MAX_KEY_LENGTH, AnswersInvalid, clean_sampling
 from surveys.models import Questionnaire, Submission
-from surveys.selectors import questionnaire_schema
+from surveys.selectors import provinces_by_code, questionnaire_schema
 from surveys.services import (
     NewSubmission,
     Recorded,
     earlier_province_note,
-    provinces_by_code,
     record_submissions,
 )
 from surveys.validation import clean_answers

@@ -342,7 +342,7 @@ class Submission(models.Model):
         verbose_name=_("duration (seconds)"), null=True, blank=True,
         help_text=_("Time from the first page to the final submit"))
     counted_at = models.DateTimeField(verbose_name=_("counted at"), null=True, blank=True)
-    # The sample design (scoring.uncertainty.Stratum): the primary sampling unit the
+    # The sample design (scoring.rules.uncertainty.Stratum): the primary sampling unit the
     # respondent was drawn in (e.g. a commune code) and its stratum; empty when not recorded.
     psu = models.CharField(verbose_name=_("primary sampling unit"), max_length=32, blank=True,
                            default="", db_default="")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from surveys.models import Questionnaire
+from surveys.models import Province, ProvinceSet, Questionnaire
 from surveys.validation import QuestionRule, Schema
 
 _schemas: dict[tuple[int, str], Schema] = {}
@@ -147,3 +147,16 @@ def questionnaire_document(questionnaire: Questionnaire) -> dict:
             } for q in section.questions.all()],
         } for section in sections],
     }
+
+
+def province_set_for_year(year: int) -> ProvinceSet | None:
+    """The set of provinces in force for a given year."""
+    for pset in ProvinceSet.objects.filter(first_year__lte=year).order_by("-first_year"):
+        if pset.last_year is None or pset.last_year >= year:
+            return pset
+    return None
+
+
+def provinces_by_code(province_set: ProvinceSet) -> dict[str, Province]:
+    """The provinces of a set, by their code."""
+    return {p.code: p for p in province_set.provinces.all()}

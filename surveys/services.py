@@ -26,7 +26,7 @@ from surveys.models import (
     Section,
     Submission,
 )
-from surveys.selectors import question_ids
+from surveys.selectors import province_set_for_year, question_ids
 from surveys.tokens import new_receipt
 
 
@@ -42,12 +42,6 @@ def checksum_of(raw: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def province_set_for_year(year: int) -> ProvinceSet | None:
-    """The set of provinces in force for a given year."""
-    for pset in ProvinceSet.objects.filter(first_year__lte=year).order_by("-first_year"):
-        if pset.last_year is None or pset.last_year >= year:
-            return pset
-    return None
 
 
 def load_questionnaire(*, text: str) -> LoadOutcome:
@@ -125,9 +119,6 @@ def _store_structure(questionnaire: Questionnaire, spec: QuestionnaireSpec) -> N
     questionnaire.scales.exclude(code__in=list(scales)).delete()
 
 
-def provinces_by_code(province_set: ProvinceSet) -> dict[str, Province]:
-    """The provinces of a set, by their code."""
-    return {p.code: p for p in province_set.provinces.all()}
 
 
 # --- submissions ----------------------------------------------------------------------------

@@ -10,13 +10,14 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from scoring.models import Assessment, AssessmentChange, AuditEvent, Index
+from scoring.rules.vocabulary import IndexKind, Level, Method
 from scoring.services import outbox
 from scoring.services.audit import record_event
 from scoring.services.results import refresh_pending
-from scoring.vocabulary import IndexKind, Level, Method
 from surveys.imports import FileInvalid, read_csv
 from surveys.models import Province
-from surveys.services import earlier_province_note, provinces_by_code
+from surveys.selectors import provinces_by_code
+from surveys.services import earlier_province_note
 
 ASSESSMENT_COLUMNS = ("province_code", "component_code", "self_score", "appraised_score")
 SCORE_FIELDS = ("self_score", "appraised_score")

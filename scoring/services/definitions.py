@@ -7,10 +7,11 @@ from django.db.models import ProtectedError
 
 from scoring.definitions import IndexSpec, QuestionInfo, parse_index
 from scoring.models import Index, Node, Source
-from scoring.vocabulary import ROOT, Level
+from scoring.rules.vocabulary import ROOT, Level
 from surveys.definitions import DefinitionInvalid, Problem
 from surveys.models import CrosswalkLink, Question, ScaleOption
-from surveys.services import LoadOutcome, checksum_of, province_set_for_year
+from surveys.selectors import province_set_for_year
+from surveys.services import LoadOutcome, checksum_of
 
 
 def question_catalogue() -> dict[str, dict[str, QuestionInfo]]:

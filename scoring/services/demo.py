@@ -19,7 +19,7 @@ from scoring.models import (
     QualityFlag,
     SurveyWeight,
 )
-from scoring.vocabulary import IndexKind, Level, Method
+from scoring.rules.vocabulary import IndexKind, Level, Method
 from surveys.demo import INJECTED, seed_questionnaire
 from surveys.models import Answer, CrosswalkLink, Province, Questionnaire, Submission
 

@@ -14,7 +14,6 @@ from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from scoring import precision
 from scoring.models import (
     AuditEvent,
     Index,
@@ -25,9 +24,9 @@ from scoring.models import (
     QualityFlag,
     Recompute,
 )
-from scoring.selectors import export_rows, index_questionnaire_ids
+from scoring.rules.vocabulary import LEVEL_NAMES, Level
+from scoring.selectors import export_rows, index_questionnaire_ids, precision
 from scoring.services.audit import record_event
-from scoring.vocabulary import LEVEL_NAMES, Level
 from surveys.spreadsheets import csv_text
 
 INTERVALS_FILE = "total-intervals"

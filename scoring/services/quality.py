@@ -1,4 +1,4 @@
-"""Finding doubtful submissions, and excluding or restoring one (rules in scoring.quality).
+"""Finding doubtful submissions, and excluding or restoring one (rules in scoring.rules.quality).
 
 The database does the finding: each rule is one statement over a questionnaire's
 submissions and answers. Flags are found afresh each time (the old ones of the
@@ -7,14 +7,11 @@ questionnaire are replaced), so running the check twice gives the same flags.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
-from scoring import quality
 from scoring.models import AnswerTally, AuditEvent, QualityFlag
+from scoring.rules import quality
 from scoring.services import outbox
 from scoring.services.audit import record_event
 from scoring.services.tallies import adjust_tallies, lock_tallies
@@ -156,39 +153,6 @@ def check_questionnaire(questionnaire: Questionnaire) -> dict[str, int]:
             quality.STRAIGHT_LINER: _flag_straight_liners(questionnaire, now),
             quality.DUPLICATE: _flag_duplicates(questionnaire, now),
         }
-
-
-@dataclass(frozen=True)
-class ProvinceFlags:
-    province_id: int
-    submissions: int
-    flagged: int
-    excluded: int
-    by_reason: dict[str, int]
-    all_but_one: int = 0  # near-duplicates that match all answers but one
-
-
-def flag_counts(questionnaire_ids: list[int]) -> dict[int, ProvinceFlags]:
-    """Per province: submissions, flagged submissions, excluded ones and flags by reason."""
-    base = Submission.objects.filter(questionnaire_id__in=questionnaire_ids)
-    totals = base.values("province_id").annotate(
-        n=Count("pk"), excluded=Count("pk", filter=Q(excluded=True)),
-        flagged=Count("pk", filter=Q(quality_flags__isnull=False), distinct=True))
-    reasons: dict[int, dict[str, int]] = {}
-    for province_id, reason, n in (
-            QualityFlag.objects.filter(submission__questionnaire_id__in=questionnaire_ids)
-            .values_list("submission__province_id", "reason").annotate(n=Count("pk"))
-            .order_by()):
-        reasons.setdefault(province_id, {})[reason] = n
-    near = dict(QualityFlag.objects.filter(
-        submission__questionnaire_id__in=questionnaire_ids, reason=quality.DUPLICATE,
-        facts__match=quality.ALL_BUT_ONE).values_list("submission__province_id")
-        .annotate(n=Count("pk")).order_by())
-    return {row["province_id"]: ProvinceFlags(row["province_id"], row["n"], row["flagged"],
-                                              row["excluded"],
-                                              reasons.get(row["province_id"], {}),
-                                              near.get(row["province_id"], 0))
-            for row in totals}
 
 
 def set_excluded(*, submission: Submission, excluded: bool, user, note: str = "") -> bool:

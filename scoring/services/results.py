@@ -10,8 +10,9 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from scoring import engine, selectors
+from scoring import selectors
 from scoring.models import AnswerTally, Assessment, AuditEvent, Index, NodeResult, Recompute
+from scoring.rules import engine
 from scoring.services import outbox
 from scoring.services.audit import record_event
 from scoring.services.tallies import Folded, fold_pending, rebuild_tallies

@@ -8,8 +8,8 @@ from enum import Enum
 from django.db import IntegrityError, transaction
 
 from scoring.models import AuditEvent, AuditScenario, Index
+from scoring.rules.vocabulary import Level
 from scoring.services.audit import record_event
-from scoring.vocabulary import Level
 
 NAME_MAX = 120
 

@@ -1,4 +1,4 @@
-"""Population margins, post-stratification weights and weighted SIPAS (rules in scoring.weighting).
+"""Population margins, post-stratification weights and weighted SIPAS (scoring.rules.weighting).
 
 Weights are found per province by raking its respondents' answers to the margin
 questions (sex, age band, urban/rural…) to the province's population shares.
@@ -18,7 +18,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from scoring import engine, selectors, uncertainty, weighting
+from scoring import selectors
 from scoring.models import (
     AuditEvent,
     Index,
@@ -29,12 +29,14 @@ from scoring.models import (
     WeightBounds,
     WeightedResult,
 )
+from scoring.rules import engine, uncertainty, weighting
+from scoring.rules.vocabulary import ROOT, IndexKind, Level
+from scoring.selectors.samples import chunk_strata
 from scoring.services.audit import record_event
-from scoring.services.uncertainty import CHUNK_PROVINCES, chunk_strata
-from scoring.vocabulary import ROOT, IndexKind, Level
+from scoring.services.uncertainty import CHUNK_PROVINCES
 from surveys.imports import FileInvalid, read_csv
 from surveys.models import Answer, Province, Question, Questionnaire, Submission
-from surveys.services import provinces_by_code
+from surveys.selectors import provinces_by_code
 
 MARGIN_COLUMNS = ("province_code", "question_code", "value", "share")
 # The weighted total's own interval: replicates of the same Rao–Wu resample as the

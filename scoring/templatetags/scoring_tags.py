@@ -7,7 +7,7 @@ from django import template
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from scoring.engine import round2
+from scoring.rules.engine import round2
 
 register = template.Library()
 

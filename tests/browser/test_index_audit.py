@@ -10,9 +10,9 @@ from fractions import Fraction
 import openpyxl
 import pytest
 
-from scoring import engine, index_audit
-from scoring.index_audit import CriterionValue
 from scoring.models import Node, NodeResult
+from scoring.rules import engine, index_audit
+from scoring.rules.index_audit import CriterionValue
 from tests.browser.helpers import DESKTOP, INDEX, shoot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

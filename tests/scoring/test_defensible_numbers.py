@@ -10,7 +10,6 @@ from django.core.management.base import CommandError
 from django.db.models import F
 from django.urls import reverse
 
-from scoring import uncertainty, weighting
 from scoring.models import (
     AnswerTally,
     AuditEvent,
@@ -25,6 +24,8 @@ from scoring.models import (
     WeightBounds,
     WeightedResult,
 )
+from scoring.rules import uncertainty, weighting
+from scoring.selectors.precision import latest_run
 from scoring.services import uncertainty as runs
 from scoring.services.definitions import load_index
 from scoring.services.quality import set_excluded
@@ -469,10 +470,10 @@ def small_demo(_small_demo, db):
 def test_the_same_seed_gives_the_same_intervals_whatever_the_chunks(small_demo):
     quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "5",
           "--chunk-replicates", "24", "--chunk-provinces", "63")
-    first = runs.latest_run(small_demo)
+    first = latest_run(small_demo)
     quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "5",
           "--chunk-replicates", "5", "--chunk-provinces", "7")
-    second = runs.latest_run(small_demo)
+    second = latest_run(small_demo)
     assert first.pk != second.pk
     assert run_values(first) == run_values(second)
     intervals, ranks = run_values(second)
@@ -486,12 +487,12 @@ def test_the_same_seed_gives_the_same_intervals_whatever_the_chunks(small_demo):
     again = dict(Replicate.objects.filter(run=second, number__lt=3).values_list("pk", "values"))
     assert {k: bytes(v) for k, v in again.items()} == {k: bytes(v) for k, v in stored.items()}
     quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "24", "--seed", "6")
-    assert run_values(runs.latest_run(small_demo)) != run_values(second)
+    assert run_values(latest_run(small_demo)) != run_values(second)
 
 
 def test_each_interval_holds_its_point_estimate_and_ranks_hold_the_point_rank(small_demo):
     quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "100")
-    run = runs.latest_run(small_demo)
+    run = latest_run(small_demo)
     points = dict(NodeResult.objects.filter(index=small_demo, node__level=0)
                   .values_list("province__code", "percent"))
     inside = sum(i.low <= points[i.province.code] <= i.high
@@ -512,7 +513,7 @@ def test_each_interval_holds_its_point_estimate_and_ranks_hold_the_point_rank(sm
 
 def test_each_group_member_is_not_distinguishable_from_the_groups_first(small_demo):
     quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "200")
-    run = runs.latest_run(small_demo)
+    run = latest_run(small_demo)
     provinces, values = runs.replicate_matrix(run)
     totals = values[:, :, run.node_codes.index("")]
     shares = uncertainty.above_shares(totals)
@@ -532,7 +533,7 @@ def test_each_group_member_is_not_distinguishable_from_the_groups_first(small_de
 
 def test_the_ranking_page_and_export_show_intervals_and_groups(small_demo, client):
     quiet("compute_intervals", "--index", "sipas-2024", "--replicates", "40")
-    run = runs.latest_run(small_demo)
+    run = latest_run(small_demo)
     top = RankInterval.objects.filter(run=run).order_by("group", "median").first()
     client.force_login(make_user("r", "reviewer"))
     page = client.get(reverse("scoring:ranking", args=["sipas-2024"])).content.decode()

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from scoring.engine import (
+from scoring.rules.engine import (
     MISSING,
     PROVISIONAL,
     Band,

@@ -1,4 +1,4 @@
-"""The index audit's arithmetic (scoring.index_audit): pure, no database."""
+"""The index audit's arithmetic (scoring.rules.index_audit): pure, no database."""
 
 import math
 import random
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring import engine, index_audit
-from scoring.index_audit import CriterionValue
+from scoring.rules import engine, index_audit
+from scoring.rules.index_audit import CriterionValue
 
 # --- Cronbach's alpha, worked by hand ---------------------------------------------------------
 #

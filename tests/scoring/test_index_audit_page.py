@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 from django.urls import reverse
 
-from scoring import charts, engine
+from scoring import charts
 from scoring.models import AuditEvent, AuditScenario, Index, NodeResult
+from scoring.rules import engine
 from scoring.selectors import previous_totals, results_checksum
 from scoring.services.scenarios import ScenarioProblem, ScenarioRefused, save_scenario
 

@@ -6,8 +6,8 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 
-from scoring import uncertainty
-from scoring.engine import NodeDef, SourceDef
+from scoring.rules import uncertainty
+from scoring.rules.engine import NodeDef, SourceDef
 
 SAT5 = (1, 2, 3, 4, 5)
 ITEM = [NodeDef("", None, 0), NodeDef("P", "", 1), NodeDef("E", "P", 2),
@@ -333,7 +333,7 @@ def test_a_census_group_has_an_interval_of_zero_width():
 # --- weights raked again in each replicate ------------------------------------------------------
 
 def test_a_replicates_weights_are_raked_again_to_the_margins():
-    from scoring import weighting
+    from scoring.rules import weighting
 
     rng = np.random.default_rng(21)
     sex = rng.integers(1, 3, size=200)

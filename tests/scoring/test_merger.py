@@ -6,8 +6,8 @@ from fractions import Fraction
 import pytest
 from django.core.management import call_command
 
-from scoring import engine
 from scoring.models import Index, NodeResult
+from scoring.rules import engine
 from scoring.selectors import export_rows
 from scoring.services.definitions import load_index
 from surveys.definitions import DefinitionInvalid

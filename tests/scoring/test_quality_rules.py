@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scoring import quality
+from scoring.rules import quality
 
 SAT5 = (1, 2, 3, 4, 5)
 Q = 7  # a question id

@@ -221,7 +221,7 @@ def test_monitoring_lists_provinces_by_vietnamese_name(review, client):
 
 def test_ranking_sorted_by_province_follows_vietnamese_collation(review):
     from scoring.models import Index
-    from scoring.review import ranking_page
+    from scoring.selectors.review import ranking_page
 
     index = Index.objects.get(code="mini-sipas")
     names = [r.province_name for r in ranking_page(index, sort="province").rows]

@@ -9,9 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from scoring.models import Index, Interval, PopulationCount, UncertaintyRun
-from scoring.precision import with_intervals
 from scoring.selectors import export_rows
-from scoring.services import uncertainty as runs
+from scoring.selectors.precision import latest_run, with_intervals
 from surveys.intake import issue_invitations
 from surveys.models import Invitation, Province, Questionnaire, Submission
 
@@ -110,7 +109,7 @@ def test_a_census_province_has_a_zero_width_interval_and_runs_name_their_design(
                  stdout=io.StringIO())
     call_command("compute_intervals", "--index", "mini-sipas", "--replicates", "40",
                  stdout=io.StringIO())
-    run = runs.latest_run(index)
+    run = latest_run(index)
     assert run.design == "respondents"
     census = Interval.objects.filter(run=run, province__code="74")
     assert census.count() > 0
@@ -129,7 +128,7 @@ def test_a_census_province_has_a_zero_width_interval_and_runs_name_their_design(
     Submission.objects.filter(province__code="74").update(psu="26734", stratum="urban")
     call_command("compute_intervals", "--index", "mini-sipas", "--replicates", "40",
                  stdout=io.StringIO())
-    run = runs.latest_run(index)
+    run = latest_run(index)
     assert run.design == "mixed"
     assert UncertaintyRun.objects.filter(design="respondents").count() == 1
     # with communes recorded, the first stage's sampling fraction is unknown: no FPC

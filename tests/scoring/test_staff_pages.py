@@ -5,7 +5,7 @@ import re
 from django.urls import reverse
 
 from scoring.models import QualityFlag
-from scoring.precision import needed_respondents
+from scoring.selectors.precision import needed_respondents
 from scoring.services.quality import set_excluded
 from surveys.models import Submission
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring import engine, sensitivity, uncertainty, weighting
-from scoring.engine import NodeDef, SourceDef
+from scoring.rules import engine, sensitivity, uncertainty, weighting
+from scoring.rules.engine import NodeDef, SourceDef
 
 SAT5 = (1, 2, 3, 4, 5)
 

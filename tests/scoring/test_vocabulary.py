@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.utils import translation
 
-from scoring.engine import RULES
 from scoring.models import Index, Node
-from scoring.vocabulary import LEVEL_NAMES, ROOT, IndexKind, Level, Method, Rule
+from scoring.rules.engine import RULES
+from scoring.rules.vocabulary import LEVEL_NAMES, ROOT, IndexKind, Level, Method, Rule
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,8 +29,9 @@ def test_every_rule_has_one_entry_in_the_rule_table_in_the_vocabularys_order():
 
 
 def test_the_pure_modules_import_without_django():
-    code = ("import sys, scoring.vocabulary, scoring.engine, scoring.uncertainty, "
-            "scoring.definitions; print(sorted(m for m in sys.modules if m.startswith('django')))")
+    code = ("import sys, scoring.rules.vocabulary, scoring.rules.engine, "
+            "scoring.rules.uncertainty, scoring.definitions; "
+            "print(sorted(m for m in sys.modules if m.startswith('django')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          check=True)
     assert out.stdout == "[]\n"

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from scoring import weighting
-from scoring.weighting import Collapsed, MarginMiss
+from scoring.rules import weighting
+from scoring.rules.weighting import Collapsed, MarginMiss
 
 
 def rake_before(categories, margins, max_iterations=200, tolerance=1e-12):

@@ -126,7 +126,7 @@ def test_a_bootstrap_on_the_worker_gives_the_same_intervals_however_it_is_chunke
         worker, indices, tmp_path):
     """compute_intervals queues chunks for the real worker; chunking never changes a number."""
     from scoring.models import Index, Interval, RankInterval
-    from scoring.services.uncertainty import latest_run
+    from scoring.selectors.precision import latest_run
 
     import_file(tmp_path)
     call_command("compute_scores", "--index", "mini-sipas", stdout=io.StringIO())

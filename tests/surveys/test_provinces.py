@@ -136,7 +136,7 @@ def test_a_crosswalk_to_a_set_that_is_not_loaded_is_refused(db, tmp_path, capsys
 
 
 def test_the_set_of_a_year_is_found_from_the_loaded_sets(db):
-    from surveys.services import province_set_for_year
+    from surveys.selectors import province_set_for_year
 
     load_34_units()
     assert [province_set_for_year(y).code for y in (2023, 2024, 2025, 2026)] == [

@@ -5,8 +5,8 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Max, Min, Sum
 
-from scoring.engine import round2
 from scoring.models import Index, WeightedResult
+from scoring.rules.engine import round2
 from scoring.services.weights import compute_weights
 
 

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from scoring.exports import scores_workbook
 from scoring.models import Index
-from scoring.precision import with_intervals
 from scoring.selectors import export_rows, published_file
+from scoring.selectors.precision import with_intervals
 from surveys.spreadsheets import csv_text
 
 

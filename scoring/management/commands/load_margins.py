@@ -2,8 +2,8 @@
 
 from django.core.management.base import CommandError
 
+from scoring.rules.weighting import Bounds
 from scoring.services.weights import load_margins
-from scoring.weighting import Bounds
 from surveys.management.commands._loading import FileCommand
 
 

@@ -15,10 +15,10 @@ from fractions import Fraction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
-from scoring import engine
 from scoring.models import AnswerTally, Index, Publication, Source
+from scoring.rules import engine
+from scoring.rules.vocabulary import LEVEL_NAMES, Level
 from scoring.selectors import TotalRow, previous_totals, province_ranking, results_of
-from scoring.vocabulary import LEVEL_NAMES, Level
 from surveys.collation import collation_key
 from surveys.models import Province, Questionnaire, ScaleOption, Submission
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 import numpy as np
 from django.db.models import Count, OuterRef, Subquery
 
-from scoring import engine, quality, uncertainty
 from scoring.models import (
     Index,
     Interval,
@@ -19,9 +18,10 @@ from scoring.models import (
     UncertaintyRun,
     WeightedResult,
 )
+from scoring.rules import engine, quality, uncertainty
+from scoring.rules.vocabulary import LEVEL_NAMES, ROOT, IndexKind, Level
 from scoring.selectors import index_questionnaire_ids, index_tree, tally_map
-from scoring.services.quality import flag_counts
-from scoring.vocabulary import LEVEL_NAMES, ROOT, IndexKind, Level
+from scoring.selectors.quality import flag_counts
 from surveys.models import Question, Submission
 
 INTERVAL_EXTRA = ["ci_low", "ci_high", "ci_estimate", "ci_method", "ci_design", "ci_answers",
@@ -36,6 +36,11 @@ PUBLISHED_ESTIMATE = "published"
 def _latest_run_id(index: Index):
     return Subquery(UncertaintyRun.objects.filter(index=index, status=UncertaintyRun.Status.DONE)
                     .order_by("-finished_at", "-pk").values("pk")[:1])
+
+
+def latest_run(index: Index) -> UncertaintyRun | None:
+    return (UncertaintyRun.objects.filter(index=index, status=UncertaintyRun.Status.DONE)
+            .order_by("-finished_at", "-pk").first())
 
 
 @dataclass(frozen=True)

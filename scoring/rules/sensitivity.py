@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.uncertainty import replicate_ranks
+from scoring.rules.uncertainty import replicate_ranks
 
 MAX_DRAWS = 10_000
 # A range of ranks under varying weights: 5th, 50th and 95th percentiles (a 90 % range).

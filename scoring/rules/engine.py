@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from scoring.vocabulary import IndexKind, Level, Method, Rule
+from scoring.rules.vocabulary import IndexKind, Level, Method, Rule
 
 Counts = Mapping[int, int]  # answer value -> number of answers
 
@@ -104,7 +104,7 @@ class RuleDef:
 
     `fraction` is the exact fraction of one source's tallies (this engine);
     `answer_value` is what one answer counts in that fraction, in floating
-    point, for the compiled plan of `scoring.uncertainty`, which takes the mean
+    point, for the compiled plan of `scoring.rules.uncertainty`, which takes the mean
     of it over valid answers (held to `fraction` by a property test).
     `parameter` names the definition file's key the rule takes, if any.
     """

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.engine import NodeDef, Scores, appraisal_points, rule_of
-from scoring.vocabulary import IndexKind, Level, Method
+from scoring.rules.engine import NodeDef, Scores, appraisal_points, rule_of
+from scoring.rules.vocabulary import IndexKind, Level, Method
 
 CONFIDENCE = 0.95
 Z95 = 1.959963984540054

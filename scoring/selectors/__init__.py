@@ -14,7 +14,6 @@ from fractions import Fraction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import get_language
 
-from scoring import engine
 from scoring.audit_text import AuditNames
 from scoring.models import (
     AnswerTally,
@@ -28,7 +27,8 @@ from scoring.models import (
     PublishedResult,
     Source,
 )
-from scoring.vocabulary import LEVEL_NAMES, IndexKind, Level
+from scoring.rules import engine
+from scoring.rules.vocabulary import LEVEL_NAMES, IndexKind, Level
 from surveys.models import CrosswalkLink, Province, Questionnaire, ScaleOption
 from surveys.spreadsheets import BOM
 

@@ -1,5 +1,5 @@
 """Read side of the index audit: the stored results of one index (or one of its published
-versions) shaped for the checks of scoring.index_audit, in a handful of queries."""
+versions) shaped for the checks of scoring.rules.index_audit, in a handful of queries."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from functools import cached_property
 
 from django.utils.translation import get_language
 
-from scoring import engine, index_audit
-from scoring.index_audit import CriterionValue
 from scoring.models import AuditScenario, Index, Publication
+from scoring.rules import engine, index_audit
+from scoring.rules.index_audit import CriterionValue
+from scoring.rules.vocabulary import ROOT, IndexKind, Level, Method
 from scoring.selectors import Previous, previous_totals, results_of
-from scoring.vocabulary import ROOT, IndexKind, Level, Method
 from surveys.models import Province
 
 

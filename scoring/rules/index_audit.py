@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from scoring.engine import competition_ranks
+from scoring.rules.engine import competition_ranks
 
 COVERAGE_MIN = 0.65  # JRC rule of thumb: an indicator or unit with less data is flagged
 REDUNDANT_ABOVE = 0.92  # a pair correlated above this measures the same thing twice
