@@ -1,9 +1,10 @@
 """Shared helpers of the commands that read and write files."""
 
 import sys
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -56,21 +57,31 @@ class FileCommand(BaseCommand):
     row with that code (a questionnaire, an index); with `owner_option` None it
     stands alone (a province set, a crosswalk). Subclasses give `load`, which
     calls the service and returns the line that says what was stored (printed
-    after the file's name when the file has an owner); a file the service
-    rejects (FileInvalid) has every problem printed on stderr and ends the
-    command with nothing written.
+    after the file's name when the file has an owner), or name the service
+    (`loader`) and what it loads (`label`); a file the service rejects
+    (FileInvalid, DefinitionInvalid) has every problem printed on stderr and
+    ends the command with nothing written.
     """
 
     owner_option: str | None = "questionnaire"
     owner_model: type | None = None  # default: surveys.models.Questionnaire
+    # A file that stands alone may just name its service (taking data=) and what it loads.
+    loader: Callable[..., Any] | None = None
+    label, data_keyword = "", "data"
 
     def add_arguments(self, parser):
         parser.add_argument("file")
         if self.owner_option:
             parser.add_argument(f"--{self.owner_option}", required=True)
 
-    def load(self, owner, data: bytes, **options) -> str:
-        raise NotImplementedError
+    def read(self, path: str) -> Any:
+        return read_bytes(path)
+
+    def load(self, owner, data: Any, **options) -> str:
+        if self.loader is None:
+            raise NotImplementedError("a FileCommand gives load() or a loader")
+        outcome = self.loader(**{self.data_keyword: data})
+        return f"{self.label} {outcome.code}: {outcome.status}"
 
     def handle(self, *args, **options):
         from surveys.imports import FileInvalid
@@ -82,11 +93,11 @@ class FileCommand(BaseCommand):
             owner = (self.owner_model or Questionnaire).objects.filter(code=code).first()
             if owner is None:
                 raise CommandError(f"unknown {self.owner_option} {code!r}")
-        data = read_bytes(path)
+        data = self.read(path)
         try:
             summary = self.load(owner, data, **options)
-        except FileInvalid as exc:
-            raise report_problems(self, path, exc.problems) from exc
+        except (FileInvalid, DefinitionInvalid) as exc:
+            raise report_problems(self, path, [str(p) for p in exc.problems]) from exc
         self.stdout.write(f"{path}: {summary}" if self.owner_option else summary)
 
 
@@ -95,6 +106,15 @@ def open_output(output: str | None) -> AbstractContextManager[TextIO]:
     if output:
         return open(output, "w", encoding="utf-8", newline="")
     return nullcontext(sys.stdout)
+
+
+class DefinitionCommand(FileCommand):
+    """`manage.py NAME FILE` for a definition file (YAML, UTF-8 text): its service takes text=."""
+
+    owner_option, data_keyword = None, "text"
+
+    def read(self, path: str) -> str:
+        return read_definition(path)
 
 
 def write_csv(output: str | None, header: list[str], rows: list[list]) -> None:

@@ -7,8 +7,4 @@ from surveys.provinces import load_crosswalk
 class Command(FileCommand):
     help = ("Load a crosswalk between two province sets (from_set,from_code,to_set,to_code,"
             "weight); every province mapped once, every unit reached; all or nothing.")
-    owner_option = None
-
-    def load(self, owner, data, **options):
-        outcome = load_crosswalk(data=data)
-        return f"crosswalk {outcome.code}: {outcome.status}"
+    owner_option, loader, label = None, staticmethod(load_crosswalk), "crosswalk"

@@ -7,8 +7,4 @@ from surveys.provinces import load_province_set
 class Command(FileCommand):
     help = ("Load a province set (set_code,first_year,code,name_vi,name_en,region_code,"
             "region_vi,region_en); all or nothing; a set in use is frozen.")
-    owner_option = None
-
-    def load(self, owner, data, **options):
-        outcome = load_province_set(data=data)
-        return f"province set {outcome.code}: {outcome.status}"
+    owner_option, loader, label = None, staticmethod(load_province_set), "province set"
