@@ -111,3 +111,33 @@ def test_a_change_during_a_refresh_is_not_cleared_by_it(sipas, monkeypatch):
     monkeypatch.setattr(results, "recompute_provinces", meanwhile)
     results.refresh_pending()
     assert list(PendingRefresh.objects.values_list("version", flat=True)) == [2]
+
+
+def test_a_recompute_rewrites_only_the_results_whose_values_changed(review, postgres):
+    # An update writes a new row version (a new ctid) and leaves a dead one. A result computed
+    # again to the same value keeps its row; one whose value changed is rewritten.
+    from django.db import connection
+
+    from scoring.models import Index
+    from scoring.services.results import recompute_index, start_recompute
+
+    def versions():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, ctid::text FROM {NodeResult._meta.db_table}")  # noqa: S608 - the model's table
+            return dict(cursor.fetchall())
+
+    index = Index.objects.get(code="mini-sipas")
+    before = versions()
+    stamps = dict(NodeResult.objects.values_list("pk", "computed_at"))
+    recompute_index(recompute=start_recompute(index=index))
+    assert versions() == before
+    assert dict(NodeResult.objects.values_list("pk", "computed_at")) == stamps
+
+    set_excluded(submission=Submission.objects.get(key="s1"), excluded=True, user=None)
+    results.refresh_pending()
+    after = versions()
+    changed = {pk for pk, version in after.items() if version != before[pk]}
+    in_74 = set(NodeResult.objects.filter(province__code="74").values_list("pk", flat=True))
+    assert changed and changed < in_74  # only 74's results moved, and not all of them
+    assert not changed & set(NodeResult.objects.filter(province__code="01")
+                             .values_list("pk", flat=True))
