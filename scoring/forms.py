@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -202,3 +206,38 @@ class ExclusionForm(forms.Form):
     @property
     def excluded(self) -> bool:
         return self.cleaned_data["action"] == "exclude"
+
+
+class PaperKeyingForm(forms.Form):
+    """The serial number of a paper form being keyed, and when its keying screen was opened.
+
+    The answers themselves vary with the questionnaire and are checked whole by
+    scoring.services.paper. `opened` is a signed time the page carries (see
+    `opened_token`); one that is missing, forged or older than OPENED_MAX_AGE
+    gives no start time.
+    """
+
+    OPENED_SALT = "paper-keying-opened"
+    OPENED_MAX_AGE = 12 * 3600
+
+    serial = forms.CharField(required=False, strip=True)
+    opened = forms.CharField(required=False)
+
+    @classmethod
+    def opened_token(cls) -> str:
+        return signing.dumps(time.time(), salt=cls.OPENED_SALT)
+
+    def clean_serial(self) -> int:
+        text = self.cleaned_data["serial"]
+        if not text.isdigit():
+            raise forms.ValidationError(_("Type the form's serial number."))
+        return int(text)
+
+    def clean_opened(self):
+        """When the keying screen was opened, as a time; None if the token is unreadable."""
+        try:
+            moment = float(signing.loads(self.cleaned_data["opened"], salt=self.OPENED_SALT,
+                                         max_age=self.OPENED_MAX_AGE))
+        except (signing.BadSignature, TypeError, ValueError):
+            return None
+        return timezone.now() - timedelta(seconds=max(0.0, time.time() - moment))

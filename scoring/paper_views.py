@@ -6,20 +6,15 @@ where two keyings differ; operators key. Everyone sees their own province's batc
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
-
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scoring import selectors
-from scoring.forms import PaperBatchForm
+from scoring.forms import PaperBatchForm, PaperKeyingForm
 from scoring.models import Role
 from scoring.permissions import (
     ENTRY_STAFF,
@@ -32,9 +27,6 @@ from scoring.services import paper
 from surveys.models import PaperBatch, PaperForm, Questionnaire
 from surveys.paper import as_typed
 from surveys.selectors import keying_questions
-
-OPENED_SALT = "paper-keying-opened"
-OPENED_MAX_AGE = 12 * 3600
 
 
 def _batch(request: HttpRequest, pk: int) -> PaperBatch:
@@ -103,19 +95,6 @@ def paper_batch(request: HttpRequest, batch: int) -> HttpResponse:
         "next_serial": paper.next_serial(batch=found, operator=request.user)})
 
 
-def _opened_token() -> str:
-    return signing.dumps(time.time(), salt=OPENED_SALT)
-
-
-def _opened_at(token: str):
-    """When the keying screen was opened, from its signed token; None if unreadable."""
-    try:
-        moment = float(signing.loads(token, salt=OPENED_SALT, max_age=OPENED_MAX_AGE))
-    except (signing.BadSignature, TypeError, ValueError):
-        return None
-    return timezone.now() - timedelta(seconds=max(0.0, time.time() - moment))
-
-
 @staff_required(Role.ENTRY_OPERATOR)
 def paper_key(request: HttpRequest, batch: int) -> HttpResponse:
     """The keyboard-first keying screen: one line per question, the serial number first.
@@ -130,15 +109,16 @@ def paper_key(request: HttpRequest, batch: int) -> HttpResponse:
     refused = ""
     status = 200
     serial_text = request.GET.get("serial", "")
-    if request.method == "POST":
-        serial_text = request.POST.get("serial", "").strip()
+    keying = PaperKeyingForm(request.POST if request.method == "POST" else None)
+    if keying.is_bound:
+        serial_text = keying.data.get("serial", "").strip()
         values = {q["code"]: request.POST.get(q["code"], "") for q in questions}
         try:
-            if not serial_text.isdigit():
-                raise paper.SerialNotInBatch(_("Type the form's serial number."))
-            outcome = paper.key_form(batch=found, serial=int(serial_text),
+            if not keying.is_valid():
+                raise paper.SerialNotInBatch(keying.errors["serial"][0])
+            outcome = paper.key_form(batch=found, serial=keying.cleaned_data["serial"],
                                      operator=request.user, typed=values,
-                                     started_at=_opened_at(request.POST.get("opened", "")))
+                                     started_at=keying.cleaned_data["opened"])
         except paper.PaperRefused as exc:
             refused, problems, status = exc.message, exc.problems, 400
         else:
@@ -155,9 +135,8 @@ def paper_key(request: HttpRequest, batch: int) -> HttpResponse:
         q["value"] = values.get(q["code"], "")
         q["error"] = problems.get(q["code"], "")
     # a refused keying is corrected on the same form: its time runs from the first opening
-    opened = request.POST.get("opened", "")
-    if not (request.method == "POST" and _opened_at(opened) is not None):
-        opened = _opened_token()
+    kept = keying.is_bound and keying.cleaned_data.get("opened") is not None  # checked above
+    opened = keying.data["opened"] if kept else PaperKeyingForm.opened_token()
     return render(request, "scoring/paper_key_operator.html", {
         "batch": found, "questions": questions, "serial": serial_text, "refused": refused,
         "opened": opened}, status=status)

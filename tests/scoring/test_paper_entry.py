@@ -365,6 +365,11 @@ def test_a_refused_keying_shows_why_on_the_page_and_stores_nothing(entry, client
     again = client.post(key_url(batch), {"serial": "1", **FORM_2, "Q01": "7",
                                          "opened": opened})
     assert f'name="opened" value="{opened}"' in again.content.decode()
+    no_serial = client.post(key_url(batch), {"serial": " x1 ", **FORM_2, "opened": opened})
+    assert no_serial.status_code == 400
+    assert "Type the form&#x27;s serial number." in no_serial.content.decode()
+    assert f'name="opened" value="{opened}"' in no_serial.content.decode()
+    assert nothing_keyed() == (0, 0, 0)
     client.post(key_url(batch), {"serial": "1", **FORM_2, "opened": opened})
     assert PaperKeying.objects.get().started_at is not None
 
