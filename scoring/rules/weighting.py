@@ -449,10 +449,10 @@ def reraked_weights(categories: np.ndarray, margins: Sequence[Mapping[int, float
     factors = np.atleast_2d(np.asarray(factors, dtype=float))
     drawn = factors > 0
     columns = _columns(categories, margins)
+    indicators = [np.eye(len(values) + 1)[at] for at, values in columns]
     shares = []
-    for (at, values), margin in zip(columns, margins, strict=True):
-        k = len(values)
-        present = (drawn @ np.eye(k + 1)[at][:, :k]) > 0
+    for (_, values), indicator, margin in zip(columns, indicators, margins, strict=True):
+        present = (drawn @ indicator[:, :-1]) > 0
         kept = np.array([margin[v] for v in values]) * present
         total = kept.sum(axis=1, keepdims=True)
         shares.append(np.divide(kept, total, out=np.zeros_like(kept), where=total > 0))
@@ -462,14 +462,12 @@ def reraked_weights(categories: np.ndarray, margins: Sequence[Mapping[int, float
     sums = raked.sum(axis=1, keepdims=True)
     raked = np.divide(raked * factors.sum(axis=1, keepdims=True), sums,
                       out=np.zeros_like(raked), where=sums > 0)
-    indicators = [np.eye(len(values) + 1)[at] for at, values in columns]
     met = _largest_gaps(indicators, shares, raked) <= MARGIN_TOLERANCE
+    if bounds is not None:
+        met &= np.array([_within_bounds(w, f, bounds) for w, f in zip(raked, factors,
+                                                                       strict=True)])
     for r in np.flatnonzero(~met):
         raked[r] = _rerake_merged(categories, margins, factors[r], bounds)
-    if bounds is not None:
-        for r in np.flatnonzero(met):
-            if not _within_bounds(raked[r], factors[r], bounds):
-                raked[r] = np.nan
     return raked
 
 
