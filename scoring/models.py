@@ -328,9 +328,11 @@ class NodeResult(models.Model):
                                      help_text=_("Exact value as a fraction n/d"))
     flags = models.CharField(verbose_name=_("flags"), max_length=64, blank=True)
     valid_answers = models.BigIntegerField(verbose_name=_("valid answers"), default=0)
+    # Not indexed: every refresh sets it, and a changed indexed column rules out PostgreSQL's
+    # in-page (HOT) updates, which leave no dead row for vacuum (docs/performance.md).
     recompute = models.ForeignKey(
         Recompute, verbose_name=_("recompute"), on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="results"
+        related_name="results", db_index=False,
     )
     computed_at = models.DateTimeField(verbose_name=_("computed at"))
 

@@ -141,3 +141,18 @@ def test_a_recompute_rewrites_only_the_results_whose_values_changed(review, post
     assert changed and changed < in_74  # only 74's results moved, and not all of them
     assert not changed & set(NodeResult.objects.filter(province__code="01")
                              .values_list("pk", flat=True))
+
+
+def test_results_are_stored_for_updates_in_place(postgres, db):
+    # Room in each page and no index on a column every refresh changes: PostgreSQL can then
+    # update a result within its page (HOT) and prune the old version without vacuum.
+    from django.db import connection
+
+    table = NodeResult._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [table])
+        assert cursor.fetchone()[0] == ["fillfactor=70", "autovacuum_vacuum_scale_factor=0.05",
+                                        "autovacuum_analyze_scale_factor=0.05"]
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        indexed = [row[0] for row in cursor.fetchall()]
+    assert len(indexed) == 5 and not [d for d in indexed if "recompute_id" in d]
