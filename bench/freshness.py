@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/freshness.py --rate 50 --seconds 60
 
-Starts gunicorn (2 workers) and one Celery worker (concurrency 1) on the database
+Starts gunicorn (2 workers) and --workers Celery workers (1 by default, each of
+concurrency 1) on the database
 `parindex_bench` (seeded with `seed_demo --scale 0.1` and computed when empty, so
 that every province has results), Redis db 5, port 8151; then sends full sipas-2025
 submissions through the API at --rate per second for --seconds, open loop.
@@ -58,10 +59,30 @@ def when(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
+def _start(args, env: dict) -> list[subprocess.Popen]:
+    """gunicorn (2 workers) and the Celery workers, each of concurrency 1."""
+    server = subprocess.Popen(
+        [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi", "--workers", "2",
+         "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env)
+    return [server, *(subprocess.Popen(
+        [PYTHON, "-m", "celery", "-A", "config", "worker", "--concurrency", "1",
+         "-n", f"fresh{n}@%h", "--loglevel", "WARNING"], cwd=ROOT, env=env)
+        for n in range(args.workers))]
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=20)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Celery worker processes, each of concurrency 1")
     parser.add_argument("--port", type=int, default=8151)
     parser.add_argument("--database", default="parindex_bench")
     args = parser.parse_args()
@@ -106,12 +127,7 @@ def main() -> int:
                                    env)[0][0]
     run = f"fresh-{uuid.uuid4().hex[:8]}"
 
-    server = subprocess.Popen(
-        [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi", "--workers", "2",
-         "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env)
-    worker = subprocess.Popen(
-        [PYTHON, "-m", "celery", "-A", "config", "worker", "--concurrency", "1",
-         "--loglevel", "WARNING"], cwd=ROOT, env=env)
+    processes = _start(args, env)
     try:
         time.sleep(4)
         local = threading.local()
@@ -147,10 +163,7 @@ def main() -> int:
             time.sleep(0.5)
         time.sleep(2)  # tasks still queued behind find nothing left to do
     finally:
-        server.terminate()
-        worker.terminate()
-        server.wait(timeout=20)
-        worker.wait(timeout=20)
+        _stop(processes)
 
     submissions = django_query(
         "SELECT province_id, received_at, counted_at FROM surveys_submission "  # noqa: S608 - the benchmark's own run name
@@ -188,7 +201,8 @@ def main() -> int:
             fresh.append(latest - when(received))
     acknowledged = sum(1 for s in statuses if s in (200, 201))
     p95 = percentile(fresh, 95)
-    table(f"Freshness at {args.rate:g} submissions/s, one Celery worker ({stamp()}, "
+    celery = "one Celery worker" if args.workers == 1 else f"{args.workers} Celery workers"
+    table(f"Freshness at {args.rate:g} submissions/s, {celery} ({stamp()}, "
           f"{machine()})", [
               Row("submissions sent / acknowledged / stored",
                   f"{len(statuses):,} in {elapsed:.1f} s ({len(statuses) / elapsed:.1f}/s) / "
