@@ -317,6 +317,26 @@ def largest_margin_miss(categories: np.ndarray, margins: Sequence[Mapping[int, f
     return worst
 
 
+def reachable_margins(categories: np.ndarray, margins: Sequence[Mapping[int, float]]
+                      ) -> tuple[list[dict[int, float]], dict[int, list[int]]]:
+    """Margins without the categories no respondent is in, the others scaled to add up to 1.
+
+    Returns the margins to rake to, and the dropped categories by variable. A
+    small sample may miss a category (no one over 65 among 29 respondents);
+    its population share is then spread over the categories that are there.
+    """
+    out, dropped = [], {}
+    for j, margin in enumerate(margins):
+        present = set(np.unique(categories[:, j]).tolist())
+        missing = sorted(v for v, share in margin.items() if share > 0 and v not in present)
+        if missing:
+            dropped[j] = missing
+        kept = {v: share for v, share in margin.items() if v in present}
+        total = sum(kept.values())
+        out.append({v: share / total for v, share in kept.items()} if total else {})
+    return out, dropped
+
+
 def collapse_sparse_cells(
     categories: np.ndarray, margins: Sequence[Mapping[int, float]], *, min_cell: int = MIN_CELL,
 ) -> tuple[np.ndarray, list[dict[int, float]], tuple[Collapsed, ...]]:
@@ -475,12 +495,7 @@ def _rerake_merged(categories: np.ndarray, margins: Sequence[Mapping[int, float]
                    factors: np.ndarray, bounds: Bounds | None) -> np.ndarray:
     """One replicate raked with its sparse categories merged; NaN when even that fails."""
     drawn = factors > 0
-    kept = []
-    for j, margin in enumerate(margins):
-        present = set(np.unique(categories[drawn, j]).tolist())
-        mine = {v: s for v, s in margin.items() if v in present}
-        total = sum(mine.values())
-        kept.append({v: s / total for v, s in mine.items()} if total else {})
+    kept, _ = reachable_margins(categories[drawn], margins)
     recoded, merged, _ = collapse_sparse_cells(categories[drawn], kept)
     full = categories.copy()
     full[drawn] = recoded

@@ -268,31 +268,14 @@ def _reraked_tallies(stratum: uncertainty.Stratum, categories: np.ndarray,
     A replicate whose margins cannot be met (within the bounds) even merged is
     left out: its row is NaN.
     """
-    factors = uncertainty.replicate_factor_matrix(stratum, province=province,
-                                                  seed=WEIGHTED_SEED,
-                                                  replicates=range(WEIGHTED_REPLICATES))
-    return weighting.reraked_weights(categories, targets, factors, bounds=bounds) \
-        @ stratum.answers
+    return weighting.reraked_weights(categories, targets, _factors(stratum, province),
+                                     bounds=bounds) @ stratum.answers
 
 
-def reachable_margins(categories: np.ndarray, margins: list[dict[int, float]]
-                      ) -> tuple[list[dict[int, float]], dict[int, list[int]]]:
-    """Margins without the categories no respondent is in, the others scaled to add up to 1.
-
-    Returns the margins to rake to, and the dropped categories by variable. A
-    small sample may miss a category (no one over 65 among 29 respondents);
-    its population share is then spread over the categories that are there.
-    """
-    out, dropped = [], {}
-    for j, margin in enumerate(margins):
-        present = set(np.unique(categories[:, j]).tolist())
-        missing = sorted(v for v, share in margin.items() if share > 0 and v not in present)
-        if missing:
-            dropped[j] = missing
-        kept = {v: share for v, share in margin.items() if v in present}
-        total = sum(kept.values())
-        out.append({v: share / total for v, share in kept.items()} if total else {})
-    return out, dropped
+def _factors(stratum: uncertainty.Stratum, province: str) -> np.ndarray:
+    """The weighted total's replicates: the same Rao–Wu draws as the unweighted intervals."""
+    return uncertainty.replicate_factor_matrix(stratum, province=province, seed=WEIGHTED_SEED,
+                                               replicates=range(WEIGHTED_REPLICATES))
 
 
 def _label(questions: list[str], variable: int, values) -> str:
@@ -337,7 +320,7 @@ def _weigh(questionnaire: Questionnaire, province, stratum: uncertainty.Stratum,
     """Rake one province's respondents of one questionnaire; its weighted replicates into `out`."""
     questions = sorted(given)
     names = [codes[q] for q in questions]
-    targets, dropped = reachable_margins(categories, [given[q] for q in questions])
+    targets, dropped = weighting.reachable_margins(categories, [given[q] for q in questions])
     for j, values in dropped.items():
         notes.append(f"province {province.code}: no respondent in {_label(names, j, values)}; "
                      "its share is spread over the other categories")
@@ -385,9 +368,8 @@ def _weigh_questionnaire(questionnaire: Questionnaire, plan: uncertainty.Plan,
                                   codes, bounds, out, notes)
             else:
                 out.weights.append(np.ones(len(stratum.ids)))
-                out.replicates = out.replicates + uncertainty.replicate_factor_matrix(
-                    stratum, province=province.code, seed=WEIGHTED_SEED,
-                    replicates=range(WEIGHTED_REPLICATES)) @ stratum.answers
+                out.replicates = (out.replicates
+                                  + _factors(stratum, province.code) @ stratum.answers)
             out.scores.append(uncertainty.evaluate(plan, stratum.answers)[ROOT])
     return weights
 
