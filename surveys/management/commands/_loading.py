@@ -9,6 +9,8 @@ from typing import Any, TextIO
 from django.core.management.base import BaseCommand, CommandError
 
 from surveys.definitions import DefinitionInvalid
+from surveys.imports import FileInvalid
+from surveys.models import Questionnaire
 from surveys.spreadsheets import csv_text
 
 MAX_DEFINITION_BYTES = 5 * 1024 * 1024
@@ -84,9 +86,6 @@ class FileCommand(BaseCommand):
         return f"{self.label} {outcome.code}: {outcome.status}"
 
     def handle(self, *args, **options):
-        from surveys.imports import FileInvalid
-        from surveys.models import Questionnaire
-
         path, owner = options["file"], None
         if self.owner_option:
             code = options[self.owner_option]
