@@ -129,6 +129,7 @@ def test_axe_finds_no_serious_violation_on_public_survey_and_staff_pages(site, b
     sign_in(page, base, "admin")
     staff = ["/review/", f"/review/{INDEX}/ranking/", f"/review/{INDEX}/province/74/",
              f"/review/{INDEX}/province/74/assessments/", f"/review/{INDEX}/precision/",
+             "/review/sipas-2024/precision/",
              f"/review/{INDEX}/quality/", f"/review/{INDEX}/sensitivity/",
              f"/review/{INDEX}/index-audit/",
              "/review/method/intervals/",
