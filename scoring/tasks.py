@@ -8,6 +8,7 @@ from django.db import OperationalError
 from scoring.models import Recompute, UncertaintyRun
 from scoring.services import quality, results, tallies, uncertainty
 from surveys.models import Questionnaire
+from surveys.services import fold_started
 
 logger = logging.getLogger(__name__)
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
@@ -22,6 +23,7 @@ def fold_submissions_task(submission_ids: list[int]) -> int:
     are refreshed once per batch; the tasks queued behind it then find nothing left
     and return at once. A longer backlog goes on in a sweep task of its own.
     """
+    fold_started()  # commits from now on queue a fold of their own
     folded = tallies.fold_submissions(submission_ids).merge(
         tallies.fold_pending(batches=tallies.TASK_BATCHES))
     results.refresh_pending()  # also whatever an earlier run left stale

@@ -198,11 +198,10 @@ def submissions(request: HttpRequest) -> JsonResponse:
     problems = _shape_problems(data)
     if problems:
         return _errors(400, *problems)
-    questionnaire = Questionnaire.objects.filter(code=data["questionnaire"]).first()
+    questionnaire = intake.questionnaire_of(data["questionnaire"])
     if questionnaire is None:
         return _errors(404, ("questionnaire", "not_found", "no such questionnaire"))
-    province = Province.objects.filter(province_set_id=questionnaire.province_set_id,
-                                       code=data["province"]).first()
+    province, codes_required = intake.province_of(questionnaire, data["province"])
     if province is None:
         note = earlier_province_note(questionnaire.province_set, data["province"])
         return _errors(404, ("province", "not_found",
@@ -217,7 +216,7 @@ def submissions(request: HttpRequest) -> JsonResponse:
             client=client_id(request),
             code=data.get("code") or None, invitation=invitation,
             duration_seconds=data.get("duration_seconds"),
-            psu=data.get("psu"), stratum=data.get("stratum"))
+            psu=data.get("psu"), stratum=data.get("stratum"), codes_required=codes_required)
     except intake.IntakeError as exc:
         return _refusal(exc)
     return _receipt(receipt)

@@ -7,11 +7,12 @@ CSV submissions are validated and counted the same way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from surveys import ratelimit
@@ -164,6 +165,22 @@ def requires_code(questionnaire: Questionnaire, province: Province) -> bool:
     return AccessCode.objects.filter(questionnaire=questionnaire, province=province).exists()
 
 
+def questionnaire_of(code: str) -> Questionnaire | None:
+    """The questionnaire `code` as intake needs it: without its definition file, which
+    intake does not read (the schema is cached per loaded version)."""
+    return Questionnaire.objects.defer("definition").filter(code=code).first()
+
+
+def province_of(questionnaire: Questionnaire, code: str) -> tuple[Province | None, bool]:
+    """The province `code` of the questionnaire's set (None if it has none) and whether it
+    requires codes (requires_code), in one query."""
+    province = (Province.objects.filter(province_set_id=questionnaire.province_set_id, code=code)
+                .annotate(codes_issued=Exists(AccessCode.objects.filter(
+                    questionnaire=questionnaire, province=OuterRef("pk"))))
+                .first())
+    return province, bool(province is not None and province.codes_issued)
+
+
 def check_code(questionnaire: Questionnaire, province: Province, code: str, *, client: str
                ) -> AccessCode:
     """The unused code matching what the person typed, or an IntakeError saying why not.
@@ -241,7 +258,7 @@ def submit(
     *, questionnaire: Questionnaire, province: Province, key: str, raw_answers: dict[str, Any],
     channel: str, client: str, code: str | None = None, invitation: Invitation | None = None,
     duration_seconds: int | None = None, version: str | None = None, psu: str | None = None,
-    stratum: str | None = None,
+    stratum: str | None = None, codes_required: bool | None = None,
 ) -> Receipt:
     """Validate and store one submission; an identical resend returns the first receipt.
 
@@ -250,6 +267,9 @@ def submit(
     the throttle of wrong codes. `psu` and `stratum` are the sampling unit and stratum
     (clean_sampling); a link or code issued for a unit gives its own when none is sent.
     Raises an IntakeError subclass; nothing is stored then.
+
+    `codes_required` is requires_code's answer when the caller read it with the province
+    (province_of); None looks it up.
 
     `version`, when the channel sends it (the offline app: the checksum of the
     questionnaire the answers were filled on), must be the questionnaire's loaded
@@ -273,12 +293,18 @@ def submit(
     answers, problems = clean_answers(schema, raw_answers)
     if problems:
         raise AnswersInvalid(Reason.ANSWERS_INVALID, problems=problems)
-    if not psu and not stratum:
+    spends = _spends_access(questionnaire, province, channel, invitation, codes_required)
+    if not psu and not stratum and spends:
         psu, stratum = _issued_unit(questionnaire, province, code, invitation)
     psu, stratum = clean_sampling(questionnaire, psu, stratum)
     item = NewSubmission(key=key, province=province, submitted_at=timezone.now(),
-                         answers=answers, duration_seconds=duration_seconds)
-    item = replace(item, psu=psu, stratum=stratum)
+                         answers=answers, duration_seconds=duration_seconds, psu=psu,
+                         stratum=stratum)
+    open_ = questionnaire.accepts_answers(timezone.now()) and (
+        version is None or version == questionnaire.checksum)
+    if open_ and not spends:
+        # Nothing to spend: insert at once; the key's unique constraint tells a resend.
+        return _record_one(questionnaire, item, channel, spent=None)
     existing = _existing(key)
     if existing is not None:  # a resend: no code or link is spent twice
         if existing.content_hash != item.fingerprint(questionnaire.code):
@@ -289,11 +315,30 @@ def submit(
     if version is not None and version != questionnaire.checksum:
         raise VersionChanged(Reason.VERSION_CHANGED, field="version")
     if channel == Submission.Channel.OFFLINE:
-        if questionnaire.audience != "citizen":
-            raise AccessDenied(Reason.OFFICIALS_BY_INVITATION, field="questionnaire")
-        spent = None
-    else:
-        spent = _spend_access(questionnaire, province, code, invitation, client)
+        raise AccessDenied(Reason.OFFICIALS_BY_INVITATION, field="questionnaire")
+    spent = _spend_access(questionnaire, province, code, invitation, client)
+    return _record_one(questionnaire, item, channel, spent=spent)
+
+
+def _spends_access(questionnaire: Questionnaire, province: Province, channel: str,
+                   invitation: Invitation | None, codes_required: bool | None) -> bool:
+    """Whether this submission must spend a link or a code (or is refused for want of one).
+
+    The offline channel is an enumerator's, signed in and scoped to a province: it spends
+    nothing, but only citizens' questionnaires are filled through it.
+    """
+    if channel == Submission.Channel.OFFLINE:
+        return questionnaire.audience != "citizen"
+    if invitation is not None or questionnaire.audience == "official":
+        return True
+    if codes_required is None:
+        codes_required = requires_code(questionnaire, province)
+    return codes_required
+
+
+def _record_one(questionnaire: Questionnaire, item: NewSubmission, channel: str,
+                spent: _Spent | None) -> Receipt:
+    """Store the submission; the link or code `spent` for it is given back if it is not."""
     try:
         recorded = record_submissions(questionnaire=questionnaire, submissions=[item],
                                       channel=channel)
@@ -304,10 +349,11 @@ def submit(
         _restore_access(spent)
         raise
     if recorded.created:
-        return Receipt(key, recorded.receipts[key], True)
-    # the same submission won a race with this one: keep the access unspent
+        return Receipt(item.key, recorded.receipts[item.key], True)
+    # an identical copy was stored first (a resend, or a race with this one): keep the
+    # access unspent and give the first receipt
     _restore_access(spent)
-    return Receipt(key, _existing(key).receipt, False)
+    return Receipt(item.key, recorded.receipts[item.key], False)
 
 
 def _issued_unit(questionnaire, province, code, invitation) -> tuple[str, str]:

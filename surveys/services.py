@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
+from redis import Redis, RedisError
 
 from surveys.definitions import DefinitionInvalid, Problem, QuestionnaireSpec, parse_questionnaire
 from surveys.fingerprint import AnswerValue, submission_fingerprint
@@ -155,7 +159,8 @@ class SubmissionConflict(Exception):
 class Recorded:
     created: list[int]  # new submission ids
     existing: dict[str, int]  # identical resends: key -> stored id
-    receipts: dict[str, str] = field(default_factory=dict)  # new submissions: key -> receipt
+    # key -> receipt, of the new submissions and of the identical resends
+    receipts: dict[str, str] = field(default_factory=dict)
 
 
 def record_submissions(
@@ -182,53 +187,145 @@ def _record(
     questionnaire: Questionnaire, submissions: list[NewSubmission], channel: str,
     questions: dict[str, int], prints: dict[str, str],
 ) -> Recorded:
-    with transaction.atomic():
-        stored = dict(
-            Submission.objects.filter(key__in=list(prints)).values_list("key", "content_hash"))
-        ids = dict(Submission.objects.filter(key__in=list(stored)).values_list("key", "pk"))
-        conflicts = sorted(k for k, h in stored.items() if h != prints[k])
+    """Insert first, then look at the keys the unique constraint turned away.
+
+    A key already stored is skipped by the insert (`ON CONFLICT (key) DO NOTHING`), so
+    an identical resend costs no look-up before it and a race between two copies of
+    one submission is decided by the constraint. On PostgreSQL one submission is one
+    statement (the submission and its answers, atomic on its own); several, or SQLite,
+    go in one transaction so that a conflict stores none of them.
+    """
+    single = len(submissions) == 1 and connection.vendor == "postgresql"
+    with nullcontext() if single else transaction.atomic():
+        new = _insert(questionnaire, submissions, channel, questions, prints)
+        skipped = [s.key for s in submissions if s.key not in new]
+        stored = {key: (pk, content_hash, receipt) for key, pk, content_hash, receipt in (
+            Submission.objects.filter(key__in=skipped)
+            .values_list("key", "pk", "content_hash", "receipt"))} if skipped else {}
+        conflicts = sorted(k for k, (_, h, _) in stored.items() if h != prints[k])
         if conflicts:
-            raise SubmissionConflict(conflicts)
-        fresh = [s for s in submissions if s.key not in stored]
-        objs = Submission.objects.bulk_create([
-            Submission(key=s.key, questionnaire=questionnaire, province=s.province,
-                       channel=channel, submitted_at=s.submitted_at,
-                       content_hash=prints[s.key], receipt=new_receipt(),
-                       duration_seconds=s.duration_seconds, psu=s.psu, stratum=s.stratum)
-            for s in fresh
-        ])
-        rows = []
-        for obj, s in zip(objs, fresh, strict=True):
-            for code, value in s.answers.items():
-                rows.extend(_answer_rows(obj.pk, questions[code], value))
-        Answer.objects.bulk_create(rows, batch_size=5000)
-        created = [obj.pk for obj in objs]
+            raise SubmissionConflict(conflicts)  # the transaction stores none of them
+        created = [pk for pk, _ in new.values()]
         if created:
             transaction.on_commit(lambda: enqueue_fold(created))
-    return Recorded(created, {k: ids[k] for k in stored},
-                    {obj.key: obj.receipt for obj in objs})
+    receipts = {key: receipt for key, (_, receipt) in new.items()}
+    receipts.update((key, receipt) for key, (_, _, receipt) in stored.items())
+    return Recorded(created, {key: pk for key, (pk, _, _) in stored.items()}, receipts)
 
 
-def _answer_rows(submission_id: int, question_id: int, value: AnswerValue) -> list[Answer]:
+_SUBMISSION_COLUMNS = ("key", "questionnaire_id", "province_id", "channel", "submitted_at",
+                       "received_at", "content_hash", "receipt", "excluded",
+                       "duration_seconds", "psu", "stratum")
+_ANSWER_COLUMNS = ("submission_id", "question_id", "option_value", "number_value",
+                   "text_value")
+# PostgreSQL's types of the columns above, for the arrays UNNEST reads.
+_SUBMISSION_TYPES = ("varchar", "bigint", "bigint", "varchar", "timestamptz", "timestamptz",
+                     "varchar", "varchar", "boolean", "integer", "varchar", "varchar")
+_ANSWER_TYPES = ("varchar", "bigint", "integer", "numeric", "text")  # by key, not by id
+
+
+def _insert(
+    questionnaire: Questionnaire, submissions: list[NewSubmission], channel: str,
+    questions: dict[str, int], prints: dict[str, str],
+) -> dict[str, tuple[int, str]]:
+    """Insert the submissions whose key is new, with their answers: key -> (id, receipt).
+
+    Plain rows, not model instances: a submission of 40 answers is the hot path of
+    intake. Keys already stored are left alone (the caller compares them).
+    """
+    received = timezone.now()
+    rows = [(s.key, questionnaire.pk, s.province.pk, channel, s.submitted_at, received,
+             prints[s.key], new_receipt(), False, s.duration_seconds, s.psu, s.stratum)
+            for s in submissions]
+    answers = [(s.key, *row) for s in submissions for code, value in s.answers.items()
+               for row in _answer_values(questions[code], value)]
+    if connection.vendor == "postgresql":
+        return _insert_postgresql(rows, answers)
+    return _insert_portable(rows, answers)
+
+
+def _insert_postgresql(rows: list[tuple], answers: list[tuple]) -> dict[str, tuple[int, str]]:
+    """One statement: the submissions, then the answers of those inserted, joined by key."""
+    sub_cols = ", ".join(_SUBMISSION_COLUMNS)
+    sub_arrays = ", ".join(f"%s::{t}[]" for t in _SUBMISSION_TYPES)
+    ans_arrays = ", ".join(f"%s::{t}[]" for t in _ANSWER_TYPES)
+    sql = f"""
+        WITH s AS (
+            INSERT INTO surveys_submission ({sub_cols})
+            SELECT * FROM UNNEST({sub_arrays})
+            ON CONFLICT (key) DO NOTHING
+            RETURNING id, key, receipt
+        ), a AS (
+            INSERT INTO surveys_answer ({", ".join(_ANSWER_COLUMNS)})
+            SELECT s.id, a.question_id, a.option_value, a.number_value, a.text_value
+            FROM s JOIN UNNEST({ans_arrays})
+                AS a(key, question_id, option_value, number_value, text_value)
+                ON a.key = s.key
+        )
+        SELECT id, key, receipt FROM s
+    """  # noqa: S608 - the names are this module's constants; every value is a parameter
+    params = [list(column) for column in zip(*rows, strict=True)]
+    params += [list(column) for column in zip(*answers, strict=True)] if answers \
+        else [[] for _ in _ANSWER_TYPES]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {key: (pk, receipt) for pk, key, receipt in cursor.fetchall()}
+
+
+def _insert_portable(rows: list[tuple], answers: list[tuple]) -> dict[str, tuple[int, str]]:
+    """The same on SQLite (the embedded default), in the caller's transaction."""
+    holders = ", ".join(["%s"] * len(_SUBMISSION_COLUMNS))
+    new: dict[str, tuple[int, str]] = {}
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for row in rows:
+            row = (*row[:4], adapt(row[4]), adapt(row[5]), *row[6:])
+            cursor.execute(
+                f"INSERT INTO surveys_submission ({', '.join(_SUBMISSION_COLUMNS)}) "  # noqa: S608
+                f"VALUES ({holders}) ON CONFLICT (key) DO NOTHING RETURNING id, key, receipt",
+                row)
+            for pk, key, receipt in cursor.fetchall():
+                new[key] = (pk, receipt)
+    Answer.objects.bulk_create(
+        [Answer(submission_id=new[key][0], question_id=question, option_value=option,
+                number_value=number, text_value=text)
+         for key, question, option, number, text in answers if key in new],
+        batch_size=5000)
+    return new
+
+
+def _answer_values(question_id: int, value: AnswerValue) -> list[tuple]:
+    """The answer rows of one answer: (question, option, number, text); a multiple choice
+    is one row per chosen option."""
     if isinstance(value, tuple):
-        return [Answer(submission_id=submission_id, question_id=question_id, option_value=v)
-                for v in value]
+        return [(question_id, v, None, "") for v in value]
     if isinstance(value, bool):
         raise TypeError("booleans are not answers")
     if isinstance(value, int):
-        return [Answer(submission_id=submission_id, question_id=question_id, option_value=value)]
+        return [(question_id, value, None, "")]
     if isinstance(value, Decimal):
-        return [Answer(submission_id=submission_id, question_id=question_id, number_value=value)]
-    return [Answer(submission_id=submission_id, question_id=question_id, text_value=value)]
+        return [(question_id, None, value, "")]
+    return [(question_id, None, None, value)]
 
 
 FOLD_BATCH = 500
+# While this key is in the broker's Redis, a fold task is queued and has not started yet;
+# it folds whatever is waiting when it starts, so submissions committed meanwhile need no
+# task of their own. The task deletes the key as it starts; the expiry covers a lost task.
+FOLD_QUEUED_KEY = "parindex:fold-queued"
+FOLD_QUEUED_SECONDS = 10
 
 
 def enqueue_fold(submission_ids: list[int]) -> None:
-    """Hand new submissions to the scoring worker; on failure the periodic sweep counts them."""
+    """Hand new submissions to the scoring worker; on failure the periodic sweep counts them.
+
+    Under steady intake most submissions find a fold already queued (FOLD_QUEUED_KEY) and
+    send nothing: one message to the broker per fold instead of one per submission.
+    """
     from config.celery import app  # the configured app, in any thread
 
+    if not _first_to_queue():
+        return
     task = app.tasks[FOLD_TASK]
     for start in range(0, len(submission_ids), FOLD_BATCH):
         batch = submission_ids[start:start + FOLD_BATCH]
@@ -237,6 +334,63 @@ def enqueue_fold(submission_ids: list[int]) -> None:
         except Exception:  # broker down, or an in-process fold failed: the sweep recovers
             logger.warning("could not enqueue %s submissions; the sweep will count them",
                            len(batch), exc_info=True)
+            _forget_queued()
+
+
+def _first_to_queue() -> bool:
+    """Mark a fold as queued; False when one already is (its task will take these too).
+
+    True when there is no shared Redis to ask (tasks run in-process, another broker) or it
+    cannot be reached: then every commit queues its own fold, as before.
+    """
+    client = _broker_redis()
+    if client is None:
+        return True
+    try:
+        return bool(client.set(FOLD_QUEUED_KEY, "1", nx=True, ex=FOLD_QUEUED_SECONDS))
+    except RedisError:  # Redis down: queue anyway, and the failure to queue is what is logged
+        return True
+
+
+def _forget_queued() -> None:
+    """No fold was queued after all: the next commit tries again."""
+    client = _broker_redis()
+    if client is None:
+        return
+    with contextlib.suppress(RedisError):  # down: the mark expires by itself
+        client.delete(FOLD_QUEUED_KEY)
+
+
+def fold_started() -> None:
+    """Called by the fold task before it looks for waiting submissions: the next commit
+    queues a fold of its own."""
+    client = _broker_redis()
+    if client is None:
+        return
+    try:
+        client.delete(FOLD_QUEUED_KEY)
+    except RedisError:  # the mark expires by itself within FOLD_QUEUED_SECONDS
+        logger.warning("could not clear the queued-fold mark", exc_info=True)
+
+
+_redis_clients: dict[str, Redis] = {}
+
+
+def _broker_redis() -> Redis | None:
+    """A Redis client on the database the fold tasks are sent to, or None when that is not
+    Redis (tasks in-process, another broker)."""
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        return None
+    url = app.conf.broker_write_url or app.conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    client = _redis_clients.get(url)
+    if client is None:
+        client = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        _redis_clients[url] = client
+    return client
 
 
 def earlier_province_note(province_set: ProvinceSet, code: str) -> str | None:
