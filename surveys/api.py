@@ -198,10 +198,10 @@ def submissions(request: HttpRequest) -> JsonResponse:
     problems = _shape_problems(data)
     if problems:
         return _errors(400, *problems)
-    questionnaire = intake.questionnaire_of(data["questionnaire"])
+    questionnaire, province, codes_required = intake.target_of(data["questionnaire"],
+                                                               data["province"])
     if questionnaire is None:
         return _errors(404, ("questionnaire", "not_found", "no such questionnaire"))
-    province, codes_required = intake.province_of(questionnaire, data["province"])
     if province is None:
         note = earlier_province_note(questionnaire.province_set, data["province"])
         return _errors(404, ("province", "not_found",

@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from surveys import ratelimit
@@ -165,20 +164,40 @@ def requires_code(questionnaire: Questionnaire, province: Province) -> bool:
     return AccessCode.objects.filter(questionnaire=questionnaire, province=province).exists()
 
 
-def questionnaire_of(code: str) -> Questionnaire | None:
-    """The questionnaire `code` as intake needs it: without its definition file, which
-    intake does not read (the schema is cached per loaded version)."""
-    return Questionnaire.objects.defer("definition").filter(code=code).first()
+def target_of(questionnaire_code: str, province_code: str
+              ) -> tuple[Questionnaire | None, Province | None, bool]:
+    """The questionnaire, its set's province `province_code` and whether that province
+    requires codes (requires_code), in one query: what intake reads before the insert.
+
+    The questionnaire comes without its definition file, which intake does not read (the
+    schema is cached per loaded version). None for what does not exist.
+    """
+    rows = list(Questionnaire.objects.raw(_TARGET_SQL, [province_code, questionnaire_code]))
+    if not rows:
+        return None, None, False
+    found = rows[0]
+    if getattr(found, "p_id", None) is None:
+        return found, None, False
+    province = Province.from_db(
+        found._state.db, [f.attname for f in _PROVINCE_FIELDS],
+        [getattr(found, f"p_{f.column}") for f in _PROVINCE_FIELDS])
+    return found, province, bool(getattr(found, "codes_issued", False))
 
 
-def province_of(questionnaire: Questionnaire, code: str) -> tuple[Province | None, bool]:
-    """The province `code` of the questionnaire's set (None if it has none) and whether it
-    requires codes (requires_code), in one query."""
-    province = (Province.objects.filter(province_set_id=questionnaire.province_set_id, code=code)
-                .annotate(codes_issued=Exists(AccessCode.objects.filter(
-                    questionnaire=questionnaire, province=OuterRef("pk"))))
-                .first())
-    return province, bool(province is not None and province.codes_issued)
+def _target_sql() -> str:
+    questionnaire = [f"q.{f.column}" for f in Questionnaire._meta.concrete_fields
+                     if f.name != "definition"]
+    province = [f"p.{f.column} AS p_{f.column}" for f in _PROVINCE_FIELDS]
+    return (
+        f"SELECT {', '.join(questionnaire + province)}, "  # noqa: S608 - names from the models
+        f"EXISTS (SELECT 1 FROM {AccessCode._meta.db_table} a "
+        "WHERE a.questionnaire_id = q.id AND a.province_id = p.id) AS codes_issued "
+        f"FROM {Questionnaire._meta.db_table} q LEFT JOIN {Province._meta.db_table} p "
+        "ON p.province_set_id = q.province_set_id AND p.code = %s WHERE q.code = %s")
+
+
+_PROVINCE_FIELDS = Province._meta.concrete_fields
+_TARGET_SQL = _target_sql()
 
 
 def check_code(questionnaire: Questionnaire, province: Province, code: str, *, client: str
@@ -269,7 +288,7 @@ def submit(
     Raises an IntakeError subclass; nothing is stored then.
 
     `codes_required` is requires_code's answer when the caller read it with the province
-    (province_of); None looks it up.
+    (target_of); None looks it up.
 
     `version`, when the channel sends it (the offline app: the checksum of the
     questionnaire the answers were filled on), must be the questionnaire's loaded

@@ -449,16 +449,16 @@ def test_openapi_states_the_limits_the_api_checks(client):
     assert "too_long (over 64 characters)" in refused["description"]
 
 
-def test_a_new_submission_is_three_statements(client, mini_questionnaire, postgres,
-                                              django_assert_num_queries):
-    """The questionnaire, its province read with whether it takes codes, then the submission
+def test_a_new_submission_is_two_statements(client, mini_questionnaire, postgres,
+                                            django_assert_num_queries):
+    """The questionnaire with its province and whether it takes codes, then the submission
     and its answers in one INSERT: no look-up of the key first, no transaction around it."""
     assert post(client, payload(submission_id="warm-up")).status_code == 201  # reads the schema
-    with django_assert_num_queries(3) as captured:
+    with django_assert_num_queries(2) as captured:
         response = post(client, payload())
     assert response.status_code == 201
-    assert captured.captured_queries[2]["sql"].lstrip().startswith("WITH s AS (")
+    assert captured.captured_queries[1]["sql"].lstrip().startswith("WITH s AS (")
     assert counts() == (2, 16)
-    with django_assert_num_queries(4):  # the resend: the insert does nothing, then a look-up
+    with django_assert_num_queries(3):  # the resend: the insert does nothing, then a look-up
         assert post(client, payload()).status_code == 200
     assert counts() == (2, 16)
