@@ -151,3 +151,67 @@ def machine() -> str:
         mem_kb = int(f.readline().split()[1])
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return f"{cores} cores, {mem_kb / 1024 / 1024:.0f} GiB, load average {load}"
+
+
+def _proc_stats() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU seconds used so far) of every process on this machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        # after the name: state, ppid, …; utime and stime are fields 14 and 15 of stat
+        out[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+class CpuMeter:
+    """CPU seconds used by named groups of processes between two readings.
+
+    A group is a process with its descendants (gunicorn's master and workers, Celery's
+    main process and its pool), or PostgreSQL's backends serving one database. Only
+    processes alive at both readings count, which holds for persistent workers and
+    connections kept open (CONN_MAX_AGE).
+    """
+
+    def __init__(self, trees: dict[str, int], database: str = ""):
+        self.trees, self.database = trees, database
+
+    def _backends(self) -> set[int]:
+        if not self.database:
+            return set()
+        import psycopg
+
+        with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+            return {pid for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database])}
+
+    def read(self) -> dict[str, dict[int, float]]:
+        stats = _proc_stats()
+        children: dict[int, list[int]] = {}
+        for pid, (parent, _) in stats.items():
+            children.setdefault(parent, []).append(pid)
+        groups = {}
+        for name, root in self.trees.items():
+            pids, todo = set(), [root]
+            while todo:
+                pid = todo.pop()
+                if pid in stats and pid not in pids:
+                    pids.add(pid)
+                    todo.extend(children.get(pid, []))
+            groups[name] = {pid: stats[pid][1] for pid in pids}
+        if self.database:
+            groups["PostgreSQL"] = {pid: stats[pid][1] for pid in self._backends()
+                                    if pid in stats}
+        return groups
+
+    @staticmethod
+    def used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+             ) -> dict[str, float]:
+        return {name: sum(cpu - before[name][pid] for pid, cpu in pids.items()
+                          if pid in before.get(name, {}))
+                for name, pids in after.items()}
