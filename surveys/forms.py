@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Question, Section
-from surveys.validation import Schema, is_visible
+from surveys.models import Question
+from surveys.selectors import Page
+from surveys.validation import QuestionRule, is_visible
 
 REQUIRED = _("Please answer this question.")
 CHOICE = _("Please choose one of the options.")
@@ -23,15 +24,14 @@ class SectionForm(forms.Form):
     is shown or hidden in the browser, and checked again here.
     """
 
-    def __init__(self, *args, section: Section, schema: Schema, prior: dict[str, Any],
-                 **kwargs):
+    def __init__(self, *args, page: Page, rules: Mapping[str, QuestionRule],
+                 prior: dict[str, Any], **kwargs):
         super().__init__(*args, **kwargs)
-        self.section = section
-        self.rules = schema.by_code()
+        self.section = page.section
+        self.rules = rules
         self.prior = prior
         self.local_conditions: dict[str, tuple[str, frozenset[int]]] = {}
-        questions = [q for q in section.questions.all().select_related("scale")
-                     .prefetch_related("scale__options")]
+        questions = page.questions
         codes_here = {q.code for q in questions}
         self.questions = []
         for q in questions:

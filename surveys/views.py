@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,9 +24,14 @@ from django.views.decorators.http import require_http_methods
 from surveys import intake
 from surveys.forms import CodeForm, SectionForm
 from surveys.intake import Reason
-from surveys.models import Province, Questionnaire, Section, Submission
+from surveys.models import Questionnaire, Section, Submission
 from surveys.ratelimit import WINDOW_SECONDS, client_id, limited
-from surveys.selectors import questionnaire_schema
+from surveys.selectors import (
+    SurveyLink,
+    questionnaire_pages,
+    questionnaire_schema,
+    survey_link,
+)
 from surveys.validation import is_visible, prune_hidden
 
 ERROR_TEMPLATE = "surveys/link_error_public.html"
@@ -83,20 +88,17 @@ def _error_page(request: HttpRequest, error: intake.IntakeError, **context) -> H
 
 
 class Layout:
-    """A questionnaire's sections and which questions each holds, read once per request.
+    """A questionnaire's pages and which questions each holds (kept per loaded version).
 
     Which sections have something to show is worked out from the validation schema,
     without building a form per section.
     """
 
     def __init__(self, questionnaire: Questionnaire, schema):
-        self.sections: list[Section] = list(questionnaire.sections.order_by("position"))
+        self.pages = questionnaire_pages(questionnaire)
+        self.sections: list[Section] = [page.section for page in self.pages]
         self.rules = schema.by_code()
-        codes: dict[int, list[str]] = {}
-        for section_id, code in questionnaire.questions.order_by("position").values_list(
-                "section_id", "code"):
-            codes.setdefault(section_id, []).append(code)
-        self.codes = [codes.get(section.pk, []) for section in self.sections]
+        self.codes = [[q.code for q in page.questions] for page in self.pages]
 
     def _shows(self, i: int, answers, *, unanswered_counts: bool) -> bool:
         typed = {k: tuple(v) if isinstance(v, list) else v for k, v in answers.items()}
@@ -141,12 +143,12 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
     position = layout.next_visible(flow.answers, flow.position, 1)
     if position is None:
         position = layout.next_visible(flow.answers, len(sections) - 1, -1) or 0
-    section = sections[position]
+    page = layout.pages[position]
     if request.method == "POST":
         posted_key = request.POST.get("submission_id", "")
         if posted_key and posted_key != flow.key and sent_here(request, posted_key):
             return redirect("surveys:receipt")  # a resend of what this browser sent: harmless
-        form = SectionForm(request.POST, section=section, schema=schema, prior=flow.answers)
+        form = SectionForm(request.POST, page=page, rules=layout.rules, prior=flow.answers)
         action = request.POST.get("action", "next")
         valid = form.is_valid()
         # The page's answers replace what was kept for its questions; on Back, the valid
@@ -169,7 +171,7 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
             save(Flow(answers, following if following is not None else position, flow.key))
             return redirect(request.path)
     else:
-        form = SectionForm(section=section, schema=schema, prior=flow.answers)
+        form = SectionForm(page=page, rules=layout.rules, prior=flow.answers)
     visible = layout.counted(flow.answers)
     is_last = layout.next_visible(flow.answers, position + 1, 1) is None
     step = 1 + sum(1 for i in visible if i < position)
@@ -177,7 +179,7 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
     # still show are not counted, so the bar ends at 100 %.
     steps = step + (0 if is_last else sum(1 for i in visible if i > position))
     return render(request, "surveys/section_form.html", {
-        "questionnaire": questionnaire, "section": section, "form": form,
+        "questionnaire": questionnaire, "section": page.section, "form": form,
         "step": step, "steps": steps, "percent": round(100 * step / steps),
         "is_first": layout.next_visible(flow.answers, position - 1, -1) is None,
         "is_last": is_last, "submission_id": flow.key, **context,
@@ -186,12 +188,11 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
 
 # --- citizens ---------------------------------------------------------------------------------
 
-def _public_target(questionnaire_code: str, province_code: str) -> tuple[Questionnaire, Province]:
-    questionnaire = get_object_or_404(Questionnaire, code=questionnaire_code,
-                                      audience="citizen")
-    province = get_object_or_404(Province, province_set_id=questionnaire.province_set_id,
-                                 code=province_code)
-    return questionnaire, province
+def _public_target(questionnaire_code: str, province_code: str) -> SurveyLink:
+    found = survey_link(questionnaire_code=questionnaire_code, province_code=province_code)
+    if found is None:
+        raise Http404
+    return found
 
 
 @never_cache
@@ -200,9 +201,10 @@ def _public_target(questionnaire_code: str, province_code: str) -> tuple[Questio
 def survey_public(request: HttpRequest, questionnaire: str, province: str) -> HttpResponse:
     """The citizens' survey of one questionnaire for one province."""
     try:
-        qn, pr = _public_target(questionnaire, province)
+        link = _public_target(questionnaire, province)
     except Http404:
         return _error_page(request, intake.NotFound(Reason.LINK_UNKNOWN))
+    qn, pr = link.questionnaire, link.province
     context = {"province": pr}
     now = timezone.now()
     if not qn.accepts_answers(now):
@@ -212,7 +214,7 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
                            questionnaire=qn, closed_on=closed_on, **context)
     session_key = f"survey:{qn.code}:{pr.code}"
     state = request.session.get(session_key) or {}
-    if intake.requires_code(qn, pr) and not state.get("code"):
+    if link.requires_code and not state.get("code"):
         return _code_entry(request, qn, pr, session_key, context)
     flow = Flow(state.get("answers", {}), state.get("position", 0),
                 state.get("key") or str(uuid.uuid4()))
@@ -339,7 +341,8 @@ def survey_start(request: HttpRequest) -> HttpResponse:
     questionnaire = request.GET.get("questionnaire", "")
     province = request.GET.get("province", "")
     try:
-        qn, pr = _public_target(questionnaire, province)
+        link = _public_target(questionnaire, province)
     except Http404:
         return _error_page(request, intake.NotFound(Reason.LINK_UNKNOWN))
-    return redirect("surveys:survey", questionnaire=qn.code, province=pr.code)
+    return redirect("surveys:survey", questionnaire=link.questionnaire.code,
+                    province=link.province.code)

@@ -110,6 +110,7 @@ def _fresh_rate_limits():
     cache.clear()
     selectors._schemas.clear()
     selectors._question_ids.clear()
+    selectors._pages.clear()
 
 
 @pytest.fixture(autouse=True)

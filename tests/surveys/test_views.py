@@ -758,3 +758,125 @@ def test_rewording_a_refusal_in_english_leaves_its_vietnamese_page_alone(
     assert api.json()["errors"] == [{"field": "token", "code": "gone",
                                      "message": "this link is past its last day",
                                      "reason": "link_expired"}]
+
+
+# --- requests and statements a survey takes -----------------------------------------------------
+
+def statements(queries) -> list[str]:
+    """The first word of each SQL statement a request sent."""
+    return [q["sql"].split()[0].upper() for q in queries.captured_queries]
+
+
+def test_a_survey_is_the_link_then_a_post_and_a_page_per_section_then_the_receipt(
+        client, mini_questionnaire):
+    seen = []
+
+    def go(url, data=None):
+        response = client.post(url, data) if data else client.get(url)
+        seen.append(("POST" if data else "GET", url, response.status_code,
+                     response.get("Location")))
+        return response
+
+    key = key_of(go(SURVEY))
+    go(SURVEY, {"submission_id": key, "action": "next", "U01": "1", "Q01": "5", "Q02": "4"})
+    go(SURVEY)
+    go(SURVEY, {"submission_id": key, "action": "submit", "Q03": "4"})
+    go("/r/")
+    # Post/Redirect/Get: a reload or the browser's Back never sends the answers again
+    assert seen == [("GET", SURVEY, 200, None),
+                    ("POST", SURVEY, 302, SURVEY), ("GET", SURVEY, 200, None),
+                    ("POST", SURVEY, 302, "/r/"), ("GET", "/r/", 200, None)]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_each_page_of_a_survey_is_one_statement_and_the_session(mini_questionnaire):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    Client().get(SURVEY)  # the first view in this process reads the questionnaire's pages
+    client = Client()
+
+    def sent(url, data=None) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(url, data) if data else client.get(url)
+        assert response.status_code in (200, 302)
+        return statements(queries)
+
+    # the link: the questionnaire, the province and whether codes are asked in one
+    # statement, then the session made in one INSERT (no look-up of the key first)
+    assert sent(SURVEY) == ["SELECT", "INSERT"]
+    key = key_of(client.get(SURVEY))
+    # a page: the session, then the link
+    assert sent(SURVEY) == ["SELECT", "SELECT"]
+    # a page sent: the session, the link, the session written in one UPDATE
+    first = {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"}
+    assert sent(SURVEY, first) == ["SELECT", "SELECT", "UPDATE"]
+    assert sent(SURVEY, {"submission_id": key, "action": "back"}) == [
+        "SELECT", "SELECT", "UPDATE"]
+    client.post(SURVEY, first)
+    client.post(SURVEY, {"submission_id": key, "action": "submit"})
+    # the receipt, shown once: the session read, and written without it
+    assert sent("/r/") == ["SELECT", "UPDATE"]
+
+
+# --- the survey link and the questionnaire's pages ----------------------------------------------
+
+def test_a_survey_link_reads_questionnaire_province_and_codes_in_one_statement(
+        mini_questionnaire, django_assert_num_queries):
+    from surveys.selectors import survey_link
+
+    with django_assert_num_queries(1):
+        link = survey_link(questionnaire_code="mini-citizens", province_code="74")
+        assert (link.questionnaire.code, link.province.code, link.province.name_vi,
+                link.requires_code) == ("mini-citizens", "74", "Tỉnh Bình Dương", False)
+        assert link.questionnaire.accepts_answers(timezone.now())
+        assert link.questionnaire.province_set_id == link.province.province_set_id
+    with django_assert_num_queries(1):  # the loaded file is read only if asked for
+        assert link.questionnaire.definition["code"] == "mini-citizens"
+    generate_codes(questionnaire=mini_questionnaire, province=link.province, count=1)
+    assert survey_link(questionnaire_code="mini-citizens", province_code="74").requires_code
+    assert not survey_link(questionnaire_code="mini-citizens", province_code="01").requires_code
+
+
+def test_a_survey_link_reads_the_closing_time_as_a_time(mini_questionnaire):
+    from surveys.selectors import survey_link
+
+    closes = timezone.make_aware(datetime(2025, 2, 1))
+    mini_questionnaire.closes_at = closes
+    mini_questionnaire.save()
+    link = survey_link(questionnaire_code="mini-citizens", province_code="74")
+    assert link.questionnaire.closes_at == closes
+    assert not link.questionnaire.accepts_answers(closes)
+
+
+@pytest.mark.parametrize(("questionnaire", "province"), [
+    ("mini-citizens", "99"), ("nothing", "74"), ("mini-officials", "74"), ("mini-citizens", ""),
+])
+def test_a_survey_link_to_nothing_a_citizen_answers_is_unknown(mini_officials, questionnaire,
+                                                               province):
+    from surveys.selectors import survey_link
+
+    assert survey_link(questionnaire_code=questionnaire, province_code=province) is None
+
+
+def test_a_questionnaires_pages_are_read_once_per_loaded_version(mini_questionnaire,
+                                                                 django_assert_num_queries):
+    from surveys.models import Questionnaire
+    from surveys.selectors import questionnaire_pages
+    from surveys.services import load_questionnaire
+    from tests.helpers import dump, fixture_data
+
+    with django_assert_num_queries(3):  # sections, questions with their scales, options
+        pages = questionnaire_pages(mini_questionnaire)
+    assert [(p.section.code, [q.code for q in p.questions]) for p in pages] == [
+        ("A", ["U01", "Q01", "Q02"]), ("B", ["Q03", "Z01", "N01", "T01"])]
+    with django_assert_num_queries(0):
+        assert questionnaire_pages(mini_questionnaire) is pages
+        assert [o.label_en for o in pages[1].questions[1].scale.options.all()] == [
+            "Time", "Cost", "Attitude"]
+    data = fixture_data("mini-citizens.yaml")
+    data["sections"][1]["questions"][1]["text"]["vi"] = "Cần cải thiện gì trước?"
+    load_questionnaire(text=dump(data))
+    reloaded = questionnaire_pages(Questionnaire.objects.get(code="mini-citizens"))
+    assert reloaded[1].questions[1].text_vi == "Cần cải thiện gì trước?"
