@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
@@ -44,10 +44,17 @@ def questionnaire_schema(questionnaire: Questionnaire) -> Schema:
 @dataclass(frozen=True)
 class Page:
     """One section of a questionnaire as a page of the web form: its questions in order,
-    each with its scale and the scale's options loaded."""
+    each with its scale and the scale's options loaded.
+
+    `blank_html` keeps the HTML of the page's questions shown blank, by language and
+    questions shown (`surveys.forms.SectionForm.questions_html`): a page lives as long
+    as its questionnaire's loaded version, and so does what is kept on it.
+    """
 
     section: Section
     questions: tuple[Question, ...]
+    blank_html: dict[tuple[str, tuple[str, ...]], str] = field(
+        default_factory=dict, compare=False, repr=False)
 
 
 _pages: dict[tuple[int, str], tuple[Page, ...]] = {}

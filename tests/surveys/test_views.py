@@ -820,6 +820,60 @@ def test_each_page_of_a_survey_is_one_statement_and_the_session(mini_questionnai
     assert sent("/r/") == ["SELECT", "UPDATE"]
 
 
+def test_a_page_shown_blank_is_rendered_once_for_everyone_in_each_language(
+        client, mini_questionnaire):
+    from django.test import Client
+
+    def questions(page) -> str:
+        html = page.content.decode()
+        return html[html.index('<fieldset'):html.rindex('</fieldset>')]
+
+    first = client.get(SURVEY)
+    assert "surveys/_question.html" in [t.name for t in first.templates]
+    again = Client().get(SURVEY)
+    assert "surveys/_question.html" not in [t.name for t in again.templates]
+    assert questions(again) == questions(first)
+    english = Client()
+    english.cookies["django_language"] = "en"
+    page = english.get(SURVEY)
+    assert "surveys/_question.html" in [t.name for t in page.templates]
+    assert "Used a service?" in questions(page) and "Đã dùng" not in questions(page)
+
+
+def test_a_page_kept_blank_follows_which_questions_the_earlier_answers_show(
+        client, mini_questionnaire):
+    from django.test import Client
+
+    def q03_after_yes(data):
+        data["sections"][1]["questions"][0]["show_if"] = {"question": "U01", "in": [1]}
+
+    url = load_variant("mini-kept", q03_after_yes)
+    shown = {}
+    for _ in range(2):
+        for used in ("1", "2"):
+            browser = Client()
+            key = key_of(browser.get(url))
+            browser.post(url, {"submission_id": key, "action": "next", "U01": used, "Q01": "4",
+                               "Q02": "3"})
+            html = browser.get(url).content.decode()
+            shown.setdefault(used, set()).add(tuple(re.findall(r'<fieldset[^>]*id="q-(\w+)"',
+                                                               html)))
+    assert shown == {"1": {("Q03", "Z01", "N01", "T01")}, "2": {("Z01", "N01", "T01")}}
+
+
+def test_a_page_shown_again_shows_the_answers_kept_not_the_blank_page(
+        client, mini_questionnaire):
+    from django.test import Client
+
+    Client().get(SURVEY)  # the blank first page is kept
+    key = key_of(client.get(SURVEY))
+    client.post(SURVEY, {"submission_id": key, "action": "next", "U01": "2", "Q01": "4"})
+    client.post(SURVEY, {"submission_id": key, "action": "back"})
+    page = client.get(SURVEY)
+    assert checked_values(page, "U01") == ["2"] and checked_values(page, "Q01") == ["4"]
+    assert "surveys/_question.html" in [t.name for t in page.templates]
+
+
 # --- the survey link and the questionnaire's pages ----------------------------------------------
 
 def test_a_survey_link_reads_questionnaire_province_and_codes_in_one_statement(
