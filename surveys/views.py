@@ -12,6 +12,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -205,7 +206,7 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
     except Http404:
         return _error_page(request, intake.NotFound(Reason.LINK_UNKNOWN))
     qn, pr = link.questionnaire, link.province
-    context = {"province": pr}
+    context: dict[str, Any] = {"province": pr}
     now = timezone.now()
     if not qn.accepts_answers(now):
         closed_on = (timezone.localtime(qn.closes_at - timedelta(microseconds=1)).date()
@@ -216,8 +217,18 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
     state = request.session.get(session_key) or {}
     if link.requires_code and not state.get("code"):
         return _code_entry(request, qn, pr, session_key, context)
-    flow = Flow(state.get("answers", {}), state.get("position", 0),
-                state.get("key") or str(uuid.uuid4()))
+    if state.get("key"):
+        flow = Flow(state.get("answers", {}), state.get("position", 0), state["key"])
+    else:
+        # Nothing is kept until the first page is sent: opening the link (or a chat app
+        # fetching it for a preview) writes no session. The page carries its submission
+        # key, and when it was shown in a signed field, for the completion time.
+        key, started = _survey_start(request)
+        state = {**state, "started": started}
+        flow = Flow({}, 0, key)
+        if started is not None:
+            context["survey_start"] = signing.dumps({"key": key, "at": started},
+                                                    salt=START_SALT)
 
     def save(new: Flow) -> None:
         request.session[session_key] = {**state, "answers": new.answers,
@@ -235,11 +246,32 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
         request.session.pop(session_key, None)
         return receipt
 
-    if not state.get("key"):
-        state["started"] = time.time()  # for the completion time (data-quality checks)
-        save(flow)
     return _handle_section(request, questionnaire=qn, flow=flow, save=save, finish=finish,
                            context=context)
+
+
+START_SALT = "surveys.survey-start"
+
+
+def _survey_start(request: HttpRequest) -> tuple[str, float | None]:
+    """The submission key and start time (s since the epoch) of a survey not yet kept.
+
+    Opening the link makes both. The first page sent keeps its key (unless this browser
+    already sent a submission under it: then it is a resend, which `_handle_section`
+    answers with the receipt) and the time the page says it was shown, if its signature
+    holds for that key; otherwise the time is not known.
+    """
+    if request.method != "POST":
+        return str(uuid.uuid4()), time.time()
+    key = request.POST.get("submission_id", "").strip()
+    if not key or len(key) > intake.MAX_KEY_LENGTH or sent_here(request, key):
+        return str(uuid.uuid4()), None
+    try:
+        start = signing.loads(request.POST.get("start", ""), salt=START_SALT)
+    except signing.BadSignature:
+        return key, None
+    at = start.get("at") if isinstance(start, dict) and start.get("key") == key else None
+    return key, at if isinstance(at, int | float) and not isinstance(at, bool) else None
 
 
 def _code_entry(request, questionnaire, province, session_key, context):

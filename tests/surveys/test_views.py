@@ -803,21 +803,95 @@ def test_each_page_of_a_survey_is_one_statement_and_the_session(mini_questionnai
         assert response.status_code in (200, 302)
         return statements(queries)
 
-    # the link: the questionnaire, the province and whether codes are asked in one
-    # statement, then the session made in one INSERT (no look-up of the key first)
-    assert sent(SURVEY) == ["SELECT", "INSERT"]
+    # the link: the questionnaire, the province and whether codes are asked, in one statement
+    assert sent(SURVEY) == ["SELECT"]
     key = key_of(client.get(SURVEY))
+    first = {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"}
+    # the first page sent: the session is made, in one INSERT (no look-up of the key first)
+    assert sent(SURVEY, first) == ["SELECT", "INSERT"]
     # a page: the session, then the link
     assert sent(SURVEY) == ["SELECT", "SELECT"]
     # a page sent: the session, the link, the session written in one UPDATE
-    first = {"submission_id": key, "action": "next", "U01": "2", "Q01": "5"}
-    assert sent(SURVEY, first) == ["SELECT", "SELECT", "UPDATE"]
     assert sent(SURVEY, {"submission_id": key, "action": "back"}) == [
         "SELECT", "SELECT", "UPDATE"]
-    client.post(SURVEY, first)
+    assert sent(SURVEY, first) == ["SELECT", "SELECT", "UPDATE"]
     client.post(SURVEY, {"submission_id": key, "action": "submit"})
     # the receipt, shown once: the session read, and written without it
     assert sent("/r/") == ["SELECT", "UPDATE"]
+
+
+def start_of(page) -> str:
+    return re.search(r'name="start" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def test_opening_the_link_keeps_nothing_until_the_first_page_is_sent(client,
+                                                                     mini_questionnaire):
+    from django.contrib.sessions.models import Session
+
+    page = client.get(SURVEY)
+    assert page.status_code == 200 and "sessionid" not in page.cookies
+    assert not Session.objects.exists()
+    key = key_of(page)
+    wrong = client.post(SURVEY, {"submission_id": key, "start": start_of(page),
+                                 "action": "next", "U01": "1"})
+    assert wrong.status_code == 200 and not Session.objects.exists()
+    assert (key_of(wrong), start_of(wrong)) == (key, start_of(page))  # the same survey
+    client.post(SURVEY, {"submission_id": key, "start": start_of(page), "action": "next",
+                         "U01": "2", "Q01": "5"})
+    assert Session.objects.count() == 1
+    assert client.session["survey:mini-citizens:74"]["key"] == key
+    assert 'name="start"' not in client.get(SURVEY).content.decode()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """time.time() in the survey views, moved on by hand (s)."""
+    from surveys import views
+
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(views, "time", type("Clock", (), {"time": staticmethod(lambda: now[0])}))
+    return now
+
+
+def test_the_completion_time_runs_from_when_the_first_page_was_shown(client, mini_questionnaire,
+                                                                     clock):
+    page = client.get(SURVEY)
+    clock[0] += 75
+    key = key_of(page)
+    client.post(SURVEY, {"submission_id": key, "start": start_of(page), "action": "next",
+                         "U01": "2", "Q01": "5"})
+    clock[0] += 48
+    client.post(SURVEY, {"submission_id": key, "action": "submit"})
+    assert Submission.objects.get().duration_seconds == 123
+
+
+@pytest.mark.parametrize("edit", ["another key", "tampered", "missing"])
+def test_a_start_time_not_signed_for_this_survey_is_not_believed(client, mini_questionnaire,
+                                                                 clock, edit):
+    from django.core import signing
+
+    page = client.get(SURVEY)
+    key = key_of(page)
+    start = {"another key": signing.dumps({"key": "other", "at": clock[0] - 3600},
+                                          salt="surveys.survey-start"),
+             "tampered": start_of(page)[:-2] + "xx", "missing": ""}[edit]
+    client.post(SURVEY, {"submission_id": key, "start": start, "action": "next", "U01": "2",
+                         "Q01": "5"})
+    client.post(SURVEY, {"submission_id": key, "action": "submit"})
+    assert (Submission.objects.get().key, Submission.objects.get().duration_seconds) == (
+        key, None)
+
+
+def test_a_first_page_sent_again_after_the_survey_gets_the_receipt(client, mini_questionnaire):
+    page = client.get(SURVEY)
+    first = {"submission_id": key_of(page), "start": start_of(page), "action": "submit",
+             "U01": "2", "Q01": "5"}
+    client.post(SURVEY, {**first, "action": "next"})
+    assert client.post(SURVEY, {"submission_id": key_of(page), "action": "submit"}).url == "/r/"
+    assert receipt_on(client.get("/r/")) == Submission.objects.get().receipt
+    again = client.post(SURVEY, {**first, "action": "next"})  # the first page, from history
+    assert (again.status_code, again.url) == (302, "/r/")
+    assert Submission.objects.count() == 1 and "survey:mini-citizens:74" not in client.session
 
 
 def test_a_page_shown_blank_is_rendered_once_for_everyone_in_each_language(
