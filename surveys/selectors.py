@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 
 from surveys.models import (
-    AccessCode,
     Province,
     ProvinceSet,
     Question,
@@ -79,48 +78,6 @@ def questionnaire_pages(questionnaire: Questionnaire) -> tuple[Page, ...]:
         pages = tuple(Page(section, tuple(section.questions.all())) for section in sections)
         _pages[cache_key] = pages
     return pages
-
-
-@dataclass(frozen=True)
-class SurveyLink:
-    """What a citizens' survey link names: the questionnaire and the province, and whether
-    a one-time code is asked there (staff generated some: `intake.requires_code`)."""
-
-    questionnaire: Questionnaire
-    province: Province
-    requires_code: bool
-
-
-def survey_link(*, questionnaire_code: str, province_code: str) -> SurveyLink | None:
-    """The citizens' questionnaire and the province of a survey link; None if either is
-    unknown. One statement.
-
-    Every page of the survey reads these. Under the closed loop of bench/websurvey.py a
-    round trip to PostgreSQL cost more than the page's own work (12 to 15 ms a statement
-    at p95 with the two cores busy, against 5 ms of CPU for the page), hence one joined
-    statement rather than two queries and an `exists()`. The questionnaire's
-    `definition` (the loaded file, 17 kB for SIPAS) is left out: it loads if read.
-    """
-    fields = [f for f in Questionnaire._meta.concrete_fields if f.name != "definition"]
-    province_fields = Province._meta.concrete_fields
-    columns = [f'q."{f.column}"' for f in fields] + [
-        f'p."{f.column}" AS "province_{f.attname}"' for f in province_fields]
-    found = list(Questionnaire.objects.raw(
-        f"SELECT {', '.join(columns)}, EXISTS (SELECT 1 FROM "  # noqa: S608 - names from the models
-        f"{AccessCode._meta.db_table} c WHERE c.questionnaire_id = q.id "
-        "AND c.province_id = p.id) AS requires_code "
-        f"FROM {Questionnaire._meta.db_table} q JOIN {Province._meta.db_table} p "
-        "ON p.province_set_id = q.province_set_id AND p.code = %s "
-        "WHERE q.code = %s AND q.audience = %s",
-        [province_code, questionnaire_code, "citizen"]))
-    if not found:
-        return None
-    questionnaire = found[0]
-    extra = vars(questionnaire)  # the columns that are not the questionnaire's
-    province = Province.from_db(
-        questionnaire._state.db, [f.attname for f in province_fields],
-        [extra.pop(f"province_{f.attname}") for f in province_fields])
-    return SurveyLink(questionnaire, province, bool(extra.pop("requires_code")))
 
 
 _question_ids: dict[tuple[int, str], dict[str, int]] = {}

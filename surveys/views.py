@@ -25,14 +25,9 @@ from django.views.decorators.http import require_http_methods
 from surveys import intake
 from surveys.forms import CodeForm, SectionForm
 from surveys.intake import Reason
-from surveys.models import Questionnaire, Section, Submission
+from surveys.models import Province, Questionnaire, Section, Submission
 from surveys.ratelimit import WINDOW_SECONDS, client_id, limited
-from surveys.selectors import (
-    SurveyLink,
-    questionnaire_pages,
-    questionnaire_schema,
-    survey_link,
-)
+from surveys.selectors import questionnaire_pages, questionnaire_schema
 from surveys.validation import is_visible, prune_hidden
 
 ERROR_TEMPLATE = "surveys/link_error_public.html"
@@ -189,11 +184,16 @@ def _handle_section(request, *, questionnaire, flow: Flow, save, finish, context
 
 # --- citizens ---------------------------------------------------------------------------------
 
-def _public_target(questionnaire_code: str, province_code: str) -> SurveyLink:
-    found = survey_link(questionnaire_code=questionnaire_code, province_code=province_code)
-    if found is None:
+def _public_target(questionnaire_code: str, province_code: str
+                   ) -> tuple[Questionnaire, Province, bool]:
+    """The citizens' questionnaire and the province a survey link names, and whether codes
+    are asked there, in one statement (intake.target_of): every page of the survey reads
+    them. Http404 if either is unknown."""
+    questionnaire, province, codes_required = intake.target_of(questionnaire_code,
+                                                               province_code)
+    if questionnaire is None or province is None or questionnaire.audience != "citizen":
         raise Http404
-    return found
+    return questionnaire, province, codes_required
 
 
 @never_cache
@@ -202,10 +202,9 @@ def _public_target(questionnaire_code: str, province_code: str) -> SurveyLink:
 def survey_public(request: HttpRequest, questionnaire: str, province: str) -> HttpResponse:
     """The citizens' survey of one questionnaire for one province."""
     try:
-        link = _public_target(questionnaire, province)
+        qn, pr, codes_required = _public_target(questionnaire, province)
     except Http404:
         return _error_page(request, intake.NotFound(Reason.LINK_UNKNOWN))
-    qn, pr = link.questionnaire, link.province
     context: dict[str, Any] = {"province": pr}
     now = timezone.now()
     if not qn.accepts_answers(now):
@@ -215,7 +214,7 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
                            questionnaire=qn, closed_on=closed_on, **context)
     session_key = f"survey:{qn.code}:{pr.code}"
     state = request.session.get(session_key) or {}
-    if link.requires_code and not state.get("code"):
+    if codes_required and not state.get("code"):
         return _code_entry(request, qn, pr, session_key, context)
     if state.get("key"):
         flow = Flow(state.get("answers", {}), state.get("position", 0), state["key"])
@@ -242,7 +241,8 @@ def survey_public(request: HttpRequest, questionnaire: str, province: str) -> Ht
                                 channel=Submission.Channel.WEB, code=state.get("code"),
                                 client=client_id(request),
                                 duration_seconds=min(took, intake.MAX_DURATION_SECONDS)
-                                if took is not None else None)
+                                if took is not None else None,
+                                codes_required=codes_required)
         request.session.pop(session_key, None)
         return receipt
 
@@ -373,8 +373,7 @@ def survey_start(request: HttpRequest) -> HttpResponse:
     questionnaire = request.GET.get("questionnaire", "")
     province = request.GET.get("province", "")
     try:
-        link = _public_target(questionnaire, province)
+        qn, pr, _ = _public_target(questionnaire, province)
     except Http404:
         return _error_page(request, intake.NotFound(Reason.LINK_UNKNOWN))
-    return redirect("surveys:survey", questionnaire=link.questionnaire.code,
-                    province=link.province.code)
+    return redirect("surveys:survey", questionnaire=qn.code, province=pr.code)

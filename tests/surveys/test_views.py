@@ -948,44 +948,13 @@ def test_a_page_shown_again_shows_the_answers_kept_not_the_blank_page(
     assert "surveys/_question.html" in [t.name for t in page.templates]
 
 
-# --- the survey link and the questionnaire's pages ----------------------------------------------
+# --- the survey link and the questionnaire's pages ---------------------------------------------
 
-def test_a_survey_link_reads_questionnaire_province_and_codes_in_one_statement(
-        mini_questionnaire, django_assert_num_queries):
-    from surveys.selectors import survey_link
-
-    with django_assert_num_queries(1):
-        link = survey_link(questionnaire_code="mini-citizens", province_code="74")
-        assert (link.questionnaire.code, link.province.code, link.province.name_vi,
-                link.requires_code) == ("mini-citizens", "74", "Tỉnh Bình Dương", False)
-        assert link.questionnaire.accepts_answers(timezone.now())
-        assert link.questionnaire.province_set_id == link.province.province_set_id
-    with django_assert_num_queries(1):  # the loaded file is read only if asked for
-        assert link.questionnaire.definition["code"] == "mini-citizens"
-    generate_codes(questionnaire=mini_questionnaire, province=link.province, count=1)
-    assert survey_link(questionnaire_code="mini-citizens", province_code="74").requires_code
-    assert not survey_link(questionnaire_code="mini-citizens", province_code="01").requires_code
-
-
-def test_a_survey_link_reads_the_closing_time_as_a_time(mini_questionnaire):
-    from surveys.selectors import survey_link
-
-    closes = timezone.make_aware(datetime(2025, 2, 1))
-    mini_questionnaire.closes_at = closes
-    mini_questionnaire.save()
-    link = survey_link(questionnaire_code="mini-citizens", province_code="74")
-    assert link.questionnaire.closes_at == closes
-    assert not link.questionnaire.accepts_answers(closes)
-
-
-@pytest.mark.parametrize(("questionnaire", "province"), [
-    ("mini-citizens", "99"), ("nothing", "74"), ("mini-officials", "74"), ("mini-citizens", ""),
-])
-def test_a_survey_link_to_nothing_a_citizen_answers_is_unknown(mini_officials, questionnaire,
-                                                               province):
-    from surveys.selectors import survey_link
-
-    assert survey_link(questionnaire_code=questionnaire, province_code=province) is None
+def test_a_citizens_link_to_an_officials_questionnaire_is_unknown(client, mini_officials):
+    page = client.get("/s/mini-officials/01/")
+    assert page.status_code == 404
+    assert "Vui lòng kiểm tra lại địa chỉ, hoặc đề nghị cấp đường dẫn mới." in \
+        page.content.decode()
 
 
 def test_a_questionnaires_pages_are_read_once_per_loaded_version(mini_questionnaire,
