@@ -85,11 +85,13 @@ def assessment_map(
     if province_ids is not None:
         qs = qs.filter(province_id__in=list(province_ids))
     out: dict[int, dict[str, engine.Scores]] = {}
+    exact: dict[Decimal | None, Fraction | None] = {None: None}  # scores repeat; Fraction() is slow
     for province_id, code, self_score, appraised in qs.values_list(
             "province_id", "node__code", "self_score", "appraised_score"):
-        out.setdefault(province_id, {})[code] = engine.Scores(
-            Fraction(self_score) if self_score is not None else None,
-            Fraction(appraised) if appraised is not None else None)
+        for score in (self_score, appraised):
+            if score not in exact:
+                exact[score] = Fraction(score)
+        out.setdefault(province_id, {})[code] = engine.Scores(exact[self_score], exact[appraised])
     return out
 
 

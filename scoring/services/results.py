@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -12,7 +14,7 @@ from django.utils import timezone
 
 from scoring import selectors
 from scoring.models import AnswerTally, Assessment, AuditEvent, Index, NodeResult, Recompute
-from scoring.rules import engine
+from scoring.rules import exact
 from scoring.services import outbox
 from scoring.services.audit import record_event
 from scoring.services.tallies import Folded, fold_pending, rebuild_tallies
@@ -21,34 +23,53 @@ from surveys.models import Submission
 PROVINCE_CHUNK = 8
 
 
+@dataclass(frozen=True)
+class CompiledIndex:
+    """What scoring an index's provinces takes from its definition, read and compiled once."""
+
+    plan: exact.ExactPlan
+    questions: tuple[int, ...]  # every question a survey leaf reads
+    node_ids: tuple[int, ...]  # in the order of plan.codes
+    max_points: tuple[Decimal | None, ...]  # as stored, in the same order
+
+
+def compile_index(index: Index) -> CompiledIndex:
+    """Read an index's tree and node ids and compile its exact plan (four queries)."""
+    tree = selectors.index_tree(index)
+    plan = exact.compile_exact(index.kind, tree)
+    nodes = selectors.node_ids(index)
+    return CompiledIndex(
+        plan=plan, questions=tuple(sorted({s.question for n in tree for s in n.sources})),
+        node_ids=tuple(nodes[code] for code in plan.codes),
+        max_points=tuple(exact.ratio_decimal(m) for m in plan.max_points),
+    )
+
+
 def recompute_provinces(
     *, index: Index, province_ids: Iterable[int] | None = None,
-    recompute: Recompute | None = None, tree: list[engine.NodeDef] | None = None,
+    recompute: Recompute | None = None, compiled: CompiledIndex | None = None,
 ) -> int:
     """Score the given provinces (all when None) and upsert their results; returns rows."""
-    tree = tree if tree is not None else selectors.index_tree(index)
+    compiled = compiled if compiled is not None else compile_index(index)
     provinces = index.province_set.provinces.all()
     if province_ids is not None:
         province_ids = list(province_ids)
         provinces = provinces.filter(pk__in=province_ids)
-    questions = {s.question for n in tree for s in n.sources}
-    tallies = selectors.tally_map(question_ids=questions, province_ids=province_ids)
+    tallies = selectors.tally_map(question_ids=compiled.questions, province_ids=province_ids)
     assessments = selectors.assessment_map(index=index, province_ids=province_ids)
-    nodes = selectors.node_ids(index)
-    now = timezone.now()
+    index_id, now = index.pk, timezone.now()
     recompute_id = recompute.pk if recompute is not None else None
-    rows = []
+    decimal, text = exact.ratio_decimal, exact.ratio_text
+    rows: list[tuple] = []
     for province_id in provinces.values_list("pk", flat=True):
-        scores = engine.score_tree(index.kind, tree, tallies.get(province_id, {}),
+        values = exact.score_exact(compiled.plan, tallies.get(province_id, {}),
                                    assessments.get(province_id, {}))
-        for code, s in scores.items():
-            rows.append((
-                index.pk, province_id, nodes[code],
-                engine.stored_decimal(s.points), engine.stored_decimal(s.max_points),
-                engine.stored_decimal(s.percent), engine.fraction_text(s.points),
-                engine.fraction_text(s.percent), s.flag_text, s.valid_answers,
-                recompute_id, now,
-            ))
+        rows.extend(
+            (index_id, province_id, node_id, decimal(v.points), max_points, decimal(v.percent),
+             text(v.points), text(v.percent), v.flags, v.valid_answers, recompute_id, now)
+            for node_id, max_points, v in zip(compiled.node_ids, compiled.max_points, values,
+                                              strict=True)
+        )
     _write_results(rows)
     return len(rows)
 
@@ -155,12 +176,12 @@ def recompute_index(
         _progress(recompute, 10, progress)
         province_ids = list(index.province_set.provinces.order_by("code")
                             .values_list("pk", flat=True))
-        tree = selectors.index_tree(index)
+        compiled = compile_index(index)
         for start in range(0, len(province_ids), PROVINCE_CHUNK):
             chunk = province_ids[start:start + PROVINCE_CHUNK]
             with transaction.atomic():
                 recompute_provinces(index=index, province_ids=chunk, recompute=recompute,
-                                    tree=tree)
+                                    compiled=compiled)
             done = start + len(chunk)
             _progress(recompute, 10 + 90 * done // len(province_ids), progress)
             if settings.RECOMPUTE_THROTTLE_SECONDS and done < len(province_ids):
