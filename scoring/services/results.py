@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -57,20 +58,19 @@ def recompute_provinces(
         provinces = provinces.filter(pk__in=province_ids)
     tallies = selectors.tally_map(question_ids=compiled.questions, province_ids=province_ids)
     assessments = selectors.assessment_map(index=index, province_ids=province_ids)
-    index_id, now = index.pk, timezone.now()
-    recompute_id = recompute.pk if recompute is not None else None
-    decimal, text = exact.ratio_decimal, exact.ratio_text
+    index_id, decimal, text = index.pk, exact.ratio_decimal, exact.ratio_text
     rows: list[tuple] = []
     for province_id in provinces.values_list("pk", flat=True):
         values = exact.score_exact(compiled.plan, tallies.get(province_id, {}),
                                    assessments.get(province_id, {}))
         rows.extend(
             (index_id, province_id, node_id, decimal(v.points), max_points, decimal(v.percent),
-             text(v.points), text(v.percent), v.flags, v.valid_answers, recompute_id, now)
+             text(v.points), text(v.percent), v.flags, v.valid_answers)
             for node_id, max_points, v in zip(compiled.node_ids, compiled.max_points, values,
                                               strict=True)
         )
-    _write_results(rows)
+    _write_results(rows, recompute_id=recompute.pk if recompute is not None else None,
+                   computed_at=timezone.now())
     return len(rows)
 
 
@@ -79,10 +79,12 @@ RESULT_COLUMNS = ("index_id", "province_id", "node_id", "points", "max_points", 
                   "computed_at")
 # What a result says; the recompute and the time that wrote it are not part of it.
 VALUE_COLUMNS = RESULT_COLUMNS[3:-2]
+ROW_COLUMNS = RESULT_COLUMNS[:-2]  # a row to write; the recompute and time are one for all
 
 
-def _write_results(rows: list[tuple]) -> None:
-    """Insert or replace results, one row per (index, province, node).
+def _write_results(rows: list[tuple], *, recompute_id: int | None,
+                   computed_at: datetime) -> None:
+    """Insert or replace results, one row per (index, province, node), in ROW_COLUMNS.
 
     On PostgreSQL the rows are copied into a temporary table and merged with one
     INSERT … ON CONFLICT (a tenth of the time of building a model instance per
@@ -93,13 +95,15 @@ def _write_results(rows: list[tuple]) -> None:
         return
     if connection.vendor != "postgresql":
         NodeResult.objects.bulk_create(
-            [NodeResult(**dict(zip(RESULT_COLUMNS, row, strict=True))) for row in rows],
+            [NodeResult(**dict(zip(ROW_COLUMNS, row, strict=True)), recompute_id=recompute_id,
+                        computed_at=computed_at) for row in rows],
             batch_size=2000, update_conflicts=True,
             unique_fields=["index", "province", "node"],
             update_fields=[c.removesuffix("_id") for c in RESULT_COLUMNS[3:]],
         )
         return
     table, columns = NodeResult._meta.db_table, ", ".join(RESULT_COLUMNS)
+    copied = ", ".join(ROW_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RESULT_COLUMNS[3:])
     # A row whose values are as stored is left alone (not even its stamp): an update writes
     # a new row version and leaves a dead one, and a refresh recomputes every node of a
@@ -109,15 +113,16 @@ def _write_results(rows: list[tuple]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS new_results")
         cursor.execute(f"CREATE TEMPORARY TABLE new_results ON COMMIT DROP AS "  # noqa: S608 - table and column names come from the model
-                       f"SELECT {columns} FROM {table} WITH NO DATA")
-        with cursor.cursor.copy(f"COPY new_results ({columns}) FROM STDIN") as copy:
+                       f"SELECT {copied} FROM {table} WITH NO DATA")
+        with cursor.cursor.copy(f"COPY new_results ({copied}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         cursor.execute(f"""
-            INSERT INTO {table} ({columns}) SELECT {columns} FROM new_results
+            INSERT INTO {table} ({columns})
+            SELECT {copied}, %s::bigint, %s::timestamptz FROM new_results
             ON CONFLICT (index_id, province_id, node_id) DO UPDATE SET {updates}
             WHERE ({mine}) IS DISTINCT FROM ({theirs})
-        """)  # noqa: S608 - table and column names come from the model
+        """, [recompute_id, computed_at])  # noqa: S608 - table and column names come from the model
         cursor.execute("DROP TABLE new_results")
 
 
@@ -179,11 +184,13 @@ def recompute_index(
         compiled = compile_index(index)
         for start in range(0, len(province_ids), PROVINCE_CHUNK):
             chunk = province_ids[start:start + PROVINCE_CHUNK]
-            with transaction.atomic():
+            done = start + len(chunk)
+            with transaction.atomic():  # a chunk's results and the progress they make: one commit
                 recompute_provinces(index=index, province_ids=chunk, recompute=recompute,
                                     compiled=compiled)
-            done = start + len(chunk)
-            _progress(recompute, 10 + 90 * done // len(province_ids), progress)
+                _progress(recompute, 10 + 90 * done // len(province_ids), None)
+            if progress:
+                progress(recompute.progress)
             if settings.RECOMPUTE_THROTTLE_SECONDS and done < len(province_ids):
                 time.sleep(settings.RECOMPUTE_THROTTLE_SECONDS)
         refresh_pending()  # what the recount counted anew, for other indices too
