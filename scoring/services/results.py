@@ -219,9 +219,17 @@ def _inputs(index: Index, questionnaires: set[int]) -> dict:
     counted = Submission.objects.filter(questionnaire_id__in=questionnaires,
                                         counted_at__isnull=False, excluded=False)
     answers = AnswerTally.objects.filter(question__questionnaire_id__in=questionnaires)
-    return {
-        "definition_checksum": index.checksum,
-        "submissions_counted": counted.count(),
-        "answers_tallied": answers.aggregate(n=Sum("count"))["n"] or 0,
-        "assessments": Assessment.objects.filter(index=index).count(),
-    }
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Left to itself the planner counts the submissions by a parallel scan of every
+            # year's (7,400 pages at 1×): 26 ms on a quiet machine, 105–150 ms beside other
+            # work, against 19 ms and 50–75 ms for one process reading the index's own
+            # submissions (2,200 pages) through the questionnaire index.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        return {
+            "definition_checksum": index.checksum,
+            "submissions_counted": counted.count(),
+            "answers_tallied": answers.aggregate(n=Sum("count"))["n"] or 0,
+            "assessments": Assessment.objects.filter(index=index).count(),
+        }
