@@ -258,6 +258,17 @@ def ratio_decimal(value: Ratio | None) -> Decimal | None:
     return None if value is None else truncated_decimal(*value)
 
 
+def stored_text(value: Ratio | None) -> str | None:
+    """`ratio_decimal` written out ("72.083333333333"), for a database to read: the same
+    twelve decimals, cut, without building a Decimal for each of 17,000 values."""
+    if value is None:
+        return None
+    if value[0] < 0:
+        raise ValueError("stored values are never negative")
+    whole, decimals = divmod(value[0] * 10**12 // value[1], 10**12)
+    return f"{whole}.{decimals:012d}"
+
+
 def ratio_text(value: Ratio | None) -> str:
     """`engine.fraction_text` of the same value: "n/d", "n" when whole, empty for None."""
     if value is None:

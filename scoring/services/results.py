@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,7 +30,7 @@ class CompiledIndex:
     plan: exact.ExactPlan
     questions: tuple[int, ...]  # every question a survey leaf reads
     node_ids: tuple[int, ...]  # in the order of plan.codes
-    max_points: tuple[Decimal | None, ...]  # as stored, in the same order
+    max_points: tuple[str | None, ...]  # as stored (exact.stored_text), in the same order
 
 
 def compile_index(index: Index) -> CompiledIndex:
@@ -42,7 +41,7 @@ def compile_index(index: Index) -> CompiledIndex:
     return CompiledIndex(
         plan=plan, questions=tuple(sorted({s.question for n in tree for s in n.sources})),
         node_ids=tuple(nodes[code] for code in plan.codes),
-        max_points=tuple(exact.ratio_decimal(m) for m in plan.max_points),
+        max_points=tuple(exact.stored_text(m) for m in plan.max_points),
     )
 
 
@@ -58,7 +57,7 @@ def recompute_provinces(
         provinces = provinces.filter(pk__in=province_ids)
     tallies = selectors.tally_map(question_ids=compiled.questions, province_ids=province_ids)
     assessments = selectors.assessment_map(index=index, province_ids=province_ids)
-    index_id, decimal, text = index.pk, exact.ratio_decimal, exact.ratio_text
+    index_id, decimal, text = index.pk, exact.stored_text, exact.ratio_text
     rows: list[tuple] = []
     for province_id in provinces.values_list("pk", flat=True):
         values = exact.score_exact(compiled.plan, tallies.get(province_id, {}),
@@ -110,7 +109,8 @@ def _write_results(rows: list[tuple], *, recompute_id: int | None,
     # province when one answer changed a few of them.
     mine = ", ".join(f"{table}.{c}" for c in VALUE_COLUMNS)
     theirs = ", ".join(f"EXCLUDED.{c}" for c in VALUE_COLUMNS)
-    with transaction.atomic(), connection.cursor() as cursor:
+    # No savepoint of its own: a failure here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS new_results")
         cursor.execute(f"CREATE TEMPORARY TABLE new_results ON COMMIT DROP AS "  # noqa: S608 - table and column names come from the model
                        f"SELECT {copied} FROM {table} WITH NO DATA")

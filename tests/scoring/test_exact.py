@@ -103,6 +103,7 @@ def test_ratios_are_stored_as_the_engines_fractions(value):
     stored = exact.ratio_decimal(ratio(value))
     assert stored == engine.stored_decimal(value)
     assert stored.as_tuple() == engine.stored_decimal(value).as_tuple()
+    assert Decimal(exact.stored_text(ratio(value))).as_tuple() == stored.as_tuple()
 
 
 def test_ratios_are_stored_with_twelve_decimals_cut_not_rounded():
@@ -113,8 +114,12 @@ def test_ratios_are_stored_with_twelve_decimals_cut_not_rounded():
     assert exact.ratio_decimal(None) is None
     assert (exact.ratio_text((173, 24)), exact.ratio_text((4, 1)), exact.ratio_text(None)) == (
         "173/24", "4", "")
+    assert (exact.stored_text((865, 12)), exact.stored_text((0, 1)), exact.stored_text(None)) == (
+        "72.083333333333", "0.000000000000", None)
     with pytest.raises(ValueError, match="^stored values are never negative$"):
         exact.ratio_decimal((-1, 3))
+    with pytest.raises(ValueError, match="^stored values are never negative$"):
+        exact.stored_text((-1, 3))
 
 
 # --- worked by hand ----------------------------------------------------------------------------
