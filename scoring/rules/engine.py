@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from scoring.rules.vocabulary import IndexKind, Level, Method, Rule
@@ -100,18 +100,24 @@ def option_fraction(
 
 @dataclass(frozen=True)
 class RuleDef:
-    """One survey rule, for both ways of scoring: exact here, in floating point in the bootstrap.
+    """One survey rule, for every way of scoring: exact here, in integers, in floating point.
 
     `fraction` is the exact fraction of one source's tallies (this engine);
-    `answer_value` is what one answer counts in that fraction, in floating
-    point, for the compiled plan of `scoring.rules.uncertainty`, which takes the mean
-    of it over valid answers (held to `fraction` by a property test).
-    `parameter` names the definition file's key the rule takes, if any.
+    `answer_fraction` is what one answer counts in that fraction: every rule is the
+    mean of it over valid answers. The compiled plans take that mean — in integers
+    over a common denominator for the stored results (`scoring.rules.exact`), in
+    floating point for the bootstrap (`scoring.rules.uncertainty`) — and are held
+    to `fraction` by property tests. `parameter` names the definition file's key
+    the rule takes, if any.
     """
 
     fraction: Callable[[NodeDef, SourceDef, Counts], Fraction | None]
-    answer_value: Callable[[NodeDef, int, Sequence[int]], float]
+    answer_fraction: Callable[[NodeDef, int, Sequence[int]], Fraction]
     parameter: str = ""  # "threshold", "fractions" or none
+
+    def answer_value(self, node: NodeDef, value: int, substantive: Sequence[int]) -> float:
+        """`answer_fraction` in floating point, correctly rounded."""
+        return float(self.answer_fraction(node, value, substantive))
 
 
 # Every survey rule, in the order definition errors list them. A new rule is one entry here,
@@ -119,19 +125,19 @@ class RuleDef:
 RULES: Mapping[str, RuleDef] = {
     Rule.SCALED_MEAN: RuleDef(
         fraction=lambda node, source, counts: scaled_mean(counts, source.substantive),
-        answer_value=lambda node, value, substantive: (
-            (value - min(substantive)) / (max(substantive) - min(substantive))),
+        answer_fraction=lambda node, value, substantive: Fraction(
+            value - min(substantive), max(substantive) - min(substantive)),
     ),
     Rule.TOP_BOX: RuleDef(
         fraction=lambda node, source, counts: top_box(counts, source.substantive,
                                                       node.threshold),
-        answer_value=lambda node, value, substantive: 1.0 if value >= node.threshold else 0.0,
+        answer_fraction=lambda node, value, substantive: Fraction(int(value >= node.threshold)),
         parameter="threshold",
     ),
     Rule.OPTION_FRACTION: RuleDef(
         fraction=lambda node, source, counts: option_fraction(counts, source.substantive,
                                                               node.fractions),
-        answer_value=lambda node, value, substantive: float(node.fractions[value]),
+        answer_fraction=lambda node, value, substantive: node.fractions[value],
         parameter="fractions",
     ),
 }
@@ -250,7 +256,6 @@ def score_tree(
 # --- rounding, ranks, groups, change ---------------------------------------------------------
 
 TWO = Decimal("0.01")
-STORED = Decimal("1e-12")
 
 
 def stored_decimal(value: Fraction | None) -> Decimal | None:
@@ -261,10 +266,14 @@ def stored_decimal(value: Fraction | None) -> Decimal | None:
     """
     if value is None:
         return None
-    if value < 0:
+    return truncated_decimal(value.numerator, value.denominator)
+
+
+def truncated_decimal(numerator: int, denominator: int) -> Decimal:
+    """`stored_decimal` of numerator / denominator (denominator > 0)."""
+    if numerator < 0:
         raise ValueError("stored values are never negative")
-    scaled = value.numerator * 10**12 // value.denominator
-    return (Decimal(scaled) * STORED).quantize(STORED, rounding=ROUND_DOWN)
+    return Decimal(f"{numerator * 10**12 // denominator}E-12")  # exact: no context rounding
 
 
 def round2(value: Decimal | Fraction | None) -> Decimal | None:

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import get_language
 
@@ -66,14 +67,25 @@ def index_tree(index: Index) -> list[engine.NodeDef]:
 def tally_map(
     *, question_ids: Iterable[int], province_ids: Iterable[int] | None = None
 ) -> dict[int, dict[int, dict[int, int]]]:
-    """Stored tallies: province id -> question id -> value -> count."""
-    qs = AnswerTally.objects.filter(question_id__in=list(question_ids))
-    if province_ids is not None:
-        qs = qs.filter(province_id__in=list(province_ids))
+    """Stored tallies: province id -> question id -> value -> count.
+
+    Read with a plain cursor: a full recompute of `par-2024` reads some 27,000 cells
+    in eight chunks, which took 23 ms of CPU through the ORM (preparing a filter of
+    some 90 ids per chunk, then its row machinery) against 14 ms.
+    """
+    questions = list(question_ids)
+    provinces = list(province_ids) if province_ids is not None else None
+    if not questions or provinces == []:
+        return {}
+    sql = (f"SELECT province_id, question_id, value, count FROM {AnswerTally._meta.db_table} "  # noqa: S608 - the table name comes from the model
+           f"WHERE question_id IN ({', '.join(['%s'] * len(questions))})")
+    if provinces is not None:
+        sql += f" AND province_id IN ({', '.join(['%s'] * len(provinces))})"
     out: dict[int, dict[int, dict[int, int]]] = {}
-    for province_id, question_id, value, count in qs.values_list(
-            "province_id", "question_id", "value", "count"):
-        out.setdefault(province_id, {}).setdefault(question_id, {})[value] = count
+    with connection.cursor() as cursor:
+        cursor.execute(sql, questions + (provinces or []))
+        for province_id, question_id, value, count in cursor.fetchall():
+            out.setdefault(province_id, {}).setdefault(question_id, {})[value] = count
     return out
 
 
@@ -85,11 +97,13 @@ def assessment_map(
     if province_ids is not None:
         qs = qs.filter(province_id__in=list(province_ids))
     out: dict[int, dict[str, engine.Scores]] = {}
+    exact: dict[Decimal | None, Fraction | None] = {None: None}  # scores repeat; Fraction() is slow
     for province_id, code, self_score, appraised in qs.values_list(
             "province_id", "node__code", "self_score", "appraised_score"):
-        out.setdefault(province_id, {})[code] = engine.Scores(
-            Fraction(self_score) if self_score is not None else None,
-            Fraction(appraised) if appraised is not None else None)
+        for score in (self_score, appraised):
+            if score not in exact:
+                exact[score] = Fraction(score)
+        out.setdefault(province_id, {})[code] = engine.Scores(exact[self_score], exact[appraised])
     return out
 
 
