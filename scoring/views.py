@@ -7,6 +7,7 @@ province's data, checks the province against the user's role.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -19,7 +20,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,7 +28,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from scoring import charts, selectors
+from scoring import charts, profile_tree, selectors
 from scoring.audit_text import audit_line
 from scoring.auth import StaffAuthenticationForm
 from scoring.exports import scores_workbook
@@ -248,8 +248,7 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
     if cached is None:
         profile = review.province_profile(idx, prov, publication=publication)
         root, standing = profile.root, profile.standing
-        tree = render_to_string("scoring/_profile_tree.html",
-                                {"root": root, "open_all": open_all}) if root else ""
+        tree = profile_tree.tree_html(root, open_all=open_all) if root else ""
         interval = None
         if idx.run_id and publication is None and root is not None:
             interval = (Interval.objects.filter(run_id=idx.run_id, province=prov,
@@ -258,17 +257,19 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
         strengths = (index_audit_reads.strengths_and_weaknesses(idx, prov,
                                                                 publication=publication)
                      if root is not None else ([], []))
-        cache.set(key, (root, str(tree), standing, interval, strengths), PROFILE_CACHE_SECONDS)
-    else:
-        root, tree, standing, interval, strengths = cached
-    chart = None
-    if root is not None:
-        chart = charts.bars(
-            [(f"{c.code}. {c.name}", c.percent, c.national_percent) for c in root.children],
-            title=_("%(province)s: %(index)s by %(level)s, percent") % {
-                "province": prov.name, "index": idx.title,
-                "level": LEVEL_LABELS[LEVEL_NAMES[idx.kind][Level.FIRST]]},
-            value_label=prov.name, reference_label=_("National average"))
+        chart = None
+        if root is not None:
+            chart = charts.bars(
+                [(f"{c.code}. {c.name}", c.percent, c.national_percent) for c in root.children],
+                title=_("%(province)s: %(index)s by %(level)s, percent") % {
+                    "province": prov.name, "index": idx.title,
+                    "level": LEVEL_LABELS[LEVEL_NAMES[idx.kind][Level.FIRST]]},
+                value_label=prov.name, reference_label=_("National average"))
+            # The page shows the total's figures; the tree below it is in `tree` already.
+            root = replace(root, children=[], sources=[])
+        cached = (root, tree, chart, standing, interval, strengths)
+        cache.set(key, cached, PROFILE_CACHE_SECONDS)
+    root, tree, chart, standing, interval, strengths = cached
     return render(request, "scoring/province_reviewer.html", {
         "index": idx, "province": prov, "root": root, "chart": chart, "tree": tree,
         "standing": standing, "interval": interval, "open_all": open_all,

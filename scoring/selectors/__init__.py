@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.utils.translation import get_language
 
 from scoring.audit_text import AuditNames
@@ -171,23 +171,46 @@ def public_publication(index_code: str) -> Publication | None:
             .select_related("index", "index__province_set").order_by("-version").first())
 
 
-def _totals(index: Index, publication: Publication | None = None
-            ) -> dict[str, tuple[Province, NodeResult]]:
-    return {
-        r.province.code: (r.province, r)
-        for r in (results_of(index, publication).filter(node__level=Level.TOTAL)
-                  .select_related("province"))
-    }
+@dataclass(frozen=True)
+class StoredTotal:
+    """A province's stored total, as the ranking reads it (`exact`: points for PAR, percent
+    for SIPAS, as a fraction's text)."""
+
+    province_name: str
+    region_code: str
+    points: Decimal | None
+    max_points: Decimal | None
+    percent: Decimal | None
+    exact: str
+
+
+def exact_field(index: Index) -> str:
+    """The exact value Δ is taken on: points for PAR, percent for SIPAS."""
+    return "points_exact" if index.kind == IndexKind.PAR else "percent_exact"
+
+
+TOTAL_COLUMNS = ("province__code", "province__name_vi", "province__region_code", "points",
+                 "max_points", "percent")
+
+
+def stored_totals(index: Index, publication: Publication | None = None
+                  ) -> dict[str, StoredTotal]:
+    """Every province's total by province code (one query, no model instances)."""
+    return {code: StoredTotal(*values) for code, *values in (
+        results_of(index, publication).filter(node__level=Level.TOTAL)
+        .values_list(*TOTAL_COLUMNS, exact_field(index)))}
 
 
 @dataclass(frozen=True)
 class Previous:
-    """Last year's comparable value and rank of each province or unit, and on what basis."""
+    """Last year's comparable value and rank of each province or unit, and on what basis
+    (`published`: read from the previous index's publication, not its current results)."""
 
     values: dict[str, Fraction]
     ranks: dict[str, int]
     basis: str  # same_set | crosswalk | "" (nothing to compare with)
     year: int | None = None
+    published: bool = False
 
 
 def previous_totals(index: Index, *, published: bool) -> Previous:
@@ -195,8 +218,8 @@ def previous_totals(index: Index, *, published: bool) -> Previous:
     it ranks the same set; through the crosswalk when it ranks another set.
 
     With `published`, the previous index's latest publication is read (or its current
-    results if it was never published). One query (two for a publication): each previous
-    total comes with the unit its province became in this index's set, and its weight.
+    results if it was never published). One query: each previous total comes with the
+    unit its province became in this index's set, and its weight.
     """
     if not index.previous_code:
         return Previous({}, {}, "")
@@ -204,42 +227,45 @@ def previous_totals(index: Index, *, published: bool) -> Previous:
                                         target_set_id=index.province_set_id)
     units = {"unit": Subquery(link.values("target__code")[:1]),
              "unit_weight": Subquery(link.values("weight")[:1])}
-    rows = None
+    # Tuples, not model instances: building and decoding 63 results with their province
+    # and index took most of this read's time.
+    columns = ("province__code", "percent", exact_field(index), "unit", "unit_weight")
+    current = NodeResult.objects.filter(index__code=index.previous_code, node__level=Level.TOTAL)
     if published:
-        publication = (Publication.objects.filter(index__code=index.previous_code,
-                                                  withdrawn_at__isnull=True)
-                       .select_related("index").order_by("-version").first())
-        if publication is not None:
-            previous = publication.index
-            rows = list(results_of(previous, publication).filter(node__level=Level.TOTAL)
-                        .select_related("province").annotate(**units))
-    if rows is None:
-        # The previous index's definition is not needed: decoding it on each of the 63
-        # rows took 0.65 s of the 0.87 s this read took on par-2024.
-        rows = list(NodeResult.objects.filter(index__code=index.previous_code,
-                                              node__level=Level.TOTAL)
-                    .select_related("province", "index").defer("index__definition")
-                    .annotate(**units))
-        previous = rows[0].index if rows else None
+        latest = (Publication.objects.filter(index__code=index.previous_code,
+                                             withdrawn_at__isnull=True).order_by("-version"))
+        frozen = PublishedResult.objects.filter(publication=Subquery(latest.values("pk")[:1]),
+                                                node__level=Level.TOTAL)
+        # The publication's totals, or the current ones when there is none, in one query.
+        rows = list(
+            frozen.annotate(**units, frozen=Value(True)).values_list(
+                *columns, "publication__index__year", "publication__index__province_set_id",
+                "frozen")
+            .union(current.exclude(Exists(latest)).annotate(**units, frozen=Value(False))
+                   .values_list(*columns, "index__year", "index__province_set_id", "frozen"),
+                   all=True))
+    else:
+        rows = list(current.annotate(**units, frozen=Value(False)).values_list(
+            *columns, "index__year", "index__province_set_id", "frozen"))
     if not rows:
         return Previous({}, {}, "")
-    field = "points_exact" if index.kind == IndexKind.PAR else "percent_exact"
-    values = {r.province.code: engine.parse_fraction(getattr(r, field)) for r in rows}
+    year, province_set_id, frozen = rows[0][-3:]
+    values = {code: engine.parse_fraction(exact) for code, _, exact, *_ in rows}
     values = {code: value for code, value in values.items() if value is not None}
-    if previous.province_set_id == index.province_set_id:
-        ranks = engine.competition_ranks({r.province.code: r.percent for r in rows})
-        return Previous(values, ranks, engine.SAME_SET, previous.year)
+    if province_set_id == index.province_set_id:
+        ranks = engine.competition_ranks({code: percent for code, percent, *_ in rows})
+        return Previous(values, ranks, engine.SAME_SET, year, frozen)
     links: dict[str, list[tuple[str, Fraction]]] = {}
-    for r in rows:
-        if r.unit is not None:
-            links.setdefault(r.unit, []).append(
-                (r.province.code, Fraction(1) if r.unit_weight is None
-                 else Fraction(r.unit_weight)))
+    for code, _, _, unit, unit_weight, *_ in rows:
+        if unit is not None:
+            links.setdefault(unit, []).append(
+                (code, Fraction(1) if unit_weight is None else Fraction(unit_weight)))
     if not links:
-        return Previous({}, {}, "", previous.year)
+        return Previous({}, {}, "", year, frozen)
     merged = engine.crosswalk_previous(values, links)
     # Ranked on the merged values rounded to 2 decimals, highest first (competition_ranks).
-    return Previous(merged, engine.competition_ranks(merged), engine.CROSSWALK, previous.year)
+    return Previous(merged, engine.competition_ranks(merged), engine.CROSSWALK, year,
+                    frozen)
 
 
 def province_ranking(index: Index, *, publication: Publication | None = None,
@@ -253,22 +279,20 @@ def province_ranking(index: Index, *, publication: Publication | None = None,
     (spec §9). Ordered by rank then province code; unranked provinces come last.
     """
     if totals is None:
-        totals = _totals(index, publication)
-    ranks = engine.competition_ranks({code: r.percent for code, (_, r) in totals.items()})
+        totals = stored_totals(index, publication)
+    ranks = engine.competition_ranks({code: t.percent for code, t in totals.items()})
     if previous is None:
         previous = previous_totals(index, published=publication is not None)
     bands = [engine.Band(g["code"], Decimal(g["min_percent"])) for g in index.groups]
     rows = []
-    field = "points_exact" if index.kind == IndexKind.PAR else "percent_exact"
-    for code, (province, result) in totals.items():
+    for code, total in totals.items():
         # Differences are taken between exact values, then rounded once.
-        delta = engine.change(engine.parse_fraction(getattr(result, field)),
-                              previous.values.get(code))
+        delta = engine.change(engine.parse_fraction(total.exact), previous.values.get(code))
         rows.append(TotalRow(
-            province_code=code, province_name=province.name_vi,
-            region_code=province.region_code, points=result.points,
-            max_points=result.max_points, percent=result.percent, rank=ranks.get(code),
-            group=engine.group_for(result.percent, bands), delta=delta,
+            province_code=code, province_name=total.province_name,
+            region_code=total.region_code, points=total.points,
+            max_points=total.max_points, percent=total.percent, rank=ranks.get(code),
+            group=engine.group_for(total.percent, bands), delta=delta,
             delta_rank=engine.rank_change(ranks.get(code), previous.ranks.get(code)),
             delta_basis=previous.basis if delta is not None else "",
         ))

@@ -12,15 +12,24 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import TruncDate
+from django.utils.translation import get_language
 
-from scoring.models import AnswerTally, Index, Publication, Source
+from scoring.models import AnswerTally, Index, Node, Publication, Source
 from scoring.rules import engine
 from scoring.rules.vocabulary import LEVEL_NAMES, Level
-from scoring.selectors import TotalRow, previous_totals, province_ranking, results_of
+from scoring.selectors import (
+    TOTAL_COLUMNS,
+    StoredTotal,
+    TotalRow,
+    exact_field,
+    previous_totals,
+    province_ranking,
+    results_of,
+)
 from surveys.collation import collation_key
-from surveys.models import Province, Questionnaire, ScaleOption, Submission
+from surveys.models import Province, Questionnaire, Submission
 
 SORTS = {
     "rank": lambda r: (r.rank is None, r.rank or 0, r.province_code),
@@ -84,7 +93,10 @@ def ranking_page(index: Index, *, region: str = "", sort: str = "rank", descendi
                        regions=regions, region_names=names, previous_year=previous.year,
                        delta_basis=previous.basis if any(r.delta_basis for r in rows) else "")
     if publication is not None:
-        page.current = {r.province_code: r for r in province_ranking(index)}
+        # The previous index's current results, when it was never published, are what the
+        # published version was compared with already.
+        page.current = {r.province_code: r for r in province_ranking(
+            index, previous=None if previous.published else previous)}
     return page
 
 
@@ -135,83 +147,115 @@ class Profile:
     standing: Standing
 
 
+# The profile's read of stored results: the node's definition, then the result's values.
+PROFILE_COLUMNS = ("province_id", "node_id", "node__parent_id", "node__level", "node__code",
+                   "node__name_vi", "node__name_en", "node__method", "node__rule",
+                   "node__position", "points", "max_points", "percent", "flags",
+                   "valid_answers")
+
+
 def province_profile(index: Index, province: Province, *,
                      publication: Publication | None = None) -> Profile:
     """The province's tree of results with national averages and answer distributions, and its
     standing (rank, Δ) in the national ranking."""
     # One query: every node of this province, and the total and first level of all the
-    # others for the national averages and the ranking.
-    results: dict[int, object] = {}
-    averages: dict[int, list[Fraction]] = defaultdict(list)
-    totals = {}
-    for r in (results_of(index, publication)
-              .filter(Q(province=province) | Q(node__level__lte=Level.FIRST))
-              .select_related("node", "province")):
-        if r.province_id == province.pk:
-            results[r.node_id] = r
-        if r.node.level <= Level.FIRST and r.percent is not None:
-            averages[r.node_id].append(Fraction(r.percent))
-        if r.node.level == Level.TOTAL:
-            totals[r.province.code] = (r.province, r)
-    if not results:
+    # others for the national averages and the ranking. Tuples, not model instances: the
+    # 600 results with their node and province took most of the profile's time. Two
+    # selects joined by UNION ALL, as each can use an index (the province's, the nodes'),
+    # where one select with an OR across the two tables read every result of the index.
+    results = results_of(index, publication)
+    columns = (*PROFILE_COLUMNS, *TOTAL_COLUMNS, exact_field(index))
+    rows = (results.filter(province=province).values_list(*columns)
+            .union(results.filter(node__level__lte=Level.FIRST).exclude(province=province)
+                   .values_list(*columns), all=True))
+    own: list[tuple] = []
+    # Sums of 2-to-12-decimal percents of 63 provinces stay well within the 28 digits of
+    # Decimal's default context: exact, and one Fraction per node instead of one per value.
+    sums: dict[int, list] = defaultdict(lambda: [Decimal(0), 0])
+    totals: dict[str, StoredTotal] = {}
+    for row in rows:
+        province_id, node_id, level, percent = row[0], row[1], row[3], row[12]
+        if province_id == province.pk:
+            own.append(row)
+        if level <= Level.FIRST and percent is not None:
+            sums[node_id][0] += percent
+            sums[node_id][1] += 1
+        if level == Level.TOTAL:
+            code, *total = row[len(PROFILE_COLUMNS):]
+            totals[code] = StoredTotal(*total)
+    if not own:
         return Profile(None, Standing(None, 0, None, ""))
     standing = province_standing(index, province, publication=publication, totals=totals)
-    return Profile(_tree(index, province, results, averages), standing)
+    averages = {node_id: engine.round2(Fraction(total) / n) for node_id, (total, n) in sums.items()}
+    return Profile(_tree(index, province, own, averages), standing)
 
 
-def _tree(index: Index, province: Province, results: dict, averages: dict) -> ProfileNode:
-    nodes = sorted((r.node for r in results.values()), key=lambda n: n.position)
-    by_code: dict[str, ProfileNode] = {}
-    codes = {n.pk: n.code for n in nodes}
+def _tree(index: Index, province: Province, own: list[tuple],
+          averages: dict[int, Decimal]) -> ProfileNode:
+    english = (get_language() or "vi")[:2] == "en"
+    rules = dict(Node._meta.get_field("rule").flatchoices)
+    by_id: dict[int, ProfileNode] = {}
+    parents: dict[int, int | None] = {}
     root = None
-    for n in nodes:
-        r = results.get(n.pk)
+    for (_, node_id, parent_id, level, code, name_vi, name_en, method, rule, _position,
+         points, max_points, percent, flags, valid_answers, *_) in sorted(
+            own, key=lambda row: row[9]):
         item = ProfileNode(
-            code=n.code, name=n.name, level=n.level,
-            parent=codes.get(n.parent_id),
-            method=n.method, rule=n.rule,
-            points=r.points if r else None, max_points=r.max_points if r else None,
-            percent=r.percent if r else None, flags=r.flags if r else "",
-            valid_answers=r.valid_answers if r else 0,
-            national_percent=_mean(averages.get(n.pk, [])),
-            rule_label=n.get_rule_display() if n.rule else "",
+            code=code, name=(name_en if english else "") or name_vi, level=level,
+            parent=None, method=method, rule=rule, points=points, max_points=max_points,
+            percent=percent, flags=flags, valid_answers=valid_answers,
+            national_percent=averages.get(node_id),
+            rule_label=str(rules.get(rule, rule)) if rule else "",
         )
-        by_code[n.code] = item
-        if n.level == Level.TOTAL:
+        by_id[node_id] = item
+        parents[node_id] = parent_id
+        if level == Level.TOTAL:
             root = item
-    for n in nodes:
-        if n.parent_id is not None:
-            by_code[codes[n.parent_id]].children.append(by_code[n.code])
-    _attach_distributions(index, province, by_code)
+    for node_id, parent_id in parents.items():
+        if parent_id is not None:
+            parent = by_id[parent_id]
+            by_id[node_id].parent = parent.code
+            parent.children.append(by_id[node_id])
+    _attach_distributions(index, province, by_id, english=english)
     return root
 
 
-def _attach_distributions(index: Index, province: Province, by_code: dict[str, ProfileNode]
-                          ) -> None:
-    sources = list(Source.objects.filter(node__index=index).select_related(
-        "node", "question", "question__questionnaire"))
-    question_ids = {s.question_id for s in sources}
-    tallies: dict[int, dict[int, int]] = defaultdict(dict)
-    for question_id, value, count in AnswerTally.objects.filter(
-            province=province, question_id__in=question_ids).values_list(
-            "question_id", "value", "count"):
-        tallies[question_id][value] = count
-    options: dict[int, list[ScaleOption]] = defaultdict(list)
-    for option in ScaleOption.objects.filter(scale__questions__in=question_ids).distinct():
-        options[option.scale_id].append(option)
-    for s in sources:
-        counts = tallies.get(s.question_id, {})
-        scale_options = sorted(options.get(s.question.scale_id, []), key=lambda o: o.position)
-        valid = sum(counts.get(o.value, 0) for o in scale_options if o.substantive)
-        by_code[s.node.code].sources.append({
-            "questionnaire": s.question.questionnaire.code, "question": s.question.code,
-            "text": s.question.text, "weight": s.weight, "valid": valid,
-            "options": [{"value": o.value, "label": o.label, "substantive": o.substantive,
-                         "count": counts.get(o.value, 0),
-                         "share": (Decimal(100 * counts.get(o.value, 0)) / valid)
-                         if valid and o.substantive else None}
-                        for o in scale_options],
-        })
+def _attach_distributions(index: Index, province: Province, by_id: dict[int, ProfileNode], *,
+                          english: bool) -> None:
+    """Each survey leaf's source questions with the province's answers to every option of
+    their scale, in one query (the options' counts joined to the tallies)."""
+    tally = AnswerTally.objects.filter(province=province, question_id=OuterRef("question_id"),
+                                       value=OuterRef("question__scale__options__value"))
+    sources: dict[int, dict] = {}
+    for (source_id, node_id, weight, questionnaire, question, text_vi, text_en, value, label_vi,
+         label_en, substantive, count) in (
+            Source.objects.filter(node__index=index)
+            .annotate(count=Subquery(tally.values("count")[:1]))
+            .order_by("pk", "question__scale__options__position")
+            .values_list("pk", "node_id", "weight", "question__questionnaire__code",
+                         "question__code", "question__text_vi", "question__text_en",
+                         "question__scale__options__value", "question__scale__options__label_vi",
+                         "question__scale__options__label_en",
+                         "question__scale__options__substantive", "count")):
+        source = sources.get(source_id)
+        if source is None:
+            source = sources[source_id] = {
+                "questionnaire": questionnaire, "question": question,
+                "text": (text_en if english else "") or text_vi, "weight": weight, "valid": 0,
+                "options": []}
+            by_id[node_id].sources.append(source)
+        if value is None:  # a question without a scale
+            continue
+        count = count or 0
+        source["options"].append({"value": value, "label": (label_en if english else "")
+                                  or label_vi, "substantive": substantive, "count": count})
+        if substantive:
+            source["valid"] += count
+    for source in sources.values():
+        valid = source["valid"]
+        for option in source["options"]:
+            option["share"] = (Decimal(100 * option["count"]) / valid
+                               if valid and option["substantive"] else None)
 
 
 def level_name(index: Index, level: int) -> str:

@@ -12,9 +12,14 @@ from scoring.rules.engine import round2
 register = template.Library()
 
 
+def comma_decimals() -> bool:
+    """Whether the page's language writes decimals with a comma (Vietnamese) or a point."""
+    return (get_language() or "vi")[:2] == "vi"
+
+
 def localized(text: str) -> str:
     """A number written with the page's decimal separator: a comma in Vietnamese."""
-    return text.replace(".", ",") if (get_language() or "vi")[:2] == "vi" else text
+    return text.replace(".", ",") if comma_decimals() else text
 
 
 @register.filter
@@ -23,8 +28,15 @@ def num(value: Decimal | Fraction | None) -> str:
 
     Downloads keep the spec's machine format (a point); pages follow the language.
     """
+    return num_with(value, comma=comma_decimals())
+
+
+def num_with(value: Decimal | Fraction | None, *, comma: bool) -> str:
+    """`num` with the separator given: for code writing many numbers of one page."""
     rounded = round2(value)
-    return "–" if rounded is None else localized(f"{rounded:.2f}")
+    if rounded is None:
+        return "–"
+    return f"{rounded:.2f}".replace(".", ",") if comma else f"{rounded:.2f}"
 
 
 @register.filter

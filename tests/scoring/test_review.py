@@ -176,6 +176,27 @@ def test_pages_make_a_bounded_number_of_queries(review, client, django_assert_ma
             assert client.get(url).status_code == 200
 
 
+def test_the_profile_after_an_exclusion_is_built_again_in_seven_queries(
+        review, client, django_assert_num_queries):
+    from scoring.services.quality import set_excluded
+    from surveys.models import Submission
+
+    client.force_login(review["reviewer"])
+    client.cookies["django_language"] = "en"
+    url = reverse("scoring:province", args=["mini-par", "74"])
+    assert "3 valid answers" in client.get(url).content.decode()
+    # 74's answer 4 to Q02 leaves the tallies: the cached tree is stale
+    answer = Submission.objects.filter(province__code="74", answers__question__code="Q02",
+                                       answers__option_value=4).get()
+    set_excluded(submission=answer, excluded=True, user=review["reviewer"])
+    # session, user, the index with its stamps, the province; the results of the province
+    # and the nation's first level, the distributions, the criteria's standing (mini-par
+    # names no previous index and was never published: no query for either)
+    with django_assert_num_queries(7):
+        html = client.get(url).content.decode()
+    assert "2 valid answers" in html and html.count("50.00%") >= 2
+
+
 def test_profile_shows_the_distribution_behind_a_survey_fraction(review, client):
     client.force_login(review["reviewer"])
     html = client.get(reverse("scoring:province", args=["mini-par", "74"])).content.decode()
