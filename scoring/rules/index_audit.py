@@ -11,7 +11,7 @@ Thresholds and their references: docs/index-audit.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -174,9 +174,35 @@ def criterion_correlations(criteria: Mapping[str, Sequence[float]], parent: Mapp
 def correlation_matrix(series: Mapping[str, Sequence[float]]
                        ) -> tuple[list[str], list[list[float | None]]]:
     """Pearson's r between every pair of series (codes in the given order); 1 on the diagonal
-    for a series that varies, None for one that does not."""
+    for a series that varies, None for one that does not.
+
+    The numbers `pearson` gives pair by pair, to the last bit: each series' deviations
+    from its mean and its variance are the same floats whichever pair they enter, and r is
+    symmetric (products commute, fsum is exactly rounded), so each is computed once and
+    each pair once. For par-2024's 38 criteria that is 741 sums of products instead of
+    1,444 Pearson's r, each computing two means and two variances again.
+    """
     codes = list(series)
-    matrix = [[pearson(series[a], series[b]) for b in codes] for a in codes]
+    if len({len(xs) for xs in series.values()}) > 1:
+        raise ValueError("every series needs one value per province")
+    spread: list[tuple[list[float], float] | None] = []
+    for code in codes:
+        xs = series[code]
+        if len(xs) < 3:
+            spread.append(None)
+            continue
+        mean = _mean(xs)
+        deviations = [x - mean for x in xs]
+        var = math.fsum(d ** 2 for d in deviations) / (len(xs) - 1)
+        spread.append((deviations, var) if var > 0 else None)
+    matrix: list[list[float | None]] = [[None] * len(codes) for _ in codes]
+    for i, a in enumerate(spread):
+        for j in range(i, len(codes)):
+            b = spread[j]
+            if a is None or b is None:
+                continue
+            cov = math.fsum(x * y for x, y in zip(a[0], b[0], strict=True)) / (len(a[0]) - 1)
+            matrix[i][j] = matrix[j][i] = max(-1.0, min(1.0, cov / math.sqrt(a[1] * b[1])))
     return codes, matrix
 
 
@@ -348,25 +374,51 @@ class Standing:
     percentile: float  # 0–100: share of provinces below, counting ties as half
 
 
+def percentile(below: int, equal: int, count: int) -> float:
+    """The mid-rank percentile of a value with `below` values under it and `equal` values
+    equal to it (itself included) among `count`: 100 × (below + ½ × equal) / count."""
+    return 100 * (below + equal / 2) / count
+
+
 def percentile_rank(value: float, others: Sequence[float]) -> float:
-    """The mid-rank percentile of `value` among `others` (which include it): 100 × (below +
-    ½ × equal) / n."""
-    below = sum(1 for x in others if x < value)
-    equal = sum(1 for x in others if x == value)
-    return 100 * (below + equal / 2) / len(others)
+    """The mid-rank percentile of `value` among `others` (which include it)."""
+    return percentile(sum(1 for x in others if x < value), sum(1 for x in others if x == value),
+                      len(others))
+
+
+@dataclass(frozen=True)
+class Placing:
+    """Where a province's value of one criterion falls among every province's, its own
+    included: how many are below it, equal to it, in all, and how many differ."""
+
+    code: str
+    value: float
+    below: int
+    equal: int
+    count: int
+    distinct: int
+
+
+def best_and_worst(placings: Iterable[Placing]) -> tuple[list[Standing], list[Standing]]:
+    """The three best and three worst criteria by percentile (best first, worst first; ties
+    by code). A criterion on which every province scores alike says nothing of strength and
+    is left out."""
+    standings = [Standing(p.code, p.value, percentile(p.below, p.equal, p.count))
+                 for p in placings if p.distinct > 1]
+    best = sorted(standings, key=lambda s: (-s.percentile, s.code))[:BEST_WORST]
+    worst = sorted(standings, key=lambda s: (s.percentile, s.code))[:BEST_WORST]
+    return best, worst
 
 
 def strengths_and_weaknesses(mine: Mapping[str, float], national: Mapping[str, Sequence[float]]
                              ) -> tuple[list[Standing], list[Standing]]:
     """A province's three best and three worst criteria by percentile in the national
-    distribution (best first, worst first; ties by code). A criterion on which every
-    province scores alike says nothing of strength and is left out."""
-    standings = [Standing(code, value, percentile_rank(value, national[code]))
-                 for code, value in mine.items()
-                 if code in national and len(set(national[code])) > 1]
-    best = sorted(standings, key=lambda s: (-s.percentile, s.code))[:BEST_WORST]
-    worst = sorted(standings, key=lambda s: (s.percentile, s.code))[:BEST_WORST]
-    return best, worst
+    distribution (`best_and_worst` of each criterion's placing)."""
+    return best_and_worst(
+        Placing(code, value, sum(1 for x in national[code] if x < value),
+                sum(1 for x in national[code] if x == value), len(national[code]),
+                len(set(national[code])))
+        for code, value in mine.items() if code in national)
 
 
 # --- years ------------------------------------------------------------------------------------

@@ -86,6 +86,21 @@ def test_matrix_flags_redundant_and_negative_pairs():
         ("1.1", "2.1"), ("1.2", "2.1")]
 
 
+@settings(max_examples=200)
+@given(st.integers(0, 8).flatmap(lambda n: st.lists(
+    st.lists(st.floats(0, 100, allow_nan=False) | st.sampled_from([0.0, 50.0, 100.0]),
+             min_size=n, max_size=n), min_size=1, max_size=6)))
+def test_the_matrix_is_pearson_pair_by_pair_to_the_last_bit(columns):
+    series = {f"{i}.1": xs for i, xs in enumerate(columns)}
+    codes, matrix = index_audit.correlation_matrix(series)
+    assert matrix == [[index_audit.pearson(series[a], series[b]) for b in codes] for a in codes]
+
+
+def test_the_matrix_needs_one_value_per_province_in_every_series():
+    with pytest.raises(ValueError, match="every series needs one value per province"):
+        index_audit.correlation_matrix({"1.1": [1.0, 2, 3], "1.2": [1.0, 2, 3, 4]})
+
+
 def test_criterion_correlations_with_area_and_total():
     criteria = {"1.1": [1.0, 2, 3, 4], "1.2": [4.0, 3, 2, 1.5]}
     areas = {"1": [5.0, 5, 5, 5.5]}
