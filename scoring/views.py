@@ -230,8 +230,10 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
                                 .order_by("-version").values("version")[:1]),
         run_id=Subquery(run.values("pk")[:1]),
         previous_at=Subquery(previous.annotate(at=Max("results__computed_at")).values("at")[:1]),
-        previous_version=Subquery(previous.annotate(v=Max("publications__version"))
-                                  .values("v")[:1]),
+        # the version the public sees: a withdrawal changes it, not the newest version
+        previous_version=Subquery(previous.annotate(v=Max(
+            "publications__version", filter=Q(publications__withdrawn_at__isnull=True)))
+            .values("v")[:1]),
         walk=Subquery(CrosswalkLink.objects.filter(target_set_id=OuterRef("province_set_id"))
                       .order_by("-pk").values("pk")[:1])), code=index)
     prov = _province(idx, province)

@@ -227,3 +227,40 @@ def test_moving_the_2024_officers_to_their_2025_units(review_2025):
     out = io.StringIO()
     call_command("move_officers", "--to-set", "vn-34", stdout=out)  # nothing left to move
     assert out.getvalue().splitlines() == ["moved 0 province officers"]
+
+
+def test_withdrawing_last_years_version_renews_the_change_on_a_published_profile(review_2025,
+                                                                                client):
+    from scoring.models import Index
+    from scoring.selectors import review
+    from scoring.services.publishing import publish_index, withdraw_publication
+    from scoring.services.quality import set_excluded
+    from scoring.templatetags.scoring_tags import signed
+    from surveys.models import Province, Submission
+
+    reviewer = review_2025["reviewer"]
+    last_year, this_year = Index.objects.get(code="mini-sipas"), Index.objects.get(
+        code="mini-sipas-2025")
+    publish_index(index=last_year, user=reviewer, note="2024, first version")
+    # one of 74's 2024 answers leaves the count, and a second 2024 version is published
+    set_excluded(submission=Submission.objects.filter(
+        province__code="74", questionnaire__code="mini-citizens").order_by("pk").first(),
+        excluded=True, user=reviewer)
+    corrected = publish_index(index=last_year, user=reviewer, note="2024, corrected")
+    publication = publish_index(index=this_year, user=reviewer, note="2025")
+    unit = Province.objects.get(province_set__code="vn-34", code="79")  # 74, 77, 79 of 2024
+
+    def shown() -> str:
+        html = client.get(reverse("scoring:province", args=["mini-sipas-2025", "79"])
+                          ).content.decode()
+        return html.split('id="province-delta">', 1)[1].split("<", 1)[0]
+
+    def expected() -> str:
+        return signed(review.province_standing(this_year, unit,
+                                               publication=publication).row.delta)
+
+    client.force_login(reviewer)
+    against_the_correction = shown()
+    assert against_the_correction == expected()
+    withdraw_publication(publication=corrected, user=reviewer, reason="a wrong exclusion")
+    assert shown() == expected() != against_the_correction
