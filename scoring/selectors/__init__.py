@@ -269,14 +269,15 @@ def previous_totals(index: Index, *, published: bool) -> Previous:
 
 
 def province_ranking(index: Index, *, publication: Publication | None = None,
-                     previous: Previous | None = None, totals: dict | None = None
-                     ) -> list[TotalRow]:
+                     previous: Previous | None = None, totals: dict | None = None,
+                     only: str | None = None) -> list[TotalRow]:
     """Every province's total with rank, group and change vs the previous index.
 
     With a publication, its frozen numbers are ranked and compared with the previous
     index's latest publication (or its current results if it was never published).
     Across a change of province sets the previous values come through the crosswalk
     (spec §9). Ordered by rank then province code; unranked provinces come last.
+    `only` keeps one province's row (ranked among all).
     """
     if totals is None:
         totals = stored_totals(index, publication)
@@ -286,6 +287,8 @@ def province_ranking(index: Index, *, publication: Publication | None = None,
     bands = [engine.Band(g["code"], Decimal(g["min_percent"])) for g in index.groups]
     rows = []
     for code, total in totals.items():
+        if only is not None and code != only:
+            continue
         # Differences are taken between exact values, then rounded once.
         delta = engine.change(engine.parse_fraction(total.exact), previous.values.get(code))
         rows.append(TotalRow(

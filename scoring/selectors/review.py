@@ -27,6 +27,7 @@ from scoring.selectors import (
     previous_totals,
     province_ranking,
     results_of,
+    stored_totals,
 )
 from surveys.collation import collation_key
 from surveys.models import Province, Questionnaire, Submission
@@ -115,11 +116,13 @@ def province_standing(index: Index, province: Province, *,
                       ) -> Standing:
     """Rank, group and Δ of one province, as on the ranking page (`totals` as read by
     `selectors.stored_totals`, when the caller has them already)."""
+    if totals is None:
+        totals = stored_totals(index, publication)
     previous = previous_totals(index, published=publication is not None)
-    rows = province_ranking(index, publication=publication, previous=previous, totals=totals)
-    row = next((r for r in rows if r.province_code == province.code), None)
-    return Standing(row, sum(1 for r in rows if r.rank is not None), previous.year,
-                    row.delta_basis if row else "")
+    row = next(iter(province_ranking(index, publication=publication, previous=previous,
+                                     totals=totals, only=province.code)), None)
+    ranked = sum(1 for t in totals.values() if t.percent is not None)
+    return Standing(row, ranked, previous.year, row.delta_basis if row else "")
 
 
 @dataclass
