@@ -41,6 +41,7 @@ from scoring.models import (
     AuditEvent,
     Index,
     Interval,
+    NodeResult,
     Publication,
     QualityFlag,
     Recompute,
@@ -218,22 +219,28 @@ def ranking(request: HttpRequest, index: str) -> HttpResponse:
 @staff_required(*ALL_STAFF)
 def province_profile(request: HttpRequest, index: str, province: str) -> HttpResponse:
     """A province's areas against the national average, and the drill-down tree."""
-    # The newest result of the index and of its previous index, the previous index's latest
-    # version and the crosswalk, read with the index, stamp the cached profile: any
-    # recompute, fold, exclusion, appraisal, publication or crosswalk reload renews it.
-    previous = Index.objects.filter(code=OuterRef("previous_code"))
+    # The newest result of the index and of its previous index's totals (all the profile
+    # reads of it), the previous index's public version and the crosswalk, read with the
+    # index, stamp the cached profile: any recompute, fold, exclusion, appraisal,
+    # publication, withdrawal or crosswalk reload renews it. Each newest time is a subquery
+    # of its own (not a join grouped by the index), and the definition is not read.
+    def newest(results) -> Subquery:
+        return Subquery(results.order_by().values("index").annotate(at=Max("computed_at"))
+                        .values("at"))
+
     run = (UncertaintyRun.objects.filter(index=OuterRef("pk"), status=UncertaintyRun.Status.DONE)
            .order_by("-finished_at", "-pk"))
-    idx = get_object_or_404(Index.objects.annotate(
-        results_at=Max("results__computed_at"),
+    idx = get_object_or_404(Index.objects.defer("definition").annotate(
+        results_at=newest(NodeResult.objects.filter(index=OuterRef("pk"))),
         latest_version=Subquery(Publication.objects.filter(index=OuterRef("pk"))
                                 .order_by("-version").values("version")[:1]),
         run_id=Subquery(run.values("pk")[:1]),
-        previous_at=Subquery(previous.annotate(at=Max("results__computed_at")).values("at")[:1]),
+        previous_at=newest(NodeResult.objects.filter(index__code=OuterRef("previous_code"),
+                                                     node__level=Level.TOTAL)),
         # the version the public sees: a withdrawal changes it, not the newest version
-        previous_version=Subquery(previous.annotate(v=Max(
-            "publications__version", filter=Q(publications__withdrawn_at__isnull=True)))
-            .values("v")[:1]),
+        previous_version=Subquery(Publication.objects.filter(
+            index__code=OuterRef("previous_code"), withdrawn_at__isnull=True)
+            .order_by("-version").values("version")[:1]),
         walk=Subquery(CrosswalkLink.objects.filter(target_set_id=OuterRef("province_set_id"))
                       .order_by("-pk").values("pk")[:1])), code=index)
     prov = _province(idx, province)
