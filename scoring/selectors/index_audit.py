@@ -304,8 +304,13 @@ def strengths_and_weaknesses(index: Index, province: Province, *,
     """
     english = _english()
     results = results_of(index, publication)
-    national = (results.filter(node_id=OuterRef("node_id"), percent__isnull=False).order_by()
-                .values("node_id"))
+    # The same index or publication as the province's row, matched to it rather than to a
+    # constant: with the constant, PostgreSQL scanned a publication's every result per
+    # criterion (its own index) rather than the criterion's 63 (the node's).
+    scope = "index_id" if publication is None else "publication_id"
+    national = (results.model.objects.filter(node_id=OuterRef("node_id"), percent__isnull=False,
+                                             **{scope: OuterRef(scope)})
+                .order_by().values("node_id"))
 
     def counted(aggregate) -> Subquery:
         return Subquery(national.annotate(n=aggregate).values("n")[:1])
