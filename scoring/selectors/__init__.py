@@ -223,8 +223,10 @@ def previous_totals(index: Index, *, published: bool) -> Previous:
     """
     if not index.previous_code:
         return Previous({}, {}, "")
+    # One link per province and set (crosswalklink_one_successor): the model's order, which
+    # joined four more tables into each of these subqueries, picks nothing.
     link = CrosswalkLink.objects.filter(source_id=OuterRef("province_id"),
-                                        target_set_id=index.province_set_id)
+                                        target_set_id=index.province_set_id).order_by()
     units = {"unit": Subquery(link.values("target__code")[:1]),
              "unit_weight": Subquery(link.values("weight")[:1])}
     # Tuples, not model instances: building and decoding 63 results with their province
