@@ -389,22 +389,21 @@ def percentile_rank(value: float, others: Sequence[float]) -> float:
 @dataclass(frozen=True)
 class Placing:
     """Where a province's value of one criterion falls among every province's, its own
-    included: how many are below it, equal to it, in all, and how many differ."""
+    included: how many are below it, equal to it (itself at least) and in all."""
 
     code: str
     value: float
     below: int
     equal: int
     count: int
-    distinct: int
 
 
 def best_and_worst(placings: Iterable[Placing]) -> tuple[list[Standing], list[Standing]]:
     """The three best and three worst criteria by percentile (best first, worst first; ties
-    by code). A criterion on which every province scores alike says nothing of strength and
-    is left out."""
+    by code). A criterion on which every province scores alike (all equal to this one's)
+    says nothing of strength and is left out."""
     standings = [Standing(p.code, p.value, percentile(p.below, p.equal, p.count))
-                 for p in placings if p.distinct > 1]
+                 for p in placings if p.equal < p.count]
     best = sorted(standings, key=lambda s: (-s.percentile, s.code))[:BEST_WORST]
     worst = sorted(standings, key=lambda s: (s.percentile, s.code))[:BEST_WORST]
     return best, worst
@@ -416,8 +415,7 @@ def strengths_and_weaknesses(mine: Mapping[str, float], national: Mapping[str, S
     distribution (`best_and_worst` of each criterion's placing)."""
     return best_and_worst(
         Placing(code, value, sum(1 for x in national[code] if x < value),
-                sum(1 for x in national[code] if x == value), len(national[code]),
-                len(set(national[code])))
+                sum(1 for x in national[code] if x == value), len(national[code]))
         for code, value in mine.items() if code in national)
 
 

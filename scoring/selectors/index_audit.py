@@ -298,9 +298,9 @@ def strengths_and_weaknesses(index: Index, province: Province, *,
     in the national distribution of the same results (one query).
 
     The database counts, for each of the province's criteria, the provinces below it,
-    equal to it, in all and the distinct values, rather than sending every province's
-    value of every criterion (2,394 rows for par-2024). Compared as stored decimals (at
-    most 15 significant digits, 12 after the point), they compare as their floats do.
+    equal to it and in all, rather than sending every province's value of every criterion
+    (2,394 rows for par-2024). Compared as stored decimals (at most 15 significant digits,
+    12 after the point), they compare as their floats do.
     """
     english = _english()
     results = results_of(index, publication)
@@ -319,13 +319,13 @@ def strengths_and_weaknesses(index: Index, province: Province, *,
         province=province, node__level=Level.SECOND, percent__isnull=False).annotate(
         below=counted(Count("pk", filter=Q(percent__lt=OuterRef("percent")))),
         equal=counted(Count("pk", filter=Q(percent=OuterRef("percent")))),
-        count=counted(Count("pk")), distinct=counted(Count("percent", distinct=True)),
+        count=counted(Count("pk")),
     ).values_list("node__code", "node__name_vi", "node__name_en", "percent", "below", "equal",
-                  "count", "distinct"))
+                  "count"))
     names = {code: (en if english else "") or vi for code, vi, en, *_ in rows}
     best, worst = index_audit.best_and_worst(
-        index_audit.Placing(code, float(share), below, equal, count, distinct)
-        for code, _, _, share, below, equal, count, distinct in rows)
+        index_audit.Placing(code, float(share), below, equal, count)
+        for code, _, _, share, below, equal, count in rows)
 
     def named(standings):
         return [Standing(s.code, names[s.code], s.value, s.percentile) for s in standings]
