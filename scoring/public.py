@@ -166,14 +166,16 @@ def _province_context(publication: Publication, unit: Province) -> dict | None:
     index = publication.index
     english = (get_language() or "vi")[:2] == "en"
     # The province's areas and criteria, and every province's areas for the national
-    # averages: tuples from two selects each on an index, not the 2,900 results of the
-    # two levels with their nodes as model instances.
+    # averages: tuples from two selects each on an index (the province's; the nodes', once
+    # they are known to be this index's), not the 2,900 results of the two levels with
+    # their nodes as model instances.
     results = PublishedResult.objects.filter(publication=publication)
     columns = ("province_id", "node_id", "node__parent_id", "node__level", "node__code",
                "node__name_vi", "node__name_en", "node__position", "points", "max_points",
                "percent")
     rows = (results.filter(province=unit, node__level__lte=Level.SECOND).values_list(*columns)
-            .union(results.filter(node__level__lte=Level.FIRST).exclude(province=unit)
+            .union(results.filter(node__index=index, node__level__lte=Level.FIRST)
+                   .exclude(province=unit)
                    .values_list(*columns), all=True))
     own: list[tuple] = []
     averages: dict[int, list[Decimal]] = defaultdict(list)
