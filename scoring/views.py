@@ -216,6 +216,19 @@ def ranking(request: HttpRequest, index: str) -> HttpResponse:
     })
 
 
+def _stamp(value) -> str:
+    return str(value.timestamp() if hasattr(value, "timestamp") else value)
+
+
+def _kept(key: str, build):
+    """What `build` returns, kept in the cache under `key` (whose stamps say when it is stale)."""
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, PROFILE_CACHE_SECONDS)
+    return value
+
+
 @staff_required(*ALL_STAFF)
 def province_profile(request: HttpRequest, index: str, province: str) -> HttpResponse:
     """A province's areas against the national average, and the drill-down tree."""
@@ -242,20 +255,34 @@ def province_profile(request: HttpRequest, index: str, province: str) -> HttpRes
             index__code=OuterRef("previous_code"), withdrawn_at__isnull=True)
             .order_by("-version").values("version")[:1]),
         walk=Subquery(CrosswalkLink.objects.filter(target_set_id=OuterRef("province_set_id"))
-                      .order_by("-pk").values("pk")[:1])), code=index)
+                      .order_by("-pk").values("pk")[:1]),
+        # the newest load of the index's questionnaires (their questions and scales)
+        layout_at=Subquery(Questionnaire.objects.filter(
+            questions__sources__node__index=OuterRef("pk")).order_by("-loaded_at")
+            .values("loaded_at")[:1])), code=index)
     prov = _province(idx, province)
     _check_province(request, prov)
     # no query for the versions of an index never published
     publication = _publication(request, idx) if idx.latest_version else None
     open_all = request.GET.get("open") == "all"
-    stamps = ":".join(str(v.timestamp() if hasattr(v, "timestamp") else v) for v in (
-        idx.results_at, idx.previous_at, idx.previous_version, idx.walk, idx.run_id))
+    stamps = ":".join(_stamp(v) for v in (
+        idx.results_at, idx.previous_at, idx.previous_version, idx.walk, idx.run_id,
+        idx.layout_at))
     key = (f"profile:{idx.pk}:{idx.checksum}:{prov.pk}:"
            f"{publication.pk if publication else 'current'}:{stamps}:{open_all}:"
            f"{get_language()}")
     cached = cache.get(key)
     if cached is None:
-        profile = review.province_profile(idx, prov, publication=publication)
+        # What the tree shows of the definition, and last year's totals, do not change with
+        # this year's results: kept apart, the first view after a change reads neither.
+        layout = _kept(f"profile-layout:{idx.pk}:{idx.checksum}:{_stamp(idx.layout_at)}:"
+                       f"{get_language()}", lambda: review.profile_layout(idx))
+        previous_totals = _kept(
+            f"profile-previous:{idx.pk}:{idx.checksum}:{publication is not None}:"
+            f"{':'.join(_stamp(v) for v in (idx.previous_at, idx.previous_version, idx.walk))}",
+            lambda: selectors.previous_totals(idx, published=publication is not None))
+        profile = review.province_profile(idx, prov, publication=publication, layout=layout,
+                                          previous=previous_totals)
         root, standing = profile.root, profile.standing
         tree = profile_tree.tree_html(root, open_all=open_all) if root else ""
         interval = None

@@ -7,12 +7,12 @@ number of submissions behind them.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils.translation import get_language
 
@@ -21,6 +21,7 @@ from scoring.rules import engine
 from scoring.rules.vocabulary import LEVEL_NAMES, Level
 from scoring.selectors import (
     TOTAL_COLUMNS,
+    Previous,
     StoredTotal,
     TotalRow,
     exact_field,
@@ -112,13 +113,15 @@ class Standing:
 
 
 def province_standing(index: Index, province: Province, *,
-                      publication: Publication | None = None, totals: dict | None = None
-                      ) -> Standing:
+                      publication: Publication | None = None, totals: dict | None = None,
+                      previous: Previous | None = None) -> Standing:
     """Rank, group and Δ of one province, as on the ranking page (`totals` as read by
-    `selectors.stored_totals`, when the caller has them already)."""
+    `selectors.stored_totals` and `previous` by `selectors.previous_totals`, when the caller
+    has them already)."""
     if totals is None:
         totals = stored_totals(index, publication)
-    previous = previous_totals(index, published=publication is not None)
+    if previous is None:
+        previous = previous_totals(index, published=publication is not None)
     row = next(iter(province_ranking(index, publication=publication, previous=previous,
                                      totals=totals, only=province.code)), None)
     ranked = sum(1 for t in totals.values() if t.percent is not None)
@@ -150,115 +153,168 @@ class Profile:
     standing: Standing
 
 
-# The profile's read of stored results: the node's definition, then the result's values.
-PROFILE_COLUMNS = ("province_id", "node_id", "node__parent_id", "node__level", "node__code",
-                   "node__name_vi", "node__name_en", "node__method", "node__rule",
-                   "node__position", "points", "max_points", "percent", "flags",
-                   "valid_answers")
+@dataclass(frozen=True)
+class LayoutNode:
+    node_id: int
+    code: str
+    name: str
+    level: int
+    parent_id: int | None
+    method: str
+    rule: str
+    rule_label: str
+
+
+@dataclass(frozen=True)
+class LayoutSource:
+    node_id: int
+    question_id: int
+    questionnaire: str
+    question: str
+    text: str
+    weight: Decimal
+    options: tuple[tuple[int, str, bool], ...]  # value, label, counts as an answer
+
+
+@dataclass(frozen=True)
+class ProfileLayout:
+    """What the profile shows of the index's definition, in the page's language: its nodes in
+    tree order, and each survey leaf's source questions with their scale's options."""
+
+    nodes: tuple[LayoutNode, ...]
+    sources: tuple[LayoutSource, ...]
+
+
+def profile_layout(index: Index) -> ProfileLayout:
+    """The index's tree and source questions as the profile shows them (two queries).
+
+    It changes only when the index or one of its questionnaires is loaded again, so a
+    caller may keep it across changes of the results.
+    """
+    english = (get_language() or "vi")[:2] == "en"
+    rules = dict(Node._meta.get_field("rule").flatchoices)
+    nodes = tuple(
+        LayoutNode(pk, code, (en if english else "") or vi, level, parent_id, method, rule,
+                   str(rules.get(rule, rule)) if rule else "")
+        for pk, code, vi, en, level, parent_id, method, rule in index.nodes.order_by(
+            "position").values_list("pk", "code", "name_vi", "name_en", "level", "parent_id",
+                                    "method", "rule"))
+    sources: dict[int, LayoutSource] = {}
+    options: dict[int, list[tuple[int, str, bool]]] = {}
+    for (source_id, node_id, question_id, weight, questionnaire, question, text_vi, text_en,
+         value, label_vi, label_en, substantive) in (
+            Source.objects.filter(node__index=index)
+            .order_by("pk", "question__scale__options__position")
+            .values_list("pk", "node_id", "question_id", "weight",
+                         "question__questionnaire__code", "question__code", "question__text_vi",
+                         "question__text_en", "question__scale__options__value",
+                         "question__scale__options__label_vi",
+                         "question__scale__options__label_en",
+                         "question__scale__options__substantive")):
+        if source_id not in sources:
+            options[source_id] = []
+            sources[source_id] = LayoutSource(
+                node_id, question_id, questionnaire, question,
+                (text_en if english else "") or text_vi, weight, ())
+        if value is not None:  # None: a question without a scale
+            options[source_id].append((value, (label_en if english else "") or label_vi,
+                                       substantive))
+    return ProfileLayout(nodes, tuple(replace(s, options=tuple(options[pk]))
+                                      for pk, s in sources.items()))
+
+
+# The profile's read of stored results, then the totals' columns for the ranking.
+PROFILE_COLUMNS = ("province_id", "node_id", "node__level", "points", "max_points", "percent",
+                   "flags", "valid_answers")
 
 
 def province_profile(index: Index, province: Province, *,
-                     publication: Publication | None = None) -> Profile:
+                     publication: Publication | None = None,
+                     layout: ProfileLayout | None = None,
+                     previous: Previous | None = None) -> Profile:
     """The province's tree of results with national averages and answer distributions, and its
-    standing (rank, Δ) in the national ranking."""
+    standing (rank, Δ) in the national ranking.
+
+    `layout` (`profile_layout`) and `previous` (`previous_totals` as the standing reads
+    them) may come from the caller, who keeps them while what they depend on is unchanged;
+    with both, three queries: the results, the province's answers, the criteria's standing.
+    """
+    layout = layout if layout is not None else profile_layout(index)
     # One query: every node of this province, and the total and first level of all the
     # others for the national averages and the ranking. Tuples, not model instances: the
     # 600 results with their node and province took most of the profile's time. Two
-    # selects joined by UNION ALL, as each can use an index (the province's, the nodes'),
-    # where one select with an OR across the two tables read every result of the index.
+    # selects joined by UNION ALL, as each can use an index (the province's; the nodes',
+    # once the nodes are known to be this index's), where one select with an OR across the
+    # two tables read every result of the index.
     results = results_of(index, publication)
     columns = (*PROFILE_COLUMNS, *TOTAL_COLUMNS, exact_field(index))
     rows = (results.filter(province=province).values_list(*columns)
-            .union(results.filter(node__level__lte=Level.FIRST).exclude(province=province)
-                   .values_list(*columns), all=True))
-    own: list[tuple] = []
+            .union(results.filter(node__index=index, node__level__lte=Level.FIRST)
+                   .exclude(province=province).values_list(*columns), all=True))
+    own: dict[int, tuple] = {}
     # Sums of 2-to-12-decimal percents of 63 provinces stay well within the 28 digits of
     # Decimal's default context: exact, and one Fraction per node instead of one per value.
     sums: dict[int, list] = defaultdict(lambda: [Decimal(0), 0])
     totals: dict[str, StoredTotal] = {}
-    for row in rows:
-        province_id, node_id, level, percent = row[0], row[1], row[3], row[12]
+    for province_id, node_id, level, *values in rows:
         if province_id == province.pk:
-            own.append(row)
+            own[node_id] = values
+        percent = values[2]
         if level <= Level.FIRST and percent is not None:
             sums[node_id][0] += percent
             sums[node_id][1] += 1
         if level == Level.TOTAL:
-            code, *total = row[len(PROFILE_COLUMNS):]
+            code, *total = values[len(PROFILE_COLUMNS) - 3:]
             totals[code] = StoredTotal(*total)
     if not own:
         return Profile(None, Standing(None, 0, None, ""))
-    standing = province_standing(index, province, publication=publication, totals=totals)
+    standing = province_standing(index, province, publication=publication, totals=totals,
+                                 previous=previous)
     averages = {node_id: engine.round2(Fraction(total) / n) for node_id, (total, n) in sums.items()}
-    return Profile(_tree(index, province, own, averages), standing)
+    counts: dict[int, dict[int, int]] = defaultdict(dict)
+    for question_id, value, count in AnswerTally.objects.filter(
+            province=province, question_id__in={s.question_id for s in layout.sources}
+    ).values_list("question_id", "value", "count"):
+        counts[question_id][value] = count
+    return Profile(_tree(layout, own, averages, counts), standing)
 
 
-def _tree(index: Index, province: Province, own: list[tuple],
-          averages: dict[int, Decimal]) -> ProfileNode:
-    english = (get_language() or "vi")[:2] == "en"
-    rules = dict(Node._meta.get_field("rule").flatchoices)
+def _tree(layout: ProfileLayout, own: dict[int, tuple], averages: dict[int, Decimal],
+          counts: dict[int, dict[int, int]]) -> ProfileNode | None:
+    """The province's nodes (those with a result) in tree order, each survey leaf with the
+    distribution of the province's answers to each source question."""
     by_id: dict[int, ProfileNode] = {}
-    parents: dict[int, int | None] = {}
     root = None
-    for (_, node_id, parent_id, level, code, name_vi, name_en, method, rule, _position,
-         points, max_points, percent, flags, valid_answers, *_) in sorted(
-            own, key=lambda row: row[9]):
-        item = ProfileNode(
-            code=code, name=(name_en if english else "") or name_vi, level=level,
-            parent=None, method=method, rule=rule, points=points, max_points=max_points,
-            percent=percent, flags=flags, valid_answers=valid_answers,
-            national_percent=averages.get(node_id),
-            rule_label=str(rules.get(rule, rule)) if rule else "",
-        )
-        by_id[node_id] = item
-        parents[node_id] = parent_id
-        if level == Level.TOTAL:
-            root = item
-    for node_id, parent_id in parents.items():
-        if parent_id is not None:
-            parent = by_id[parent_id]
-            by_id[node_id].parent = parent.code
-            parent.children.append(by_id[node_id])
-    _attach_distributions(index, province, by_id, english=english)
-    return root
-
-
-def _attach_distributions(index: Index, province: Province, by_id: dict[int, ProfileNode], *,
-                          english: bool) -> None:
-    """Each survey leaf's source questions with the province's answers to every option of
-    their scale, in one query (the options' counts joined to the tallies)."""
-    tally = AnswerTally.objects.filter(province=province, question_id=OuterRef("question_id"),
-                                       value=OuterRef("question__scale__options__value"))
-    sources: dict[int, dict] = {}
-    for (source_id, node_id, weight, questionnaire, question, text_vi, text_en, value, label_vi,
-         label_en, substantive, count) in (
-            Source.objects.filter(node__index=index)
-            .annotate(count=Subquery(tally.values("count")[:1]))
-            .order_by("pk", "question__scale__options__position")
-            .values_list("pk", "node_id", "weight", "question__questionnaire__code",
-                         "question__code", "question__text_vi", "question__text_en",
-                         "question__scale__options__value", "question__scale__options__label_vi",
-                         "question__scale__options__label_en",
-                         "question__scale__options__substantive", "count")):
-        source = sources.get(source_id)
-        if source is None:
-            source = sources[source_id] = {
-                "questionnaire": questionnaire, "question": question,
-                "text": (text_en if english else "") or text_vi, "weight": weight, "valid": 0,
-                "options": []}
-            by_id[node_id].sources.append(source)
-        if value is None:  # a question without a scale
+    for n in layout.nodes:
+        if n.node_id not in own:
             continue
-        count = count or 0
-        source["options"].append({"value": value, "label": (label_en if english else "")
-                                  or label_vi, "substantive": substantive, "count": count})
-        if substantive:
-            source["valid"] += count
-    for source in sources.values():
-        valid = source["valid"]
-        for option in source["options"]:
-            option["share"] = (Decimal(100 * option["count"]) / valid
-                               if valid and option["substantive"] else None)
+        points, max_points, percent, flags, valid_answers, *_ = own[n.node_id]
+        by_id[n.node_id] = item = ProfileNode(
+            code=n.code, name=n.name, level=n.level, parent=None, method=n.method, rule=n.rule,
+            points=points, max_points=max_points, percent=percent, flags=flags,
+            valid_answers=valid_answers, national_percent=averages.get(n.node_id),
+            rule_label=n.rule_label)
+        if n.level == Level.TOTAL:
+            root = item
+    for n in layout.nodes:
+        if n.node_id in by_id and n.parent_id is not None:
+            parent, child = by_id[n.parent_id], by_id[n.node_id]
+            child.parent = parent.code
+            parent.children.append(child)
+    for s in layout.sources:
+        if s.node_id not in by_id:
+            continue
+        answers = counts.get(s.question_id, {})
+        valid = sum(answers.get(value, 0) for value, _, substantive in s.options if substantive)
+        by_id[s.node_id].sources.append({
+            "questionnaire": s.questionnaire, "question": s.question, "text": s.text,
+            "weight": s.weight, "valid": valid,
+            "options": [{"value": value, "label": label, "substantive": substantive,
+                         "count": answers.get(value, 0),
+                         "share": (Decimal(100 * answers.get(value, 0)) / valid)
+                         if valid and substantive else None}
+                        for value, label, substantive in s.options]})
+    return root
 
 
 def level_name(index: Index, level: int) -> str:

@@ -197,6 +197,22 @@ def test_the_profile_after_an_exclusion_is_built_again_in_seven_queries(
     assert "2 valid answers" in html and html.count("50.00%") >= 2
 
 
+def test_the_profile_shows_a_question_as_its_questionnaire_was_last_loaded(review, client):
+    from surveys.models import Question, Questionnaire
+
+    client.force_login(review["reviewer"])
+    client.cookies["django_language"] = "en"
+    url = reverse("scoring:province", args=["mini-par", "74"])
+    question = Question.objects.get(questionnaire__code="mini-citizens", code="Q02")
+    assert f"mini-citizens · Q02</span>: {question.text_en}" in client.get(url).content.decode()
+    # what loading the questionnaire again does (a questionnaire is frozen once it has
+    # submissions: here the rows are changed directly): new wording, a new load time
+    Question.objects.filter(pk=question.pk).update(text_en="How satisfied are you, really?")
+    Questionnaire.objects.get(code="mini-citizens").save()
+    assert ("mini-citizens · Q02</span>: How satisfied are you, really?"
+            in client.get(url).content.decode())
+
+
 def test_profile_shows_the_distribution_behind_a_survey_fraction(review, client):
     client.force_login(review["reviewer"])
     html = client.get(reverse("scoring:province", args=["mini-par", "74"])).content.decode()
