@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from surveys.models import Answer, Submission
 
@@ -40,14 +40,23 @@ def test_unreachable_postgresql_gives_503_page_and_api_error():
 
 
 def test_a_connection_lost_mid_write_leaves_no_half_written_submission(
-        client, mini_questionnaire, monkeypatch):
-    def lost(*args, **kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
+        client, mini_questionnaire):
+    """The connection drops when the answers are to be written: on SQLite after the
+    submission's row in the same transaction, on PostgreSQL in the one statement that
+    writes both. Either way nothing of the submission is kept."""
+    sent = []
 
-    monkeypatch.setattr(Answer.objects, "bulk_create", lost)
-    response = client.post("/api/v1/submissions", data=json.dumps({
-        "submission_id": "k1", "questionnaire": "mini-citizens", "province": "74",
-        "answers": {"U01": 2, "Q01": 4}}), content_type="application/json")
+    def lost(execute, sql, params, many, context):
+        if "INSERT INTO surveys_answer" in sql or 'INSERT INTO "surveys_answer"' in sql:
+            sent.append(sql)
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(lost):
+        response = client.post("/api/v1/submissions", data=json.dumps({
+            "submission_id": "k1", "questionnaire": "mini-citizens", "province": "74",
+            "answers": {"U01": 2, "Q01": 4}}), content_type="application/json")
+    assert len(sent) == 1
     assert response.status_code == 503
     assert (Submission.objects.count(), Answer.objects.count()) == (0, 0)
 
