@@ -215,3 +215,36 @@ class CpuMeter:
         return {name: sum(cpu - before[name][pid] for pid, cpu in pids.items()
                           if pid in before.get(name, {}))
                 for name, pids in after.items()}
+
+
+def prepare_intake_server(database: str, broker: str) -> dict:
+    """The environment of an intake benchmark's server on `database`: migrated, the
+    definitions loaded, static files collected and the bare view's table made."""
+    create_database(database)
+    env = child_env(database, CELERY_BROKER_URL=broker, DJANGO_DEBUG="false",
+                    DJANGO_SECRET_KEY="bench-" + "x" * 60, DJANGO_ALLOWED_HOSTS="127.0.0.1",
+                    DJANGO_SECURE_SSL_REDIRECT="false", DJANGO_SECURE_COOKIES="false",
+                    RATE_LIMIT_API="0", RATE_LIMIT_SURVEY="0", DATABASE_CONN_MAX_AGE="60")
+    print("preparing the database…", flush=True)
+    manage("migrate", "--noinput", env=env)
+    manage("load_definitions", env=env)
+    manage("collectstatic", "--noinput", env=env)
+    import psycopg
+
+    with psycopg.connect(database_url(database), autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_row (id bigserial PRIMARY KEY, "
+                     "received_at timestamptz NOT NULL DEFAULT now(), body jsonb NOT NULL)")
+    return env
+
+
+def answer_schema(code: str, env: dict) -> list[dict]:
+    """What a client needs to answer questionnaire `code` fully (load_intake.answers_for)."""
+    import json
+
+    return json.loads(subprocess.run([PYTHON, "-c", (
+        "import json, django; django.setup(); from surveys.models import Questionnaire;"
+        "from surveys.selectors import questionnaire_schema;"
+        f"s = questionnaire_schema(Questionnaire.objects.get(code={code!r}));"
+        "print(json.dumps([{'code': q.code, 'type': q.type, 'values': list(q.substantive),"
+        "'show_if': q.show_if, 'show_values': sorted(q.show_values)} for q in s.questions]))"
+    )], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.splitlines()[-1])

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import random
 import re
@@ -49,12 +48,10 @@ from _common import (
     ROOT,
     CpuMeter,
     Row,
-    child_env,
-    create_database,
-    database_url,
+    answer_schema,
     machine,
-    manage,
     percentile,
+    prepare_intake_server,
     stamp,
     table,
 )
@@ -267,27 +264,8 @@ def main() -> int:
     if args.database in ("parindex_bench", "test", "test_test"):
         raise SystemExit(f"{args.database} belongs to other benchmarks or to the tests")
 
-    create_database(args.database)
-    env = child_env(args.database, CELERY_BROKER_URL=args.broker, DJANGO_DEBUG="false",
-                    DJANGO_SECRET_KEY="bench-" + "x" * 60, DJANGO_ALLOWED_HOSTS="127.0.0.1",
-                    DJANGO_SECURE_SSL_REDIRECT="false", DJANGO_SECURE_COOKIES="false",
-                    RATE_LIMIT_API="0", RATE_LIMIT_SURVEY="0", DATABASE_CONN_MAX_AGE="60")
-    print("preparing the database…", flush=True)
-    manage("migrate", "--noinput", env=env)
-    manage("load_definitions", env=env)
-    manage("collectstatic", "--noinput", env=env)
-    import psycopg
-
-    with psycopg.connect(database_url(args.database), autocommit=True) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS bench_row (id bigserial PRIMARY KEY, "
-                     "received_at timestamptz NOT NULL DEFAULT now(), body jsonb NOT NULL)")
-    schema = json.loads(subprocess.run([PYTHON, "-c", (
-        "import json, django; django.setup(); from surveys.models import Questionnaire;"
-        "from surveys.selectors import questionnaire_schema;"
-        f"s = questionnaire_schema(Questionnaire.objects.get(code='{QUESTIONNAIRE}'));"
-        "print(json.dumps([{'code': q.code, 'type': q.type, 'values': list(q.substantive),"
-        "'show_if': q.show_if, 'show_values': sorted(q.show_values)} for q in s.questions]))"
-    )], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+    env = prepare_intake_server(args.database, args.broker)
+    schema = answer_schema(QUESTIONNAIRE, env)
     provinces = args.province or [r[0] for r in django_query(
         "SELECT p.code FROM surveys_province p JOIN surveys_questionnaire q "
         "ON q.province_set_id = p.province_set_id WHERE q.code = 'sipas-2025' "
